@@ -1,0 +1,134 @@
+//! The file-object trait. Every kind of open file (console, pipe, regular file, socket,
+//! /proc entry) implements [`File`]; the defaults give the errno Linux gives for an
+//! object that does not support the operation.
+
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use crate::abi::Stat;
+use crate::{Errno, SysResult};
+
+/// `poll` event bits.
+pub mod events {
+    pub const POLLIN: u16 = 0x001;
+    pub const POLLPRI: u16 = 0x002;
+    pub const POLLOUT: u16 = 0x004;
+    pub const POLLERR: u16 = 0x008;
+    pub const POLLHUP: u16 = 0x010;
+    pub const POLLNVAL: u16 = 0x020;
+    pub const POLLRDNORM: u16 = 0x040;
+    pub const POLLWRNORM: u16 = 0x100;
+}
+
+/// `open` flags that live on the open file description.
+pub mod oflags {
+    pub const O_ACCMODE: u32 = 0o3;
+    pub const O_RDONLY: u32 = 0o0;
+    pub const O_WRONLY: u32 = 0o1;
+    pub const O_RDWR: u32 = 0o2;
+    pub const O_APPEND: u32 = 0o2000;
+    pub const O_NONBLOCK: u32 = 0o4000;
+    pub const O_DSYNC: u32 = 0o10000;
+    pub const O_ASYNC: u32 = 0o20000;
+    pub const O_DIRECT: u32 = 0o40000;
+    pub const O_LARGEFILE: u32 = 0o100000;
+    pub const O_NOATIME: u32 = 0o1000000;
+    pub const O_CLOEXEC: u32 = 0o2000000;
+    /// The flags `F_SETFL` may change.
+    pub const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | O_ASYNC | O_DIRECT | O_NOATIME;
+}
+
+/// An object an fd can refer to.
+pub trait File: Send + Sync {
+    /// Reads at the file's own position (or from the stream).
+    fn read(&self, _buf: &mut [u8], _nonblock: bool) -> SysResult {
+        Err(Errno::EINVAL)
+    }
+    /// Writes at the file's own position (or to the stream).
+    fn write(&self, _buf: &[u8], _nonblock: bool) -> SysResult {
+        Err(Errno::EINVAL)
+    }
+    /// Reads at `offset` without moving the position.
+    fn pread(&self, _buf: &mut [u8], _offset: u64) -> SysResult {
+        Err(Errno::ESPIPE)
+    }
+    /// Writes at `offset` without moving the position.
+    fn pwrite(&self, _buf: &[u8], _offset: u64) -> SysResult {
+        Err(Errno::ESPIPE)
+    }
+    /// Moves the position (`whence` is SEEK_SET/CUR/END/DATA/HOLE).
+    fn seek(&self, _offset: i64, _whence: u32) -> Result<u64, Errno> {
+        Err(Errno::ESPIPE)
+    }
+    /// `fstat`.
+    fn stat(&self) -> Result<Stat, Errno>;
+    /// A device-specific request; `data` is the argument buffer the shim prepared for
+    /// the requests it knows the size of (empty otherwise, with `arg` raw).
+    fn ioctl(&self, _request: u32, _arg: u64, _data: &mut [u8]) -> SysResult {
+        Err(Errno::ENOTTY)
+    }
+    /// Which of `events` are ready now (never blocks).
+    fn poll(&self, events: u16) -> u16 {
+        events & (events::POLLIN | events::POLLOUT | events::POLLRDNORM | events::POLLWRNORM)
+    }
+    /// Told when `O_NONBLOCK` changes on a description that refers to this file.
+    fn set_nonblocking(&self, _on: bool) -> Result<(), Errno> {
+        Ok(())
+    }
+}
+
+/// An open file description: the file plus the flags `dup`'d fds share.
+pub struct OpenFile {
+    pub file: Arc<dyn File>,
+    flags: AtomicU32,
+}
+
+impl OpenFile {
+    pub fn new(file: Arc<dyn File>, flags: u32) -> Arc<OpenFile> {
+        Arc::new(OpenFile { file, flags: AtomicU32::new(flags & !oflags::O_CLOEXEC) })
+    }
+
+    /// The status flags and access mode (`F_GETFL`).
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    /// `F_SETFL`: only the changeable flags move.
+    pub fn set_flags(&self, new: u32) -> Result<(), Errno> {
+        let old = self.flags();
+        let merged = (old & !oflags::SETFL_MASK) | (new & oflags::SETFL_MASK);
+        if (old ^ merged) & oflags::O_NONBLOCK != 0 {
+            self.file.set_nonblocking(merged & oflags::O_NONBLOCK != 0)?;
+        }
+        self.flags.store(merged, Ordering::Relaxed);
+        Ok(())
+    }
+
+    pub fn nonblocking(&self) -> bool {
+        self.flags() & oflags::O_NONBLOCK != 0
+    }
+
+    pub fn readable(&self) -> bool {
+        matches!(self.flags() & oflags::O_ACCMODE, oflags::O_RDONLY | oflags::O_RDWR)
+    }
+
+    pub fn writable(&self) -> bool {
+        matches!(self.flags() & oflags::O_ACCMODE, oflags::O_WRONLY | oflags::O_RDWR)
+    }
+
+    /// `read(2)`: EBADF on a description not open for reading.
+    pub fn read(&self, buf: &mut [u8]) -> SysResult {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        self.file.read(buf, self.nonblocking())
+    }
+
+    /// `write(2)`: EBADF on a description not open for writing.
+    pub fn write(&self, buf: &[u8]) -> SysResult {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        self.file.write(buf, self.nonblocking())
+    }
+}

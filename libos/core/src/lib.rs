@@ -1,0 +1,33 @@
+//! The unify library OS: the Linux personality shared by every platform.
+//!
+//! This crate holds the state a Linux kernel keeps for one process — its memory map,
+//! file-descriptor table, signal actions, limits and identity — and the semantics of the
+//! operations on it, with Linux's error numbers. It has no platform code: everything
+//! that touches hardware or the host goes through [`platform::Platform`], implemented by
+//! `libos-hosted` (one Linux process) and `libos-metal` (a VM).
+//!
+//! Raw syscall registers never reach this crate: `syscall-shim` decodes them into typed
+//! arguments, checks guest pointers, and calls the functions here.
+#![no_std]
+#![deny(unsafe_code)]
+
+extern crate alloc;
+
+pub mod abi;
+pub mod errno;
+pub mod fd;
+pub mod file;
+pub mod ident;
+pub mod kernel;
+pub mod limits;
+pub mod mm;
+pub mod platform;
+pub mod poll;
+pub mod signal;
+pub mod thread;
+pub mod time;
+
+pub use errno::{Errno, SysResult};
+pub use kernel::Kernel;
+pub use platform::Platform;
+pub use thread::Thread;

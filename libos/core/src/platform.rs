@@ -1,0 +1,67 @@
+//! The line between the libOS and what it runs on.
+//!
+//! `libos-hosted` implements [`Platform`] with host syscalls inside one Linux process;
+//! `libos-metal` with page tables and devices. Everything above this trait is shared.
+
+use alloc::sync::Arc;
+
+use crate::abi::{Rlimit, Timespec, Utsname};
+use crate::file::File;
+use crate::mm::Prot;
+use crate::time::ClockId;
+use crate::Errno;
+
+/// What the platform knows about the machine and the identity the guest runs with.
+#[derive(Debug, Clone)]
+pub struct HostInfo {
+    pub uts: Utsname,
+    pub pid: u32,
+    pub ppid: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub total_ram: u64,
+    pub free_ram: u64,
+    /// Initial resource limits, indexed by `RLIMIT_*`.
+    pub rlimits: [Rlimit; crate::limits::RLIMIT_NLIMITS],
+}
+
+/// Services the libOS needs from the platform.
+///
+/// Memory operations act on page-aligned ranges of the guest address space that the
+/// libOS's [`crate::mm::MemoryMap`] has already validated; the platform only makes the
+/// hardware (or the host) agree with the bookkeeping.
+pub trait Platform: Send + Sync {
+    /// Backs `[addr, addr+len)` with fresh zero-filled memory of protection `prot`,
+    /// replacing whatever was there.
+    fn map_anonymous(&self, addr: u64, len: u64, prot: Prot) -> Result<(), Errno>;
+    /// Releases `[addr, addr+len)`; later accesses fault.
+    fn unmap(&self, addr: u64, len: u64) -> Result<(), Errno>;
+    /// Changes the protection of `[addr, addr+len)`.
+    fn protect(&self, addr: u64, len: u64, prot: Prot) -> Result<(), Errno>;
+    /// Moves the pages of `[old, old+len)` to `[new, new+len)`, leaving `old` unmapped.
+    fn move_pages(&self, old: u64, new: u64, len: u64) -> Result<(), Errno>;
+    /// Drops the contents of a private anonymous range: it reads as zeros afterwards.
+    fn discard(&self, addr: u64, len: u64) -> Result<(), Errno>;
+
+    /// The current time on `clock`.
+    fn now(&self, clock: ClockId) -> Timespec;
+    /// The resolution of `clock`.
+    fn resolution(&self, clock: ClockId) -> Timespec;
+    /// Sleeps for `ns` nanoseconds (measured on the monotonic clock).
+    fn sleep(&self, ns: u64);
+
+    /// Fills `buf` with cryptographically secure random bytes.
+    fn fill_random(&self, buf: &mut [u8]);
+
+    /// The three console files the guest starts with as fds 0, 1 and 2.
+    fn console(&self) -> [Arc<dyn File>; 3];
+    /// CPUs the guest may run on, as a bit mask (bit N = CPU N).
+    fn cpu_mask(&self) -> u64;
+    /// Identity and machine description.
+    fn host_info(&self) -> HostInfo;
+
+    /// Writes one diagnostic line from the libOS itself (warnings, trace) to the user.
+    fn log(&self, line: &str);
+    /// Ends the whole guest with `status` (the low 8 bits reach the user).
+    fn exit_process(&self, status: i32) -> !;
+}

@@ -1,0 +1,59 @@
+//! `poll`/`ppoll` over the fd table.
+//!
+//! Readiness is asked of each file ([`crate::file::File::poll`]). Until files can
+//! register wake-ups (the event machinery of the network work), a blocking poll re-checks
+//! with a back-off of at most 10 ms, so it never spins a CPU.
+
+use crate::abi::PollFd;
+use crate::file::events::{POLLERR, POLLHUP, POLLNVAL};
+use crate::kernel::Kernel;
+use crate::time::ClockId;
+use crate::SysResult;
+
+const MAX_BACKOFF_NS: u64 = 10_000_000;
+
+/// Fills in `revents` and returns how many entries have any; waits up to `timeout_ns`
+/// (`None` = forever) while none does.
+pub fn poll(kernel: &Kernel, fds: &mut [PollFd], timeout_ns: Option<u64>) -> SysResult {
+    let platform = kernel.platform;
+    let start = platform.now(ClockId::Monotonic).to_nanos().unwrap_or(0);
+    let mut backoff = 50_000;
+    loop {
+        let ready = scan(kernel, fds);
+        if ready > 0 {
+            return Ok(ready);
+        }
+        let now = platform.now(ClockId::Monotonic).to_nanos().unwrap_or(0);
+        let elapsed = now.saturating_sub(start);
+        let remaining = match timeout_ns {
+            Some(t) if elapsed >= t => return Ok(0),
+            Some(t) => t - elapsed,
+            None => u64::MAX,
+        };
+        platform.sleep(backoff.min(remaining));
+        backoff = (backoff * 2).min(MAX_BACKOFF_NS);
+    }
+}
+
+fn scan(kernel: &Kernel, fds: &mut [PollFd]) -> usize {
+    let table = kernel.fds.lock();
+    let mut ready = 0;
+    for pfd in fds.iter_mut() {
+        pfd.revents = 0;
+        if pfd.fd < 0 {
+            continue;
+        }
+        let revents = match table.get(pfd.fd) {
+            Ok(open) => {
+                let wanted = pfd.events as u16 | POLLERR | POLLHUP;
+                open.file.poll(wanted) & wanted
+            }
+            Err(_) => POLLNVAL,
+        };
+        pfd.revents = revents as i16;
+        if revents != 0 {
+            ready += 1;
+        }
+    }
+    ready
+}

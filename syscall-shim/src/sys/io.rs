@@ -1,0 +1,306 @@
+//! Reading, writing and controlling fds: read/write and their vector and positioned
+//! forms, lseek, close, dup*, fcntl, ioctl, fstat, poll/ppoll.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+use libos::abi::{Iovec, PollFd, Stat, Timespec};
+use libos::file::{oflags, OpenFile};
+use libos::{Errno, SysResult};
+
+use crate::args::Args;
+use crate::table::Ctx;
+use crate::user::{self, UserPtr};
+
+/// Linux's `UIO_MAXIOV`.
+const UIO_MAXIOV: i32 = 1024;
+/// Linux's `MAX_RW_COUNT`: one transfer moves at most this many bytes.
+const MAX_RW_COUNT: usize = 0x7fff_f000;
+
+fn file(ctx: &Ctx, fd: i32) -> Result<Arc<OpenFile>, Errno> {
+    ctx.kernel.fds.lock().get(fd)
+}
+
+pub fn read(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let open = file(ctx, a.fd(0))?;
+    let buf = user::slice_mut(a.raw(1), a.usize(2).min(MAX_RW_COUNT))?;
+    open.read(buf)
+}
+
+pub fn write(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let open = file(ctx, a.fd(0))?;
+    let buf = user::slice(a.raw(1), a.usize(2).min(MAX_RW_COUNT))?;
+    open.write(buf)
+}
+
+pub fn pread64(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let open = file(ctx, a.fd(0))?;
+    if !open.readable() {
+        return Err(Errno::EBADF);
+    }
+    let offset = u64::try_from(a.long(3)).map_err(|_| Errno::EINVAL)?;
+    let buf = user::slice_mut(a.raw(1), a.usize(2).min(MAX_RW_COUNT))?;
+    open.file.pread(buf, offset)
+}
+
+pub fn pwrite64(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let open = file(ctx, a.fd(0))?;
+    if !open.writable() {
+        return Err(Errno::EBADF);
+    }
+    let offset = u64::try_from(a.long(3)).map_err(|_| Errno::EINVAL)?;
+    let buf = user::slice(a.raw(1), a.usize(2).min(MAX_RW_COUNT))?;
+    open.file.pwrite(buf, offset)
+}
+
+/// Reads and validates an iovec array the way Linux does (EINVAL for a bad count or a
+/// total beyond `ssize_t`).
+fn iovecs(ptr: UserPtr<Iovec>, count: i32) -> Result<Vec<Iovec>, Errno> {
+    if !(0..=UIO_MAXIOV).contains(&count) {
+        return Err(Errno::EINVAL);
+    }
+    let iov = user::read_array(ptr, count as usize)?;
+    let mut total: u64 = 0;
+    for v in &iov {
+        total = total.checked_add(v.len).filter(|t| *t <= isize::MAX as u64).ok_or(Errno::EINVAL)?;
+    }
+    Ok(iov)
+}
+
+/// Runs `op` over each buffer until one comes back short; returns the total, or the
+/// first error if nothing was transferred.
+fn vectored(iov: &[Iovec], mut op: impl FnMut(&Iovec, u64) -> SysResult) -> SysResult {
+    let mut done: usize = 0;
+    for v in iov {
+        if v.len == 0 {
+            continue;
+        }
+        match op(v, done as u64) {
+            Ok(n) => {
+                done += n;
+                if (n as u64) < v.len {
+                    break;
+                }
+            }
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(done)
+}
+
+pub fn readv(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let open = file(ctx, a.fd(0))?;
+    let iov = iovecs(a.ptr(1), a.int(2))?;
+    vectored(&iov, |v, _| open.read(user::slice_mut(v.base, v.len as usize)?))
+}
+
+pub fn writev(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let open = file(ctx, a.fd(0))?;
+    let iov = iovecs(a.ptr(1), a.int(2))?;
+    vectored(&iov, |v, _| open.write(user::slice(v.base, v.len as usize)?))
+}
+
+pub fn preadv(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let open = file(ctx, a.fd(0))?;
+    if !open.readable() {
+        return Err(Errno::EBADF);
+    }
+    let iov = iovecs(a.ptr(1), a.int(2))?;
+    let base = u64::try_from(a.long(3)).map_err(|_| Errno::EINVAL)?;
+    vectored(&iov, |v, done| open.file.pread(user::slice_mut(v.base, v.len as usize)?, base + done))
+}
+
+pub fn pwritev(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let open = file(ctx, a.fd(0))?;
+    if !open.writable() {
+        return Err(Errno::EBADF);
+    }
+    let iov = iovecs(a.ptr(1), a.int(2))?;
+    let base = u64::try_from(a.long(3)).map_err(|_| Errno::EINVAL)?;
+    vectored(&iov, |v, done| open.file.pwrite(user::slice(v.base, v.len as usize)?, base + done))
+}
+
+pub fn lseek(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let open = file(ctx, a.fd(0))?;
+    let whence = a.uint(2);
+    if whence > 4 {
+        return Err(Errno::EINVAL);
+    }
+    open.file.seek(a.long(1), whence).map(|p| p as usize)
+}
+
+pub fn close(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let open = ctx.kernel.fds.lock().remove(a.fd(0))?;
+    drop(open);
+    Ok(0)
+}
+
+pub fn fstat(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let open = file(ctx, a.fd(0))?;
+    let st = open.file.stat()?;
+    a.ptr::<Stat>(1).write(st)?;
+    Ok(0)
+}
+
+pub fn dup(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let mut fds = ctx.kernel.fds.lock();
+    let open = fds.get(a.fd(0))?;
+    fds.insert(open, false).map(|fd| fd as usize)
+}
+
+pub fn dup2(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let (old, new) = (a.fd(0), a.fd(1));
+    let mut fds = ctx.kernel.fds.lock();
+    let open = fds.get(old)?;
+    if old == new {
+        return Ok(new as usize);
+    }
+    let replaced = fds.insert_at(new, open, false)?;
+    drop(fds);
+    drop(replaced);
+    Ok(new as usize)
+}
+
+pub fn dup3(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let (old, new, flags) = (a.fd(0), a.fd(1), a.uint(2));
+    if flags & !oflags::O_CLOEXEC != 0 || old == new {
+        return Err(Errno::EINVAL);
+    }
+    let mut fds = ctx.kernel.fds.lock();
+    let open = fds.get(old)?;
+    let replaced = fds.insert_at(new, open, flags & oflags::O_CLOEXEC != 0)?;
+    drop(fds);
+    drop(replaced);
+    Ok(new as usize)
+}
+
+mod fcntl_cmd {
+    pub const F_DUPFD: i32 = 0;
+    pub const F_GETFD: i32 = 1;
+    pub const F_SETFD: i32 = 2;
+    pub const F_GETFL: i32 = 3;
+    pub const F_SETFL: i32 = 4;
+    pub const F_DUPFD_CLOEXEC: i32 = 1030;
+    pub const FD_CLOEXEC: u64 = 1;
+}
+
+pub fn fcntl(ctx: &mut Ctx, a: &Args) -> SysResult {
+    use fcntl_cmd::*;
+    let (fd, cmd, arg) = (a.fd(0), a.int(1), a.raw(2));
+    let mut fds = ctx.kernel.fds.lock();
+    let open = fds.get(fd)?;
+    match cmd {
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            let min = usize::try_from(arg as u32 as i32).map_err(|_| Errno::EINVAL)?;
+            fds.insert_from(min, open, cmd == F_DUPFD_CLOEXEC).map(|fd| fd as usize)
+        }
+        F_GETFD => Ok(if fds.cloexec(fd)? { FD_CLOEXEC as usize } else { 0 }),
+        F_SETFD => fds.set_cloexec(fd, arg & FD_CLOEXEC != 0).map(|()| 0),
+        F_GETFL => Ok(open.flags() as usize),
+        F_SETFL => {
+            drop(fds);
+            open.set_flags(arg as u32).map(|()| 0)
+        }
+        _ => {
+            warn_once_fcntl(ctx, cmd);
+            Err(Errno::EINVAL)
+        }
+    }
+}
+
+fn warn_once_fcntl(ctx: &Ctx, cmd: i32) {
+    use core::sync::atomic::{AtomicBool, Ordering};
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    if !WARNED.swap(true, Ordering::Relaxed) {
+        let mut line = alloc::string::String::new();
+        let _ = core::fmt::write(&mut line, format_args!("unify: fcntl command {cmd} is not supported yet; returning EINVAL"));
+        ctx.kernel.platform.log(&line);
+    }
+}
+
+/// ioctl requests and the size and direction of their argument.
+mod ioctl_req {
+    pub const TCGETS: u32 = 0x5401;
+    pub const TCSETS: u32 = 0x5402;
+    pub const TCSETSW: u32 = 0x5403;
+    pub const TCSETSF: u32 = 0x5404;
+    pub const TIOCGPGRP: u32 = 0x540f;
+    pub const TIOCSPGRP: u32 = 0x5410;
+    pub const TIOCGWINSZ: u32 = 0x5413;
+    pub const TIOCSWINSZ: u32 = 0x5414;
+    pub const FIONREAD: u32 = 0x541b;
+    pub const FIONBIO: u32 = 0x5421;
+    pub const FIONCLEX: u32 = 0x5450;
+    pub const FIOCLEX: u32 = 0x5451;
+
+    /// (argument size, copied in, copied out) for the requests whose layout is known.
+    pub fn layout(req: u32) -> Option<(usize, bool, bool)> {
+        Some(match req {
+            TCGETS => (36, false, true),
+            TCSETS | TCSETSW | TCSETSF => (36, true, false),
+            TIOCGWINSZ => (8, false, true),
+            TIOCSWINSZ => (8, true, false),
+            TIOCGPGRP | FIONREAD => (4, false, true),
+            TIOCSPGRP => (4, true, false),
+            _ => return None,
+        })
+    }
+}
+
+pub fn ioctl(ctx: &mut Ctx, a: &Args) -> SysResult {
+    use ioctl_req::*;
+    let (fd, req, arg) = (a.fd(0), a.uint(1), a.raw(2));
+    let open = file(ctx, fd)?;
+    match req {
+        FIONBIO => {
+            let on = a.ptr::<i32>(2).read()? != 0;
+            let flags = open.flags();
+            let new = if on { flags | oflags::O_NONBLOCK } else { flags & !oflags::O_NONBLOCK };
+            return open.set_flags(new).map(|()| 0);
+        }
+        FIOCLEX | FIONCLEX => return ctx.kernel.fds.lock().set_cloexec(fd, req == FIOCLEX).map(|()| 0),
+        _ => {}
+    }
+    let Some((size, copy_in, copy_out)) = layout(req) else {
+        return open.file.ioctl(req, arg, &mut []);
+    };
+    let mut data = [0u8; 64];
+    let data = &mut data[..size];
+    if copy_in {
+        data.copy_from_slice(user::slice(arg, size)?);
+    }
+    let result = open.file.ioctl(req, arg, data)?;
+    if copy_out {
+        user::slice_mut(arg, size)?.copy_from_slice(data);
+    }
+    Ok(result)
+}
+
+pub fn poll(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let timeout_ms = a.int(2);
+    let timeout = (timeout_ms >= 0).then(|| timeout_ms as u64 * 1_000_000);
+    poll_common(ctx, a.ptr(0), a.uint(1), timeout)
+}
+
+pub fn ppoll(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let timeout = match a.ptr::<Timespec>(2).read_opt()? {
+        Some(ts) => Some(ts.to_nanos().ok_or(Errno::EINVAL)?),
+        None => None,
+    };
+    if a.raw(3) != 0 && a.usize(4) != 8 {
+        return Err(Errno::EINVAL);
+    }
+    poll_common(ctx, a.ptr(0), a.uint(1), timeout)
+}
+
+fn poll_common(ctx: &mut Ctx, ptr: UserPtr<PollFd>, nfds: u32, timeout: Option<u64>) -> SysResult {
+    let limit = ctx.kernel.limits.lock().get(libos::limits::RLIMIT_NOFILE).rlim_cur;
+    if u64::from(nfds) > limit {
+        return Err(Errno::EINVAL);
+    }
+    let mut fds = user::read_array(ptr, nfds as usize)?;
+    let ready = libos::poll::poll(ctx.kernel, &mut fds, timeout)?;
+    user::write_array(ptr, &fds)?;
+    Ok(ready)
+}
