@@ -64,4 +64,7 @@ pub trait Platform: Send + Sync {
     fn log(&self, line: &str);
     /// Ends the whole guest with `status` (the low 8 bits reach the user).
     fn exit_process(&self, status: i32) -> !;
+    /// Ends the whole guest as if killed by signal `sig` (a default action of
+    /// "terminate" or "core"): the user sees the status a shell shows, 128 + `sig`.
+    fn exit_by_signal(&self, sig: u32) -> !;
 }

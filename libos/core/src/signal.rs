@@ -9,6 +9,11 @@ use crate::Errno;
 pub const NSIG: usize = 64;
 pub const SIGKILL: u32 = 9;
 pub const SIGSTOP: u32 = 19;
+pub const SIGPIPE: u32 = 13;
+
+/// `sa_handler` values.
+pub const SIG_DFL: u64 = 0;
+pub const SIG_IGN: u64 = 1;
 
 /// `sa_flags` bits.
 pub mod sa {
@@ -110,4 +115,15 @@ pub fn validate_altstack(ss: &StackT, currently_on_it: bool) -> Result<StackT, E
         SS_DISABLE => Ok(StackT { ss_sp: 0, ss_size: 0, ss_flags: SS_DISABLE, pad: 0 }),
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// A write hit a broken pipe: with SIGPIPE's default action (and SIGPIPE not blocked),
+/// Linux ends the process with SIGPIPE; otherwise the write fails with EPIPE.
+pub fn broken_pipe(kernel: &crate::Kernel, sigmask: u64) -> Errno {
+    let action = kernel.signals.lock().get(SIGPIPE as i32).copied().unwrap_or_default();
+    let blocked = sigmask & (1 << (SIGPIPE - 1)) != 0;
+    if action.handler == SIG_DFL && !blocked {
+        kernel.platform.exit_by_signal(SIGPIPE);
+    }
+    Errno::EPIPE
 }

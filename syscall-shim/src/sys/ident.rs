@@ -46,13 +46,15 @@ pub fn getpgid(ctx: &mut Ctx, a: &Args) -> SysResult {
 }
 
 pub fn uname(ctx: &mut Ctx, a: &Args) -> SysResult {
-    a.ptr::<Utsname>(0).write(libos::ident::uname(&ctx.kernel.host))?;
+    a.ptr::<Utsname>(0)
+        .write(libos::ident::uname(&ctx.kernel.host))?;
     Ok(0)
 }
 
 pub fn sysinfo(ctx: &mut Ctx, a: &Args) -> SysResult {
     let uptime = ctx.kernel.platform.now(ClockId::Boottime).tv_sec;
-    a.ptr::<Sysinfo>(0).write(libos::ident::sysinfo(&ctx.kernel.host, uptime))?;
+    a.ptr::<Sysinfo>(0)
+        .write(libos::ident::sysinfo(&ctx.kernel.host, uptime))?;
     Ok(0)
 }
 
@@ -124,7 +126,10 @@ pub fn prctl(ctx: &mut Ctx, a: &Args) -> SysResult {
         },
         option => {
             let mut line = alloc::string::String::new();
-            let _ = core::fmt::write(&mut line, format_args!("unify: prctl option {option} is not supported; returning EINVAL"));
+            let _ = core::fmt::write(
+                &mut line,
+                format_args!("unify: prctl option {option} is not supported; returning EINVAL"),
+            );
             ctx.kernel.platform.log(&line);
             Err(Errno::EINVAL)
         }

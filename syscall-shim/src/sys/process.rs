@@ -47,7 +47,10 @@ pub fn arch_prctl(ctx: &mut Ctx, a: &Args) -> SysResult {
         arch::ARCH_SET_GS => {
             // The libOS keeps its per-thread state behind GS on the hosted platform.
             let mut line = alloc::string::String::new();
-            let _ = core::fmt::write(&mut line, format_args!("unify: arch_prctl(ARCH_SET_GS) is not supported; returning EINVAL"));
+            let _ = core::fmt::write(
+                &mut line,
+                format_args!("unify: arch_prctl(ARCH_SET_GS) is not supported; returning EINVAL"),
+            );
             ctx.kernel.platform.log(&line);
             Err(Errno::EINVAL)
         }

@@ -1,0 +1,87 @@
+//! The guest's fds 0–2: the host's own stdin, stdout and stderr, passed through.
+//!
+//! Terminal requests go to the host fd with a libOS-side buffer (never a guest
+//! pointer), so a guest sees exactly what a native process on the same terminal or pipe
+//! would: `TCGETS` works on a tty and gives ENOTTY on a pipe.
+
+use libos::abi::Stat;
+use libos::file::{events, File};
+use libos::{Errno, SysResult};
+
+use crate::host;
+
+/// A host fd.
+pub struct HostFd(pub i32);
+
+impl File for HostFd {
+    fn read(&self, buf: &mut [u8], _nonblock: bool) -> SysResult {
+        // SAFETY: `buf` is a valid writable buffer of `buf.len()` bytes.
+        host::retry(|| unsafe { libc::read(self.0, buf.as_mut_ptr().cast(), buf.len()) })
+    }
+
+    fn write(&self, buf: &[u8], _nonblock: bool) -> SysResult {
+        // SAFETY: `buf` is a valid readable buffer of `buf.len()` bytes.
+        host::retry(|| unsafe { libc::write(self.0, buf.as_ptr().cast(), buf.len()) })
+    }
+
+    fn pread(&self, buf: &mut [u8], offset: u64) -> SysResult {
+        // SAFETY: as for `read`.
+        host::retry(|| unsafe {
+            libc::pread(self.0, buf.as_mut_ptr().cast(), buf.len(), offset as i64)
+        })
+    }
+
+    fn pwrite(&self, buf: &[u8], offset: u64) -> SysResult {
+        // SAFETY: as for `write`.
+        host::retry(|| unsafe {
+            libc::pwrite(self.0, buf.as_ptr().cast(), buf.len(), offset as i64)
+        })
+    }
+
+    fn seek(&self, offset: i64, whence: u32) -> Result<u64, Errno> {
+        // SAFETY: lseek takes no pointers.
+        let r = unsafe { libc::lseek(self.0, offset, whence as i32) };
+        host::check(r as isize).map(|v| v as u64)
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        host::fstat(self.0)
+    }
+
+    fn ioctl(&self, request: u32, _arg: u64, data: &mut [u8]) -> SysResult {
+        if data.is_empty() {
+            // Requests whose argument layout the shim does not know never reach the
+            // host: a guest pointer is not a host pointer the kernel may trust.
+            return Err(Errno::ENOTTY);
+        }
+        // SAFETY: `data` is a libOS buffer sized for `request` by the shim's table.
+        let r = unsafe { libc::ioctl(self.0, request as _, data.as_mut_ptr()) };
+        host::check(r as isize)
+    }
+
+    fn poll(&self, wanted: u16) -> u16 {
+        let mut pfd = libc::pollfd {
+            fd: self.0,
+            events: wanted as i16,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd; zero timeout.
+        let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+        if n <= 0 {
+            return 0;
+        }
+        pfd.revents as u16 & (wanted | events::POLLERR | events::POLLHUP | events::POLLNVAL)
+    }
+
+    fn set_nonblocking(&self, on: bool) -> Result<(), Errno> {
+        // SAFETY: fcntl with integer arguments only.
+        let flags = host::check(unsafe { libc::fcntl(self.0, libc::F_GETFL) } as isize)? as i32;
+        let new = if on {
+            flags | libc::O_NONBLOCK
+        } else {
+            flags & !libc::O_NONBLOCK
+        };
+        // SAFETY: as above.
+        host::check(unsafe { libc::fcntl(self.0, libc::F_SETFL, new) } as isize).map(|_| ())
+    }
+}

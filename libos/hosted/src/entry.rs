@@ -1,0 +1,236 @@
+//! The two ways a guest syscall enters the libOS on the hosted platform, and the jump
+//! into the guest.
+//!
+//! The libOS's per-thread state sits in a [`ThreadBlock`] reached through GS (the guest
+//! owns FS: it is its TLS pointer; Linux user space leaves GS alone). Entering the libOS
+//! saves the guest's FS base and loads the host's, so Rust and libc code see their own
+//! TLS; leaving does the reverse. Both use `rdfsbase`/`wrfsbase`, which Linux enables
+//! for user space when the CPU has FSGSBASE (checked at start-up).
+//!
+//! * Fast path — a rewritten site's stub `call`s [`unify_syscall_entry`] after stepping
+//!   over the red zone. It switches to the libOS stack, saves the registers Linux
+//!   preserves across `syscall` that the System V ABI lets Rust clobber (rdi, rsi, rdx,
+//!   r8–r10, xmm0–15), and calls [`hosted_syscall`].
+//! * Slow path — any other `syscall` in guest code traps with SIGSYS (Syscall User
+//!   Dispatch). [`unify_sigsys_entry`] runs on the libOS's alternate signal stack; the
+//!   kernel saved every register in the signal frame, and the result goes back into it.
+
+use std::arch::global_asm;
+
+use libos::Thread;
+
+use crate::stats;
+
+/// Per-thread libOS state, at GS:0. The offsets are used by the assembly below.
+#[repr(C)]
+pub struct ThreadBlock {
+    /// GS:0 — this block's own address.
+    pub self_ptr: u64,
+    /// GS:8 — the host's FS base (the libOS thread's TLS).
+    pub host_fs: u64,
+    /// GS:16 — the guest's FS base while the libOS runs.
+    pub guest_fs: u64,
+    /// GS:24 — the guest's RSP at a fast-path entry.
+    pub guest_rsp: u64,
+    /// GS:32 — top of the libOS stack used while serving a syscall.
+    pub libos_rsp: u64,
+    /// GS:40 — the libOS's record of this guest thread.
+    pub thread: *mut Thread,
+    /// GS:48 — syscalls taken through rewritten sites.
+    pub fast_count: u64,
+    /// GS:56 — syscalls taken through SIGSYS.
+    pub slow_count: u64,
+}
+
+global_asm!(
+    ".globl unify_syscall_entry",
+    ".type unify_syscall_entry,@function",
+    "unify_syscall_entry:",
+    "mov gs:[24], rsp",
+    "mov rsp, gs:[32]",
+    // rcx and r11 are ours: `syscall` clobbers them.
+    "rdfsbase rcx",
+    "mov gs:[16], rcx",
+    "mov rcx, gs:[8]",
+    "wrfsbase rcx",
+    "inc qword ptr gs:[48]",
+    // The frame hosted_syscall reads: nr, then the six argument registers.
+    "push r9",
+    "push r8",
+    "push r10",
+    "push rdx",
+    "push rsi",
+    "push rdi",
+    "push rax",
+    // 7 pushes + 264 = 320: the libOS stack top is 16-aligned, so xmm saves are too.
+    "sub rsp, 264",
+    "movaps [rsp + 0], xmm0",
+    "movaps [rsp + 16], xmm1",
+    "movaps [rsp + 32], xmm2",
+    "movaps [rsp + 48], xmm3",
+    "movaps [rsp + 64], xmm4",
+    "movaps [rsp + 80], xmm5",
+    "movaps [rsp + 96], xmm6",
+    "movaps [rsp + 112], xmm7",
+    "movaps [rsp + 128], xmm8",
+    "movaps [rsp + 144], xmm9",
+    "movaps [rsp + 160], xmm10",
+    "movaps [rsp + 176], xmm11",
+    "movaps [rsp + 192], xmm12",
+    "movaps [rsp + 208], xmm13",
+    "movaps [rsp + 224], xmm14",
+    "movaps [rsp + 240], xmm15",
+    "lea rdi, [rsp + 264]",
+    "call {hosted_syscall}",
+    "movaps xmm0, [rsp + 0]",
+    "movaps xmm1, [rsp + 16]",
+    "movaps xmm2, [rsp + 32]",
+    "movaps xmm3, [rsp + 48]",
+    "movaps xmm4, [rsp + 64]",
+    "movaps xmm5, [rsp + 80]",
+    "movaps xmm6, [rsp + 96]",
+    "movaps xmm7, [rsp + 112]",
+    "movaps xmm8, [rsp + 128]",
+    "movaps xmm9, [rsp + 144]",
+    "movaps xmm10, [rsp + 160]",
+    "movaps xmm11, [rsp + 176]",
+    "movaps xmm12, [rsp + 192]",
+    "movaps xmm13, [rsp + 208]",
+    "movaps xmm14, [rsp + 224]",
+    "movaps xmm15, [rsp + 240]",
+    "add rsp, 264",
+    "pop r11",
+    "pop rdi",
+    "pop rsi",
+    "pop rdx",
+    "pop r10",
+    "pop r8",
+    "pop r9",
+    "mov rcx, gs:[16]",
+    "wrfsbase rcx",
+    "mov rsp, gs:[24]",
+    "ret",
+    ".size unify_syscall_entry, . - unify_syscall_entry",
+    //
+    ".globl unify_sigsys_entry",
+    ".type unify_sigsys_entry,@function",
+    "unify_sigsys_entry:",
+    "rdfsbase rax",
+    "mov gs:[16], rax",
+    "mov rax, gs:[8]",
+    "wrfsbase rax",
+    "push rbx",
+    "call {hosted_sigsys}",
+    "pop rbx",
+    "mov rax, gs:[16]",
+    "wrfsbase rax",
+    "ret",
+    ".size unify_sigsys_entry, . - unify_sigsys_entry",
+    //
+    ".globl unify_enter_guest",
+    ".type unify_enter_guest,@function",
+    "unify_enter_guest:",
+    "mov rax, rsp",
+    "and rax, -16",
+    "mov gs:[32], rax",
+    "mov rax, gs:[16]",
+    "wrfsbase rax",
+    "mov rsp, rsi",
+    "mov r11, rdi",
+    "xor eax, eax",
+    "xor ebx, ebx",
+    "xor ecx, ecx",
+    "xor edx, edx",
+    "xor esi, esi",
+    "xor edi, edi",
+    "xor ebp, ebp",
+    "xor r8d, r8d",
+    "xor r9d, r9d",
+    "xor r10d, r10d",
+    "xor r12d, r12d",
+    "xor r13d, r13d",
+    "xor r14d, r14d",
+    "xor r15d, r15d",
+    "jmp r11",
+    ".size unify_enter_guest, . - unify_enter_guest",
+    hosted_syscall = sym hosted_syscall,
+    hosted_sigsys = sym hosted_sigsys,
+);
+
+extern "C" {
+    /// The fast-path entry; its address goes in the stub area's slot.
+    pub fn unify_syscall_entry();
+    /// The SIGSYS handler (`SA_SIGINFO` signature).
+    pub fn unify_sigsys_entry(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_void);
+    /// Jumps to `entry` with RSP = `sp` and zeroed registers; never returns.
+    pub fn unify_enter_guest(entry: u64, sp: u64) -> !;
+}
+
+/// The current thread's block.
+fn block() -> &'static mut ThreadBlock {
+    let ptr: u64;
+    // SAFETY: GS:0 holds the block's address on every thread that runs guest code,
+    // set by `install_block` before the guest starts.
+    unsafe {
+        core::arch::asm!("mov {}, gs:[0]", out(reg) ptr, options(nostack, readonly, preserves_flags))
+    };
+    // SAFETY: the block lives as long as the thread and only its own thread uses it.
+    unsafe { &mut *(ptr as *mut ThreadBlock) }
+}
+
+/// Serves one syscall from the fast path. `frame` is `[nr, a0, …, a5]`.
+extern "C" fn hosted_syscall(frame: &[u64; 7]) -> u64 {
+    let block = block();
+    // SAFETY: `thread` was set by `install_block` and is only used by this thread.
+    let thread = unsafe { &mut *block.thread };
+    let args = [frame[1], frame[2], frame[3], frame[4], frame[5], frame[6]];
+    let ret = syscall_shim::dispatch(thread, frame[0], args);
+    block.guest_fs = thread.fs_base;
+    ret
+}
+
+/// Serves one syscall trapped by Syscall User Dispatch: the registers are in the
+/// signal frame; the result replaces RAX there.
+extern "C" fn hosted_sigsys(_sig: i32, _info: *mut libc::siginfo_t, uctx: *mut libc::ucontext_t) {
+    let block = block();
+    block.slow_count += 1;
+    // SAFETY: the kernel passes a valid ucontext to an SA_SIGINFO handler.
+    let gregs = unsafe { &mut (*uctx).uc_mcontext.gregs };
+    let reg = |r: i32| gregs[r as usize] as u64;
+    let nr = reg(libc::REG_RAX);
+    let args = [
+        reg(libc::REG_RDI),
+        reg(libc::REG_RSI),
+        reg(libc::REG_RDX),
+        reg(libc::REG_R10),
+        reg(libc::REG_R8),
+        reg(libc::REG_R9),
+    ];
+    // SAFETY: as in `hosted_syscall`.
+    let thread = unsafe { &mut *block.thread };
+    let ret = syscall_shim::dispatch(thread, nr, args);
+    block.guest_fs = thread.fs_base;
+    gregs[libc::REG_RAX as usize] = ret as i64;
+}
+
+/// Gives the calling thread its block at GS and records its host FS.
+pub fn install_block(block: Box<ThreadBlock>) -> &'static mut ThreadBlock {
+    let block = Box::leak(block);
+    block.self_ptr = block as *mut ThreadBlock as u64;
+    let fs: u64;
+    // SAFETY: reading FS base has no side effect; FSGSBASE was checked at start-up.
+    unsafe {
+        core::arch::asm!("rdfsbase {}", out(reg) fs, options(nostack, nomem, preserves_flags))
+    };
+    block.host_fs = fs;
+    // SAFETY: sets this thread's GS base to the block, which lives forever (leaked).
+    unsafe {
+        libc::syscall(
+            libc::SYS_arch_prctl,
+            0x1001, /* ARCH_SET_GS */
+            block.self_ptr,
+        )
+    };
+    stats::register(block);
+    block
+}

@@ -1,0 +1,59 @@
+//! Small helpers over host syscalls: errno conversion, EINTR retry, stat conversion.
+
+use libos::abi::Stat;
+use libos::Errno;
+
+/// The host's errno as an [`Errno`] (EIO if it is a number unify does not know).
+pub fn last_errno() -> Errno {
+    let n = std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO);
+    Errno::from_number(n).unwrap_or(Errno::EIO)
+}
+
+/// A host call's return value, or its errno.
+pub fn check(r: isize) -> Result<usize, Errno> {
+    if r < 0 {
+        Err(last_errno())
+    } else {
+        Ok(r as usize)
+    }
+}
+
+/// Runs a host call, retrying while it is interrupted by a signal.
+pub fn retry(mut f: impl FnMut() -> isize) -> Result<usize, Errno> {
+    loop {
+        match check(f()) {
+            Err(Errno::EINTR) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// `fstat` on a host fd, in the guest's layout.
+pub fn fstat(fd: i32) -> Result<Stat, Errno> {
+    // SAFETY: all-zero is a valid `libc::stat`.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a valid out-pointer.
+    check(unsafe { libc::fstat(fd, &mut st) } as isize)?;
+    Ok(Stat {
+        st_dev: st.st_dev,
+        st_ino: st.st_ino,
+        st_nlink: st.st_nlink,
+        st_mode: st.st_mode,
+        st_uid: st.st_uid,
+        st_gid: st.st_gid,
+        pad0: 0,
+        st_rdev: st.st_rdev,
+        st_size: st.st_size,
+        st_blksize: st.st_blksize,
+        st_blocks: st.st_blocks,
+        st_atime: st.st_atime,
+        st_atime_nsec: st.st_atime_nsec,
+        st_mtime: st.st_mtime,
+        st_mtime_nsec: st.st_mtime_nsec,
+        st_ctime: st.st_ctime,
+        st_ctime_nsec: st.st_ctime_nsec,
+        reserved: [0; 3],
+    })
+}

@@ -1,0 +1,215 @@
+//! The hosted platform: runs an unmodified static x86-64 Linux program on the libOS
+//! inside one Linux process.
+//!
+//! The program is loaded into a reserved window of this process's address space; its
+//! syscall sites are rewritten to call the libOS, and Syscall User Dispatch traps any
+//! other syscall it makes. The program reaches host files and syscalls only through
+//! the libOS. See `layout` for the address-space plan and `entry` for the two paths in.
+//!
+//! One guest thread for now (threads come with the threads/futex work).
+
+mod console;
+mod entry;
+mod host;
+mod layout;
+mod load;
+mod platform;
+mod stats;
+mod sud;
+
+use std::convert::Infallible;
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use libos::mm::{MemoryMap, Prot, Vma, VmaKind};
+use libos::{Kernel, Thread};
+use unify_loader::stack::{self, auxv, AuxEntry, StackParams};
+
+use crate::entry::{install_block, unify_enter_guest, ThreadBlock};
+use crate::layout::{GUEST_HI, GUEST_LO, MMAP_BASE, STACK_SIZE, STACK_TOP};
+use crate::platform::{host_map, HostedPlatform};
+
+/// What to run and how.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// The program file on the host.
+    pub program: PathBuf,
+    /// The guest's argv (argv[0] included).
+    pub argv: Vec<Vec<u8>>,
+    /// The guest's environment, `KEY=VALUE` each.
+    pub env: Vec<Vec<u8>>,
+    /// Print a strace-style line per syscall on stderr.
+    pub trace: bool,
+    /// Print syscall-path counters on stderr at exit.
+    pub stats: bool,
+    /// Rewrite syscall sites at load time (off: every syscall takes the SIGSYS path).
+    pub rewrite: bool,
+}
+
+/// Why the program could not be started. Each displays as one line.
+#[derive(Debug)]
+pub enum HostedError {
+    Read(PathBuf, io::Error),
+    Load(PathBuf, unify_loader::LoadError),
+    NoFsgsbase,
+    Reserve(io::Error),
+    Layout(String),
+    Stack(String),
+    Dispatch(io::Error),
+}
+
+impl fmt::Display for HostedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostedError::Read(p, e) => write!(f, "{}: cannot read: {e}", p.display()),
+            HostedError::Load(p, e) => write!(f, "{}: {e}", p.display()),
+            HostedError::NoFsgsbase => write!(f, "this CPU or kernel does not offer FSGSBASE to user space; the hosted platform needs it"),
+            HostedError::Reserve(e) => write!(f, "cannot reserve the guest address window {GUEST_LO:#x}..{GUEST_HI:#x}: {e}"),
+            HostedError::Layout(m) => write!(f, "{m}"),
+            HostedError::Stack(m) => write!(f, "cannot build the initial stack: {m}"),
+            HostedError::Dispatch(e) => write!(f, "cannot enable Syscall User Dispatch (Linux 5.11+ needed): {e}"),
+        }
+    }
+}
+
+impl std::error::Error for HostedError {}
+
+static PLATFORM: HostedPlatform = HostedPlatform;
+
+const HWCAP2_FSGSBASE: u64 = 1 << 1;
+
+/// Loads and runs the program. On success this never returns: the guest's exit ends
+/// the process with the guest's status.
+pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
+    // SAFETY: getauxval reads the process's auxiliary vector.
+    let hwcap2 = unsafe { libc::getauxval(libc::AT_HWCAP2) };
+    if hwcap2 & HWCAP2_FSGSBASE == 0 {
+        return Err(HostedError::NoFsgsbase);
+    }
+    let bytes =
+        std::fs::read(&opts.program).map_err(|e| HostedError::Read(opts.program.clone(), e))?;
+    let plan =
+        unify_loader::parse(&bytes).map_err(|e| HostedError::Load(opts.program.clone(), e))?;
+
+    reserve_window()?;
+    let mut mm = MemoryMap::new(GUEST_LO, GUEST_HI, MMAP_BASE);
+    let image = load::load_image(&mut mm, &plan, &bytes, opts.rewrite)?;
+    mm.set_brk_start(image.end);
+    drop(bytes);
+
+    let stack_lo = STACK_TOP - STACK_SIZE;
+    host_map(stack_lo, STACK_SIZE, libc::PROT_READ | libc::PROT_WRITE)
+        .map_err(|_| HostedError::Layout("cannot map the stack".into()))?;
+    mm.record(Vma {
+        start: stack_lo,
+        end: STACK_TOP,
+        prot: Prot::RW,
+        shared: false,
+        kind: VmaKind::Stack,
+    })
+    .map_err(|_| HostedError::Layout("the stack overlaps the program".into()))?;
+    let sp = build_stack(opts, &plan, image.base)?;
+
+    let comm = opts
+        .argv
+        .first()
+        .map(|a| a.rsplit(|&b| b == b'/').next().unwrap_or(a).to_vec())
+        .unwrap_or_default();
+    let kernel = Kernel::install(Kernel::new(&PLATFORM, mm, &comm, console_flags()));
+    syscall_shim::set_trace(opts.trace);
+    if opts.stats {
+        stats::enable();
+    }
+
+    let thread = Box::leak(Box::new(Thread::new(kernel.identity.pid)));
+    let block = install_block(Box::new(ThreadBlock {
+        self_ptr: 0,
+        host_fs: 0,
+        guest_fs: 0,
+        guest_rsp: 0,
+        libos_rsp: 0,
+        thread,
+        fast_count: 0,
+        slow_count: 0,
+    }));
+    let _ = block;
+    sud::install_handler().map_err(HostedError::Dispatch)?;
+    sud::default_fault_signals();
+    sud::enable().map_err(HostedError::Dispatch)?;
+    // SAFETY: the image, stack and thread block are in place; SUD is on, so whatever
+    // the guest does reaches the libOS. This never returns.
+    unsafe { unify_enter_guest(image.entry, sp) }
+}
+
+/// Reserves the whole guest window so nothing of the host lands in it.
+fn reserve_window() -> Result<(), HostedError> {
+    let len = (GUEST_HI - GUEST_LO) as usize;
+    let flags =
+        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED_NOREPLACE;
+    // SAFETY: asks for an inaccessible reservation at a fixed address and refuses to
+    // replace anything already there.
+    let p = unsafe { libc::mmap(GUEST_LO as *mut _, len, libc::PROT_NONE, flags, -1, 0) };
+    if p == libc::MAP_FAILED {
+        return Err(HostedError::Reserve(io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// The access modes and status flags of the host's fds 0–2.
+fn console_flags() -> [u32; 3] {
+    // SAFETY: F_GETFL takes no pointer.
+    [0, 1, 2].map(|fd| unsafe { libc::fcntl(fd, libc::F_GETFL) }.max(0) as u32)
+}
+
+/// Writes argv, envp and auxv at the top of the stack; returns the initial RSP.
+fn build_stack(
+    opts: &RunOptions,
+    plan: &unify_loader::LoadPlan,
+    base: u64,
+) -> Result<u64, HostedError> {
+    let mut aux = stack::auxv_for(plan, base);
+    // SAFETY: getauxval/getuid/getgid have no preconditions.
+    let (hwcap, hwcap2, minsig, uid, gid) = unsafe {
+        (
+            libc::getauxval(libc::AT_HWCAP),
+            libc::getauxval(libc::AT_HWCAP2),
+            libc::getauxval(51 /* AT_MINSIGSTKSZ */),
+            libc::getuid(),
+            libc::getgid(),
+        )
+    };
+    aux.push(AuxEntry(auxv::AT_UID, uid.into()));
+    aux.push(AuxEntry(auxv::AT_EUID, uid.into()));
+    aux.push(AuxEntry(auxv::AT_GID, gid.into()));
+    aux.push(AuxEntry(auxv::AT_EGID, gid.into()));
+    aux.push(AuxEntry(auxv::AT_SECURE, 0));
+    aux.push(AuxEntry(auxv::AT_CLKTCK, 100));
+    aux.push(AuxEntry(auxv::AT_HWCAP, hwcap));
+    aux.push(AuxEntry(auxv::AT_HWCAP2, hwcap2));
+    if minsig != 0 {
+        aux.push(AuxEntry(auxv::AT_MINSIGSTKSZ, minsig));
+    }
+    let mut random = [0u8; 16];
+    libos::Platform::fill_random(&PLATFORM, &mut random);
+    let argv: Vec<&[u8]> = opts.argv.iter().map(|a| a.as_slice()).collect();
+    let envp: Vec<&[u8]> = opts.env.iter().map(|a| a.as_slice()).collect();
+    let execfn = opts.argv.first().map(|a| a.as_slice()).unwrap_or(b"");
+    let params = StackParams {
+        argv: &argv,
+        envp: &envp,
+        execfn,
+        platform: b"x86_64",
+        random,
+        auxv: &aux,
+    };
+    let built =
+        stack::build(STACK_TOP, &params).map_err(|e| HostedError::Stack(format!("{e:?}")))?;
+    let dst = STACK_TOP - built.bytes.len() as u64;
+    // SAFETY: `[dst, STACK_TOP)` lies in the stack mapped read-write above (the builder
+    // caps its size well below STACK_SIZE).
+    unsafe {
+        std::ptr::copy_nonoverlapping(built.bytes.as_ptr(), dst as *mut u8, built.bytes.len())
+    };
+    Ok(built.sp)
+}

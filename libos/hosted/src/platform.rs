@@ -1,0 +1,261 @@
+//! [`Platform`] for one Linux process: guest memory is host memory inside the reserved
+//! guest window, time and randomness come from the host kernel, the console is the
+//! host's fds 0–2.
+
+use std::sync::Arc;
+
+use libos::abi::{set_uts_field, Rlimit, Timespec, Utsname};
+use libos::file::File;
+use libos::limits::RLIMIT_NLIMITS;
+use libos::mm::Prot;
+use libos::platform::{HostInfo, Platform};
+use libos::time::ClockId;
+use libos::Errno;
+
+use crate::console::HostFd;
+use crate::host;
+use crate::stats;
+
+pub struct HostedPlatform;
+
+fn host_clock(clock: ClockId) -> libc::clockid_t {
+    match clock {
+        ClockId::Realtime => libc::CLOCK_REALTIME,
+        ClockId::Monotonic => libc::CLOCK_MONOTONIC,
+        ClockId::ProcessCputime => libc::CLOCK_PROCESS_CPUTIME_ID,
+        ClockId::ThreadCputime => libc::CLOCK_THREAD_CPUTIME_ID,
+        ClockId::MonotonicRaw => libc::CLOCK_MONOTONIC_RAW,
+        ClockId::RealtimeCoarse => libc::CLOCK_REALTIME_COARSE,
+        ClockId::MonotonicCoarse => libc::CLOCK_MONOTONIC_COARSE,
+        ClockId::Boottime => libc::CLOCK_BOOTTIME,
+        ClockId::RealtimeAlarm => libc::CLOCK_REALTIME_ALARM,
+        ClockId::BoottimeAlarm => libc::CLOCK_BOOTTIME_ALARM,
+        ClockId::Tai => libc::CLOCK_TAI,
+    }
+}
+
+fn prot_bits(prot: Prot) -> i32 {
+    prot.bits() as i32
+}
+
+/// Flags for backing guest memory: private, anonymous, at exactly this address, and
+/// not charged against overcommit until touched (Rust runtimes reserve large regions).
+const GUEST_MAP: i32 =
+    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE;
+
+/// Backs `[addr, addr+len)` with fresh memory of `prot`.
+pub fn host_map(addr: u64, len: u64, prot: i32) -> Result<(), Errno> {
+    // SAFETY: the range lies in the guest window, which the libOS owns; MAP_FIXED
+    // replaces only guest memory there.
+    let p = unsafe { libc::mmap(addr as *mut _, len as usize, prot, GUEST_MAP, -1, 0) };
+    if p == libc::MAP_FAILED {
+        return Err(Errno::ENOMEM);
+    }
+    Ok(())
+}
+
+impl Platform for HostedPlatform {
+    fn map_anonymous(&self, addr: u64, len: u64, prot: Prot) -> Result<(), Errno> {
+        host_map(addr, len, prot_bits(prot))
+    }
+
+    fn unmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        // Keep the window reserved: an inaccessible mapping, its memory given back.
+        host_map(addr, len, libc::PROT_NONE)
+    }
+
+    fn protect(&self, addr: u64, len: u64, prot: Prot) -> Result<(), Errno> {
+        // SAFETY: guest window memory the libOS's map says is mapped.
+        host::check(
+            unsafe { libc::mprotect(addr as *mut _, len as usize, prot_bits(prot)) } as isize,
+        )
+        .map(|_| ())
+    }
+
+    fn move_pages(&self, old: u64, new: u64, len: u64) -> Result<(), Errno> {
+        // SAFETY: both ranges are in the guest window; the new one was just mapped.
+        let moved = unsafe {
+            libc::mremap(
+                old as *mut _,
+                len as usize,
+                len as usize,
+                libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED,
+                new as *mut libc::c_void,
+            )
+        };
+        if moved == libc::MAP_FAILED {
+            // The old range spans several host mappings: copy instead.
+            // SAFETY: both ranges are mapped (old readable: the libOS only moves its own
+            // mappings, made readable for the copy) and do not overlap.
+            unsafe {
+                libc::mprotect(old as *mut _, len as usize, libc::PROT_READ);
+                std::ptr::copy_nonoverlapping(old as *const u8, new as *mut u8, len as usize);
+            }
+        }
+        host_map(old, len, libc::PROT_NONE)
+    }
+
+    fn discard(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        // SAFETY: private anonymous guest memory; MADV_DONTNEED makes it read as zeros.
+        host::check(
+            unsafe { libc::madvise(addr as *mut _, len as usize, libc::MADV_DONTNEED) } as isize,
+        )
+        .map(|_| ())
+    }
+
+    fn now(&self, clock: ClockId) -> Timespec {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: valid out-pointer.
+        unsafe { libc::clock_gettime(host_clock(clock), &mut ts) };
+        Timespec {
+            tv_sec: ts.tv_sec,
+            tv_nsec: ts.tv_nsec,
+        }
+    }
+
+    fn resolution(&self, clock: ClockId) -> Timespec {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: valid out-pointer.
+        unsafe { libc::clock_getres(host_clock(clock), &mut ts) };
+        Timespec {
+            tv_sec: ts.tv_sec,
+            tv_nsec: ts.tv_nsec,
+        }
+    }
+
+    fn sleep(&self, ns: u64) {
+        std::thread::sleep(std::time::Duration::from_nanos(ns));
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        let mut done = 0;
+        while done < buf.len() {
+            // SAFETY: writes within `buf`.
+            let r =
+                unsafe { libc::getrandom(buf[done..].as_mut_ptr().cast(), buf.len() - done, 0) };
+            if r > 0 {
+                done += r as usize;
+            }
+        }
+    }
+
+    fn console(&self) -> [Arc<dyn File>; 3] {
+        [
+            Arc::new(HostFd(0)),
+            Arc::new(HostFd(1)),
+            Arc::new(HostFd(2)),
+        ]
+    }
+
+    fn cpu_mask(&self) -> u64 {
+        // SAFETY: all-zero is a valid cpu_set_t; sched_getaffinity fills it.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: valid out-pointer of the size passed.
+        let r =
+            unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+        if r != 0 {
+            return 1;
+        }
+        // SAFETY: CPU_ISSET reads bit `i` (< CPU_SETSIZE) of a valid set.
+        (0..64)
+            .filter(|&i| unsafe { libc::CPU_ISSET(i, &set) })
+            .fold(0u64, |m, i| m | (1 << i))
+    }
+
+    fn host_info(&self) -> HostInfo {
+        host_info()
+    }
+
+    fn log(&self, line: &str) {
+        let mut text = String::with_capacity(line.len() + 1);
+        text.push_str(line);
+        text.push('\n');
+        // One write so lines from the libOS do not interleave mid-line.
+        // SAFETY: valid buffer.
+        unsafe { libc::write(2, text.as_ptr().cast(), text.len()) };
+    }
+
+    fn exit_process(&self, status: i32) -> ! {
+        stats::report();
+        // SAFETY: ends the process; nothing of the guest or libOS needs unwinding.
+        unsafe { libc::_exit(status) }
+    }
+
+    fn exit_by_signal(&self, sig: u32) -> ! {
+        stats::report();
+        let sig = sig as i32;
+        // SAFETY: restores the default action, unblocks the signal and sends it to
+        // this process, which the default action then ends.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, sig);
+            libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+            libc::raise(sig);
+            libc::_exit(128 + sig)
+        }
+    }
+}
+
+fn host_info() -> HostInfo {
+    // SAFETY: all-zero is a valid utsname; uname fills it.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: valid out-pointer.
+    unsafe { libc::uname(&mut u) };
+    let field = |f: &[libc::c_char]| -> Vec<u8> {
+        f.iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8)
+            .collect()
+    };
+    let mut uts = Utsname::default();
+    set_uts_field(&mut uts.nodename, &field(&u.nodename));
+    set_uts_field(&mut uts.release, &field(&u.release));
+    set_uts_field(&mut uts.version, &field(&u.version));
+    set_uts_field(&mut uts.machine, &field(&u.machine));
+    set_uts_field(&mut uts.domainname, &field(&u.domainname));
+    // SAFETY: all-zero is a valid sysinfo; sysinfo fills it.
+    let mut si: libc::sysinfo = unsafe { std::mem::zeroed() };
+    // SAFETY: valid out-pointer.
+    unsafe { libc::sysinfo(&mut si) };
+    let unit = u64::from(si.mem_unit.max(1));
+    let mut rlimits = [Rlimit::default(); RLIMIT_NLIMITS];
+    for (i, slot) in rlimits.iter_mut().enumerate() {
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: valid out-pointer; i < RLIMIT_NLIMITS.
+        unsafe { libc::getrlimit(i as _, &mut r) };
+        *slot = Rlimit {
+            rlim_cur: r.rlim_cur,
+            rlim_max: r.rlim_max,
+        };
+    }
+    // SAFETY: these take no arguments and cannot fail.
+    let (pid, ppid, uid, gid) = unsafe {
+        (
+            libc::getpid(),
+            libc::getppid(),
+            libc::getuid(),
+            libc::getgid(),
+        )
+    };
+    HostInfo {
+        uts,
+        pid: pid as u32,
+        ppid: ppid as u32,
+        uid,
+        gid,
+        total_ram: si.totalram as u64 * unit,
+        free_ram: si.freeram as u64 * unit,
+        rlimits,
+    }
+}
