@@ -1,0 +1,204 @@
+//! The side under test: how a native command line becomes a run under unify
+//! (`unify run --platform hosted [-e K=V]... -- BINARY ARGS...`), or simply a second
+//! native run (to check that the probes themselves are deterministic).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::exec::Spec;
+
+/// Platforms `unify run` can be asked for. Only the hosted one exists so far.
+pub const PLATFORMS: &[&str] = &["hosted"];
+
+#[derive(Clone, Debug)]
+pub enum UnderTest {
+    Unify {
+        binary: PathBuf,
+        platform: String,
+        /// Extra flags for `unify run` (e.g. `--trace`), placed before the `-e`s.
+        extra_args: Vec<String>,
+    },
+    /// Run natively a second time.
+    Native,
+}
+
+impl UnderTest {
+    /// The name used in messages (`native "..." vs hosted "..."`).
+    pub fn label(&self) -> String {
+        match self {
+            UnderTest::Unify { platform, .. } => platform.clone(),
+            UnderTest::Native => "rerun".to_string(),
+        }
+    }
+
+    /// Prefix of the lines unify itself writes to stderr (not the guest's output).
+    pub fn diagnostic_prefix(&self) -> Option<&'static str> {
+        match self {
+            UnderTest::Unify { .. } => Some("unify: "),
+            UnderTest::Native => None,
+        }
+    }
+
+    /// Turns the native command line into this side's. The environment of the unify
+    /// process is the same as the native one, and every variable is also passed with
+    /// `-e`, so the guest sees the same set whether unify forwards its own environment
+    /// or not.
+    pub fn spec(&self, native: &Spec) -> Spec {
+        match self {
+            UnderTest::Native => native.clone(),
+            UnderTest::Unify {
+                binary,
+                platform,
+                extra_args,
+            } => {
+                let mut args: Vec<OsString> =
+                    vec!["run".into(), "--platform".into(), platform.into()];
+                args.extend(extra_args.iter().map(OsString::from));
+                for (k, v) in &native.env {
+                    args.push("-e".into());
+                    args.push(format!("{k}={v}").into());
+                }
+                args.push("--".into());
+                args.push(native.program.clone().into_os_string());
+                args.extend(native.args.iter().cloned());
+                Spec {
+                    program: binary.clone(),
+                    args,
+                    ..native.clone()
+                }
+            }
+        }
+    }
+}
+
+/// Checks a `--platform` value.
+pub fn check_platform(p: &str) -> Result<(), String> {
+    if PLATFORMS.contains(&p) {
+        Ok(())
+    } else if p == "vm" {
+        Err("--platform vm is not supported yet: only 'hosted' can be compared for now".into())
+    } else {
+        Err(format!(
+            "unknown --platform '{p}': expected one of {}",
+            PLATFORMS.join(", ")
+        ))
+    }
+}
+
+/// The default unify binary: the newest of `<target>/release/unify` and
+/// `<target>/debug/unify`, where `<target>` is `$CARGO_TARGET_DIR` or
+/// `<workspace>/target`.
+pub fn find_unify(workspace: &Path) -> Result<PathBuf, String> {
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(t) => workspace.join(t),
+        None => workspace.join("target"),
+    };
+    let candidates = [target.join("release/unify"), target.join("debug/unify")];
+    newest(&candidates).ok_or_else(|| {
+        format!(
+            "no unify binary at {} or {}: build it (cargo build -p unify) or pass --unify PATH",
+            candidates[0].display(),
+            candidates[1].display()
+        )
+    })
+}
+
+fn newest(paths: &[PathBuf]) -> Option<PathBuf> {
+    paths
+        .iter()
+        .filter_map(|p| {
+            let m = std::fs::metadata(p).ok()?;
+            m.is_file()
+                .then(|| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), p.clone()))
+        })
+        .max_by_key(|(t, _)| *t)
+        .map(|(_, p)| p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn native() -> Spec {
+        Spec {
+            program: "/p/hello".into(),
+            args: vec!["a".into(), "".into(), "--x".into()],
+            env: vec![("LANG".into(), "C".into()), ("K".into(), "v w".into())],
+            stdin: b"in".to_vec(),
+            cwd: "/w".into(),
+            timeout: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn unify_command_line() {
+        let u = UnderTest::Unify {
+            binary: "/t/unify".into(),
+            platform: "hosted".into(),
+            extra_args: vec!["--trace".into()],
+        };
+        let s = u.spec(&native());
+        assert_eq!(s.program, PathBuf::from("/t/unify"));
+        let args: Vec<String> = s
+            .args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            args,
+            [
+                "run",
+                "--platform",
+                "hosted",
+                "--trace",
+                "-e",
+                "LANG=C",
+                "-e",
+                "K=v w",
+                "--",
+                "/p/hello",
+                "a",
+                "",
+                "--x"
+            ]
+        );
+        assert_eq!(s.env, native().env);
+        assert_eq!(s.stdin, b"in");
+        assert_eq!(s.cwd, PathBuf::from("/w"));
+        assert_eq!(u.label(), "hosted");
+    }
+
+    #[test]
+    fn native_again_is_identical() {
+        let s = UnderTest::Native.spec(&native());
+        assert_eq!(s.program, native().program);
+        assert_eq!(s.args, native().args);
+    }
+
+    #[test]
+    fn platforms() {
+        assert!(check_platform("hosted").is_ok());
+        assert!(check_platform("vm")
+            .unwrap_err()
+            .contains("not supported yet"));
+        assert!(check_platform("xen")
+            .unwrap_err()
+            .contains("unknown --platform"));
+    }
+
+    #[test]
+    fn newest_wins() {
+        let dir = std::env::temp_dir().join(format!("compat-runner-newest-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (dir.join("a"), dir.join("b"));
+        std::fs::write(&a, "a").unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::write(&b, "b").unwrap();
+        assert_eq!(newest(&[a.clone(), b.clone()]), Some(b.clone()));
+        assert_eq!(newest(&[a.clone(), dir.join("missing")]), Some(a));
+        assert_eq!(newest(&[dir.join("missing")]), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
