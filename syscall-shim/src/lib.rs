@@ -20,5 +20,6 @@ pub mod sys;
 pub mod table;
 pub mod trace;
 pub mod user;
+pub mod warn;
 
 pub use dispatch::{dispatch, set_trace};

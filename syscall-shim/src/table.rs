@@ -8,7 +8,7 @@ use libos::{Errno, Kernel, SysResult, Thread};
 
 use crate::args::Args;
 use crate::names::SYSCALL_COUNT;
-use crate::sys::{ident, io, mm, process, random, signal, time};
+use crate::sys::{fs, futex, ident, io, kill, mm, process, random, signal, time};
 
 /// The state a handler works on.
 pub struct Ctx<'a> {
@@ -56,7 +56,7 @@ pub struct SyscallDef {
     pub args: &'static [ArgFmt],
 }
 
-use ArgFmt::{Hex, InBuf, Int, OutBuf, UInt};
+use ArgFmt::{Hex, InBuf, Int, OutBuf, Str, UInt};
 use Support::{Errno as Fails, Full, Partial};
 
 macro_rules! syscall_table {
@@ -88,14 +88,18 @@ syscall_table! {
     20 writev(Int, Hex, Int) => Full(io::writev);
     24 sched_yield() => Full(ident::sched_yield);
     25 mremap(Hex, UInt, UInt, Hex, Hex) => Partial(mm::mremap, "MREMAP_DONTUNMAP gives EINVAL");
+    27 mincore(Hex, UInt, Hex) => Full(mm::mincore);
     28 madvise(Hex, UInt, Int) => Full(mm::madvise);
     32 dup(Int) => Full(io::dup);
     33 dup2(Int, Int) => Full(io::dup2);
     35 nanosleep(Hex, Hex) => Partial(time::nanosleep, "never interrupted (no signal delivery yet)");
     39 getpid() => Full(ident::getpid);
     60 exit(Int) => Partial(process::exit, "single-threaded: ends the process");
+    62 kill(Int, Int) => Partial(kill::kill, "to this process only; default actions and SIG_IGN, no delivery to handlers yet");
     63 uname(Hex) => Full(ident::uname);
     72 fcntl(Int, Int, Hex) => Partial(io::fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL; locks come with the filesystem");
+    79 getcwd(OutBuf, UInt) => Partial(fs::getcwd, "always / until the filesystem exists");
+    89 readlink(Str, OutBuf, Int) => Partial(fs::readlink, "only /proc/self/exe until the filesystem exists");
     96 gettimeofday(Hex, Hex) => Full(time::gettimeofday);
     97 getrlimit(UInt, Hex) => Full(ident::getrlimit);
     99 sysinfo(Hex) => Full(ident::sysinfo);
@@ -112,13 +116,18 @@ syscall_table! {
     158 arch_prctl(Hex, Hex) => Partial(process::arch_prctl, "ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS");
     160 setrlimit(UInt, Hex) => Full(ident::setrlimit);
     186 gettid() => Full(ident::gettid);
+    200 tkill(Int, Int) => Partial(kill::tkill, "to this thread only; default actions and SIG_IGN, no delivery to handlers yet");
     201 time(Hex) => Full(time::time);
+    202 futex(Hex, Int, UInt, Hex, Hex, UInt) => Partial(futex::futex, "one thread: wakes find no waiter, matching waits sleep to their timeout; PI operations ENOSYS");
     204 sched_getaffinity(Int, UInt, Hex) => Full(ident::sched_getaffinity);
     218 set_tid_address(Hex) => Full(process::set_tid_address);
     228 clock_gettime(Int, Hex) => Full(time::clock_gettime);
     229 clock_getres(Int, Hex) => Full(time::clock_getres);
     230 clock_nanosleep(Int, Int, Hex, Hex) => Partial(time::clock_nanosleep, "never interrupted (no signal delivery yet)");
     231 exit_group(Int) => Full(process::exit_group);
+    234 tgkill(Int, Int, Int) => Partial(kill::tgkill, "to this thread only; default actions and SIG_IGN, no delivery to handlers yet");
+    262 newfstatat(Int, Str, Hex, Hex) => Partial(fs::newfstatat, "on an fd (AT_EMPTY_PATH) only until the filesystem exists");
+    267 readlinkat(Int, Str, OutBuf, Int) => Partial(fs::readlinkat, "only /proc/self/exe until the filesystem exists");
     271 ppoll(Hex, UInt, Hex, Hex, UInt) => Partial(io::ppoll, "the signal mask is not applied during the wait");
     273 set_robust_list(Hex, UInt) => Full(process::set_robust_list);
     274 get_robust_list(Int, Hex, Hex) => Full(process::get_robust_list);
@@ -140,6 +149,10 @@ const fn build_index() -> [u16; SYSCALL_COUNT] {
         let nr = SYSCALLS[i].nr as usize;
         assert!(nr < SYSCALL_COUNT, "syscall number beyond the name table");
         assert!(index[nr] == u16::MAX, "a syscall is listed twice");
+        assert!(
+            i == 0 || SYSCALLS[i - 1].nr < SYSCALLS[i].nr,
+            "the table is kept in syscall-number order"
+        );
         index[nr] = i as u16;
         i += 1;
     }

@@ -25,14 +25,20 @@ pub struct Kernel {
     pub host: HostInfo,
     /// Monotonic time at start, for `sysinfo`'s uptime.
     pub started: Timespec,
+    /// The program's path as the guest named it (`/proc/self/exe`, `AT_EXECFN`).
+    pub exe_path: alloc::vec::Vec<u8>,
+    /// The working directory, an absolute path (`/` until the filesystem exists).
+    pub cwd: spin::Mutex<alloc::vec::Vec<u8>>,
 }
 
 static KERNEL: spin::Once<Kernel> = spin::Once::new();
 
 impl Kernel {
-    /// Creates the instance: fds 0–2 are the platform's console (with `console_flags`,
-    /// the access modes and status flags they were opened with).
-    pub fn new(platform: &'static dyn Platform, mm: MemoryMap, comm: &[u8], console_flags: [u32; 3]) -> Kernel {
+    /// Creates the instance for the program at `exe_path`: fds 0–2 are the platform's
+    /// console (with `console_flags`, the access modes and status flags they were opened
+    /// with); the thread name is the path's last component.
+    pub fn new(platform: &'static dyn Platform, mm: MemoryMap, exe_path: &[u8], console_flags: [u32; 3]) -> Kernel {
+        let comm = exe_path.rsplit(|&b| b == b'/').next().unwrap_or(exe_path);
         let host = platform.host_info();
         let limits = Limits::new(host.rlimits, host.uid == 0);
         let mut fds = FdTable::new();
@@ -53,6 +59,8 @@ impl Kernel {
             comm: spin::Mutex::new(name),
             identity: Identity::from_host(&host),
             started: platform.now(ClockId::Boottime),
+            exe_path: exe_path.to_vec(),
+            cwd: spin::Mutex::new(alloc::vec![b'/']),
             host,
         }
     }

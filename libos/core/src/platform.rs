@@ -42,6 +42,8 @@ pub trait Platform: Send + Sync {
     fn move_pages(&self, old: u64, new: u64, len: u64) -> Result<(), Errno>;
     /// Drops the contents of a private anonymous range: it reads as zeros afterwards.
     fn discard(&self, addr: u64, len: u64) -> Result<(), Errno>;
+    /// `mincore`: sets `out[i]` to 1 if page `i` of `[addr, addr+len)` is resident.
+    fn residency(&self, addr: u64, len: u64, out: &mut [u8]) -> Result<(), Errno>;
 
     /// The current time on `clock`.
     fn now(&self, clock: ClockId) -> Timespec;

@@ -37,8 +37,8 @@ impl ClockId {
         })
     }
 
-    /// Whether `clock_nanosleep` accepts this clock (Linux: EINVAL for the thread CPU
-    /// clock, ENOTSUP for the raw and coarse clocks).
+    /// Whether `clock_nanosleep` accepts this clock (Linux: EOPNOTSUPP for the clocks
+    /// with no sleep operation: thread CPU time, raw and coarse).
     pub fn sleepable(self) -> Result<(), Errno> {
         match self {
             ClockId::Realtime
@@ -48,7 +48,6 @@ impl ClockId {
             | ClockId::RealtimeAlarm
             | ClockId::BoottimeAlarm
             | ClockId::ProcessCputime => Ok(()),
-            ClockId::ThreadCputime => Err(Errno::EINVAL),
             _ => Err(Errno::EOPNOTSUPP),
         }
     }

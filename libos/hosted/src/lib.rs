@@ -111,12 +111,10 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
     .map_err(|_| HostedError::Layout("the stack overlaps the program".into()))?;
     let sp = build_stack(opts, &plan, image.base)?;
 
-    let comm = opts
-        .argv
-        .first()
-        .map(|a| a.rsplit(|&b| b == b'/').next().unwrap_or(a).to_vec())
-        .unwrap_or_default();
-    let kernel = Kernel::install(Kernel::new(&PLATFORM, mm, &comm, console_flags()));
+    // What /proc/self/exe reads: the program's absolute path, as on Linux.
+    let exe = std::fs::canonicalize(&opts.program).unwrap_or_else(|_| opts.program.clone());
+    let exe = std::os::unix::ffi::OsStrExt::as_bytes(exe.as_os_str()).to_vec();
+    let kernel = Kernel::install(Kernel::new(&PLATFORM, mm, &exe, console_flags()));
     syscall_shim::set_trace(opts.trace);
     if opts.stats {
         stats::enable();

@@ -103,6 +103,14 @@ impl Platform for HostedPlatform {
         .map(|_| ())
     }
 
+    fn residency(&self, addr: u64, len: u64, out: &mut [u8]) -> Result<(), Errno> {
+        // SAFETY: `out` has one byte per page of the range (the caller sized it).
+        host::check(
+            unsafe { libc::mincore(addr as *mut _, len as usize, out.as_mut_ptr()) } as isize,
+        )
+        .map(|_| ())
+    }
+
     fn now(&self, clock: ClockId) -> Timespec {
         let mut ts = libc::timespec {
             tv_sec: 0,

@@ -68,3 +68,32 @@ pub fn brk(ctx: &mut Ctx, a: &Args) -> SysResult {
     let k = ctx.kernel;
     Ok(k.mm.write().brk(k.platform, a.raw(0)) as usize)
 }
+
+pub fn mincore(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let (addr, len, vec) = (a.raw(0), a.raw(1), a.raw(2));
+    if addr % libos::mm::PAGE_SIZE != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let len = libos::mm::page_up(len).ok_or(Errno::ENOMEM)?;
+    if len == 0 {
+        return Ok(0);
+    }
+    let k = ctx.kernel;
+    let pages = (len / libos::mm::PAGE_SIZE) as usize;
+    let out = crate::user::slice_mut(vec, pages)?;
+    let mm = k.mm.read();
+    let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
+    // Every page must be mapped (any protection), else ENOMEM.
+    let mut cursor = addr;
+    for vma in mm.vmas().filter(|v| v.end > addr && v.start < end) {
+        if vma.start > cursor {
+            return Err(Errno::ENOMEM);
+        }
+        cursor = vma.end;
+    }
+    if cursor < end {
+        return Err(Errno::ENOMEM);
+    }
+    k.platform.residency(addr, len, out)?;
+    Ok(0)
+}
