@@ -76,6 +76,10 @@ struct Cli {
     /// On failure, also show the command lines and the full stderr of both runs
     #[arg(short, long)]
     verbose: bool,
+
+    /// Fetch rg (if not cached), print its path and exit (for tools/demo and tools/bench)
+    #[arg(long)]
+    fetch_rg: bool,
 }
 
 /// How a case ended up.
@@ -104,6 +108,15 @@ fn main() -> ExitCode {
 
 fn run(cli: &Cli) -> Result<ExitCode, String> {
     under_test::check_platform(&cli.platform)?;
+    if cli.fetch_rg {
+        let paths = Paths {
+            compat: workspace_root().join("compat-tests"),
+        };
+        let rg = ripgrep::ensure(&paths.rg_cache())?;
+        let rg = rg.canonicalize().unwrap_or(rg);
+        println!("{}", rg.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let selected: Vec<&Case> = CASES.iter().filter(|c| c.matches(&cli.filter)).collect();
     if selected.is_empty() {
         return Err(format!(
@@ -133,7 +146,8 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
         UnderTest::Native
     } else {
         let binary = match &cli.unify {
-            Some(p) if p.is_file() => p.clone(),
+            // The runs happen in a scratch directory: make the path absolute.
+            Some(p) if p.is_file() => p.canonicalize().unwrap_or_else(|_| p.clone()),
             Some(p) => return Err(format!("--unify {}: no such file", p.display())),
             None => under_test::find_unify(&workspace_root())?,
         };

@@ -8,47 +8,55 @@ use libos::abi::Stat;
 use libos::file::{events, File};
 use libos::{Errno, SysResult};
 
+use crate::entry::ensure_host_tls;
 use crate::host;
 
 /// A host fd.
 pub struct HostFd(pub i32);
 
 impl File for HostFd {
+    // Reads, writes and seeks are raw host syscalls: no errno, so no TLS (see `entry`).
+
     fn read(&self, buf: &mut [u8], _nonblock: bool) -> SysResult {
-        // SAFETY: `buf` is a valid writable buffer of `buf.len()` bytes.
-        host::retry(|| unsafe { libc::read(self.0, buf.as_mut_ptr().cast(), buf.len()) })
+        let (fd, ptr, len) = (self.0 as u64, buf.as_mut_ptr() as u64, buf.len() as u64);
+        // SAFETY: `buf` is a valid writable buffer of `len` bytes.
+        host::raw_retry(|| unsafe { host::raw_syscall4(libc::SYS_read, fd, ptr, len, 0) })
     }
 
     fn write(&self, buf: &[u8], _nonblock: bool) -> SysResult {
-        // SAFETY: `buf` is a valid readable buffer of `buf.len()` bytes.
-        host::retry(|| unsafe { libc::write(self.0, buf.as_ptr().cast(), buf.len()) })
+        let (fd, ptr, len) = (self.0 as u64, buf.as_ptr() as u64, buf.len() as u64);
+        // SAFETY: `buf` is a valid readable buffer of `len` bytes.
+        host::raw_retry(|| unsafe { host::raw_syscall4(libc::SYS_write, fd, ptr, len, 0) })
     }
 
     fn pread(&self, buf: &mut [u8], offset: u64) -> SysResult {
+        let (fd, ptr, len) = (self.0 as u64, buf.as_mut_ptr() as u64, buf.len() as u64);
         // SAFETY: as for `read`.
-        host::retry(|| unsafe {
-            libc::pread(self.0, buf.as_mut_ptr().cast(), buf.len(), offset as i64)
-        })
+        host::raw_retry(|| unsafe { host::raw_syscall4(libc::SYS_pread64, fd, ptr, len, offset) })
     }
 
     fn pwrite(&self, buf: &[u8], offset: u64) -> SysResult {
+        let (fd, ptr, len) = (self.0 as u64, buf.as_ptr() as u64, buf.len() as u64);
         // SAFETY: as for `write`.
-        host::retry(|| unsafe {
-            libc::pwrite(self.0, buf.as_ptr().cast(), buf.len(), offset as i64)
-        })
+        host::raw_retry(|| unsafe { host::raw_syscall4(libc::SYS_pwrite64, fd, ptr, len, offset) })
     }
 
     fn seek(&self, offset: i64, whence: u32) -> Result<u64, Errno> {
+        let fd = self.0 as u64;
         // SAFETY: lseek takes no pointers.
-        let r = unsafe { libc::lseek(self.0, offset, whence as i32) };
-        host::check(r as isize).map(|v| v as u64)
+        let r = host::raw_retry(|| unsafe {
+            host::raw_syscall4(libc::SYS_lseek, fd, offset as u64, whence.into(), 0)
+        });
+        r.map(|v| v as u64)
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
+        ensure_host_tls();
         host::fstat(self.0)
     }
 
     fn ioctl(&self, request: u32, _arg: u64, data: &mut [u8]) -> SysResult {
+        ensure_host_tls();
         if data.is_empty() {
             // Requests whose argument layout the shim does not know never reach the
             // host: a guest pointer is not a host pointer the kernel may trust.
@@ -60,6 +68,7 @@ impl File for HostFd {
     }
 
     fn poll(&self, wanted: u16) -> u16 {
+        ensure_host_tls();
         let mut pfd = libc::pollfd {
             fd: self.0,
             events: wanted as i16,
@@ -74,6 +83,7 @@ impl File for HostFd {
     }
 
     fn set_nonblocking(&self, on: bool) -> Result<(), Errno> {
+        ensure_host_tls();
         // SAFETY: fcntl with integer arguments only.
         let flags = host::check(unsafe { libc::fcntl(self.0, libc::F_GETFL) } as isize)? as i32;
         let new = if on {

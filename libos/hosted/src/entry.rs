@@ -2,10 +2,15 @@
 //! into the guest.
 //!
 //! The libOS's per-thread state sits in a [`ThreadBlock`] reached through GS (the guest
-//! owns FS: it is its TLS pointer; Linux user space leaves GS alone). Entering the libOS
-//! saves the guest's FS base and loads the host's, so Rust and libc code see their own
-//! TLS; leaving does the reverse. Both use `rdfsbase`/`wrfsbase`, which Linux enables
-//! for user space when the CPU has FSGSBASE (checked at start-up).
+//! owns FS: it is its TLS pointer; Linux user space leaves GS alone).
+//!
+//! **TLS, lazily.** The libOS core and the shim are `no_std` and never touch TLS, so a
+//! syscall such as `getpid` runs entirely with the guest's FS base still loaded.
+//! Whatever does need the host's TLS — glibc's malloc, errno, Rust std — calls
+//! [`ensure_host_tls`] first: it loads the host's FS base (`wrfsbase`, about as costly as
+//! the rest of a fast syscall together) and marks the block, and the way out restores
+//! the guest's FS base only if that happened. The global allocator and every platform
+//! method that calls libc or std do this; raw host syscalls (console I/O) need not.
 //!
 //! * Fast path — a rewritten site's stub `call`s [`unify_syscall_entry`] after stepping
 //!   over the red zone. It switches to the libOS stack, saves the registers Linux
@@ -16,6 +21,7 @@
 //!   kernel saved every register in the signal frame, and the result goes back into it.
 
 use std::arch::global_asm;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use libos::Thread;
 
@@ -40,6 +46,8 @@ pub struct ThreadBlock {
     pub fast_count: u64,
     /// GS:56 — syscalls taken through SIGSYS.
     pub slow_count: u64,
+    /// GS:64 — 1 while the host's FS base is loaded during a syscall, else 0.
+    pub host_fs_loaded: u64,
 }
 
 global_asm!(
@@ -51,8 +59,6 @@ global_asm!(
     // rcx and r11 are ours: `syscall` clobbers them.
     "rdfsbase rcx",
     "mov gs:[16], rcx",
-    "mov rcx, gs:[8]",
-    "wrfsbase rcx",
     "inc qword ptr gs:[48]",
     // The frame hosted_syscall reads: nr, then the six argument registers.
     "push r9",
@@ -106,8 +112,13 @@ global_asm!(
     "pop r10",
     "pop r8",
     "pop r9",
+    // Put the guest's FS base back only if something loaded the host's.
+    "cmp qword ptr gs:[64], 0",
+    "je 2f",
+    "mov qword ptr gs:[64], 0",
     "mov rcx, gs:[16]",
     "wrfsbase rcx",
+    "2:",
     "mov rsp, gs:[24]",
     "ret",
     ".size unify_syscall_entry, . - unify_syscall_entry",
@@ -119,9 +130,11 @@ global_asm!(
     "mov gs:[16], rax",
     "mov rax, gs:[8]",
     "wrfsbase rax",
+    "mov qword ptr gs:[64], 1",
     "push rbx",
     "call {hosted_sigsys}",
     "pop rbx",
+    "mov qword ptr gs:[64], 0",
     "mov rax, gs:[16]",
     "wrfsbase rax",
     "ret",
@@ -133,6 +146,7 @@ global_asm!(
     "mov rax, rsp",
     "and rax, -16",
     "mov gs:[32], rax",
+    "mov qword ptr gs:[64], 0",
     "mov rax, gs:[16]",
     "wrfsbase rax",
     "mov rsp, rsi",
@@ -166,6 +180,33 @@ extern "C" {
     pub fn unify_enter_guest(entry: u64, sp: u64) -> !;
 }
 
+/// Set once a guest thread exists (GS then points at a block on such threads).
+static GUEST_STARTED: AtomicBool = AtomicBool::new(false);
+
+/// Makes sure the host's FS base is loaded, so libc and Rust std find their TLS.
+/// Cheap when it already is; a no-op before the guest starts.
+#[inline]
+pub fn ensure_host_tls() {
+    if !GUEST_STARTED.load(Ordering::Relaxed) {
+        return;
+    }
+    let block = block();
+    if block.host_fs_loaded == 0 {
+        // SAFETY: loads the host FS base recorded for this thread by `install_block`;
+        // the guest's was saved at entry and is restored on the way out because the
+        // flag is set.
+        unsafe {
+            core::arch::asm!("wrfsbase {}", in(reg) block.host_fs, options(nostack, preserves_flags))
+        };
+        block.host_fs_loaded = 1;
+    }
+}
+
+/// Records that guest threads exist from now on.
+pub fn mark_guest_started() {
+    GUEST_STARTED.store(true, Ordering::Relaxed);
+}
+
 /// The current thread's block.
 fn block() -> &'static mut ThreadBlock {
     let ptr: u64;
@@ -185,7 +226,11 @@ extern "C" fn hosted_syscall(frame: &[u64; 7]) -> u64 {
     let thread = unsafe { &mut *block.thread };
     let args = [frame[1], frame[2], frame[3], frame[4], frame[5], frame[6]];
     let ret = syscall_shim::dispatch(thread, frame[0], args);
-    block.guest_fs = thread.fs_base;
+    if thread.fs_base != block.guest_fs {
+        // arch_prctl(ARCH_SET_FS): have the way out load the new base.
+        block.guest_fs = thread.fs_base;
+        block.host_fs_loaded = 1;
+    }
     ret
 }
 

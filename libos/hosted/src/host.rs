@@ -3,6 +3,42 @@
 use libos::abi::Stat;
 use libos::Errno;
 
+/// A host syscall made directly, without libc: no errno (so no TLS) is touched.
+/// Returns the kernel's value: a result, or `-errno`.
+///
+/// # Safety
+/// The arguments must be valid for syscall `nr` (pointers to live buffers of the sizes
+/// the syscall reads or writes).
+pub unsafe fn raw_syscall4(nr: i64, a0: u64, a1: u64, a2: u64, a3: u64) -> isize {
+    let ret: isize;
+    // SAFETY: the caller vouches for the arguments; `syscall` clobbers rcx and r11.
+    unsafe {
+        core::arch::asm!(
+            "syscall",
+            inlateout("rax") nr as isize => ret,
+            in("rdi") a0, in("rsi") a1, in("rdx") a2, in("r10") a3,
+            lateout("rcx") _, lateout("r11") _,
+            options(nostack)
+        );
+    }
+    ret
+}
+
+/// A raw host syscall's value as a result, retrying on EINTR.
+pub fn raw_retry(mut f: impl FnMut() -> isize) -> Result<usize, Errno> {
+    loop {
+        let r = f();
+        if r >= 0 {
+            return Ok(r as usize);
+        }
+        match Errno::from_number(-r as i32) {
+            Some(Errno::EINTR) => continue,
+            Some(e) => return Err(e),
+            None => return Err(Errno::EIO),
+        }
+    }
+}
+
 /// The host's errno as an [`Errno`] (EIO if it is a number unify does not know).
 pub fn last_errno() -> Errno {
     let n = std::io::Error::last_os_error()
@@ -21,6 +57,7 @@ pub fn check(r: isize) -> Result<usize, Errno> {
 }
 
 /// Runs a host call, retrying while it is interrupted by a signal.
+#[allow(dead_code)]
 pub fn retry(mut f: impl FnMut() -> isize) -> Result<usize, Errno> {
     loop {
         match check(f()) {

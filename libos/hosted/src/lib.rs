@@ -8,6 +8,7 @@
 //!
 //! One guest thread for now (threads come with the threads/futex work).
 
+mod alloc_tls;
 mod console;
 mod entry;
 mod host;
@@ -45,6 +46,9 @@ pub struct RunOptions {
     pub stats: bool,
     /// Rewrite syscall sites at load time (off: every syscall takes the SIGSYS path).
     pub rewrite: bool,
+    /// Give the guest the host's vDSO for clock reads (off: every clock read is a
+    /// syscall the libOS serves, visible in the trace).
+    pub host_vdso: bool,
 }
 
 /// Why the program could not be started. Each displays as one line.
@@ -76,6 +80,12 @@ impl fmt::Display for HostedError {
 impl std::error::Error for HostedError {}
 
 static PLATFORM: HostedPlatform = HostedPlatform;
+
+/// The process's allocator: the system's, entered with the host's TLS loaded (glibc's
+/// malloc keeps per-thread caches in TLS, and a syscall may allocate while the guest's
+/// FS base is still in place).
+#[global_allocator]
+static ALLOCATOR: alloc_tls::HostTlsAlloc = alloc_tls::HostTlsAlloc;
 
 const HWCAP2_FSGSBASE: u64 = 1 << 1;
 
@@ -130,11 +140,13 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
         thread,
         fast_count: 0,
         slow_count: 0,
+        host_fs_loaded: 0,
     }));
     let _ = block;
     sud::install_handler().map_err(HostedError::Dispatch)?;
     sud::default_fault_signals();
     sud::enable().map_err(HostedError::Dispatch)?;
+    entry::mark_guest_started();
     // SAFETY: the image, stack and thread block are in place; SUD is on, so whatever
     // the guest does reaches the libOS. This never returns.
     unsafe { unify_enter_guest(image.entry, sp) }
@@ -168,11 +180,12 @@ fn build_stack(
 ) -> Result<u64, HostedError> {
     let mut aux = stack::auxv_for(plan, base);
     // SAFETY: getauxval/getuid/getgid have no preconditions.
-    let (hwcap, hwcap2, minsig, uid, gid) = unsafe {
+    let (hwcap, hwcap2, minsig, vdso, uid, gid) = unsafe {
         (
             libc::getauxval(libc::AT_HWCAP),
             libc::getauxval(libc::AT_HWCAP2),
             libc::getauxval(51 /* AT_MINSIGSTKSZ */),
+            libc::getauxval(libc::AT_SYSINFO_EHDR),
             libc::getuid(),
             libc::getgid(),
         )
@@ -187,6 +200,13 @@ fn build_stack(
     aux.push(AuxEntry(auxv::AT_HWCAP2, hwcap2));
     if minsig != 0 {
         aux.push(AuxEntry(auxv::AT_MINSIGSTKSZ, minsig));
+    }
+    // The host's vDSO, which this process already maps: the guest's libc then reads
+    // the clocks (clock_gettime, gettimeofday, time, getcpu) without a syscall, at
+    // native speed. Its code lies in the host half, so its rare fallback syscalls (for
+    // CPU-time clocks) go straight to the host kernel and report this process's values.
+    if opts.host_vdso && vdso != 0 {
+        aux.push(AuxEntry(auxv::AT_SYSINFO_EHDR, vdso));
     }
     let mut random = [0u8; 16];
     libos::Platform::fill_random(&PLATFORM, &mut random);

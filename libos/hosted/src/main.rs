@@ -1,6 +1,6 @@
 //! `unify-hosted PROGRAM [ARGS...]`: runs a static Linux program on the libOS in this
-//! process, with the environment given by `UNIFY_GUEST_ENV`-free defaults: the guest's
-//! environment is this process's. The `unify` CLI is the friendlier front end.
+//! process; the guest's environment is this process's. `UNIFY_NO_REWRITE` and
+//! `UNIFY_NO_VDSO` turn those features off. The `unify` CLI is the friendlier front end.
 
 use std::os::unix::ffi::OsStringExt;
 
@@ -25,6 +25,7 @@ fn main() {
         argv,
         env,
         rewrite: std::env::var_os("UNIFY_NO_REWRITE").is_none(),
+        host_vdso: std::env::var_os("UNIFY_NO_VDSO").is_none(),
         ..Default::default()
     };
     match libos_hosted::run(&opts) {

@@ -13,6 +13,7 @@ use libos::time::ClockId;
 use libos::Errno;
 
 use crate::console::HostFd;
+use crate::entry::ensure_host_tls;
 use crate::host;
 use crate::stats;
 
@@ -56,15 +57,18 @@ pub fn host_map(addr: u64, len: u64, prot: i32) -> Result<(), Errno> {
 
 impl Platform for HostedPlatform {
     fn map_anonymous(&self, addr: u64, len: u64, prot: Prot) -> Result<(), Errno> {
+        ensure_host_tls();
         host_map(addr, len, prot_bits(prot))
     }
 
     fn unmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        ensure_host_tls();
         // Keep the window reserved: an inaccessible mapping, its memory given back.
         host_map(addr, len, libc::PROT_NONE)
     }
 
     fn protect(&self, addr: u64, len: u64, prot: Prot) -> Result<(), Errno> {
+        ensure_host_tls();
         // SAFETY: guest window memory the libOS's map says is mapped.
         host::check(
             unsafe { libc::mprotect(addr as *mut _, len as usize, prot_bits(prot)) } as isize,
@@ -73,6 +77,7 @@ impl Platform for HostedPlatform {
     }
 
     fn move_pages(&self, old: u64, new: u64, len: u64) -> Result<(), Errno> {
+        ensure_host_tls();
         // SAFETY: both ranges are in the guest window; the new one was just mapped.
         let moved = unsafe {
             libc::mremap(
@@ -96,6 +101,7 @@ impl Platform for HostedPlatform {
     }
 
     fn discard(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        ensure_host_tls();
         // SAFETY: private anonymous guest memory; MADV_DONTNEED makes it read as zeros.
         host::check(
             unsafe { libc::madvise(addr as *mut _, len as usize, libc::MADV_DONTNEED) } as isize,
@@ -104,6 +110,7 @@ impl Platform for HostedPlatform {
     }
 
     fn residency(&self, addr: u64, len: u64, out: &mut [u8]) -> Result<(), Errno> {
+        ensure_host_tls();
         // SAFETY: `out` has one byte per page of the range (the caller sized it).
         host::check(
             unsafe { libc::mincore(addr as *mut _, len as usize, out.as_mut_ptr()) } as isize,
@@ -112,6 +119,19 @@ impl Platform for HostedPlatform {
     }
 
     fn now(&self, clock: ClockId) -> Timespec {
+        // The common clocks are answered by the vDSO without touching TLS (glibc's
+        // wrapper writes errno only on failure, and these never fail); the others may
+        // take a real syscall.
+        if !matches!(
+            clock,
+            ClockId::Realtime
+                | ClockId::Monotonic
+                | ClockId::Boottime
+                | ClockId::RealtimeCoarse
+                | ClockId::MonotonicCoarse
+        ) {
+            ensure_host_tls();
+        }
         let mut ts = libc::timespec {
             tv_sec: 0,
             tv_nsec: 0,
@@ -125,6 +145,7 @@ impl Platform for HostedPlatform {
     }
 
     fn resolution(&self, clock: ClockId) -> Timespec {
+        ensure_host_tls();
         let mut ts = libc::timespec {
             tv_sec: 0,
             tv_nsec: 0,
@@ -138,10 +159,12 @@ impl Platform for HostedPlatform {
     }
 
     fn sleep(&self, ns: u64) {
+        ensure_host_tls();
         std::thread::sleep(std::time::Duration::from_nanos(ns));
     }
 
     fn fill_random(&self, buf: &mut [u8]) {
+        ensure_host_tls();
         let mut done = 0;
         while done < buf.len() {
             // SAFETY: writes within `buf`.
@@ -154,6 +177,7 @@ impl Platform for HostedPlatform {
     }
 
     fn console(&self) -> [Arc<dyn File>; 3] {
+        ensure_host_tls();
         [
             Arc::new(HostFd(0)),
             Arc::new(HostFd(1)),
@@ -162,6 +186,7 @@ impl Platform for HostedPlatform {
     }
 
     fn cpu_mask(&self) -> u64 {
+        ensure_host_tls();
         // SAFETY: all-zero is a valid cpu_set_t; sched_getaffinity fills it.
         let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
         // SAFETY: valid out-pointer of the size passed.
@@ -177,10 +202,12 @@ impl Platform for HostedPlatform {
     }
 
     fn host_info(&self) -> HostInfo {
+        ensure_host_tls();
         host_info()
     }
 
     fn log(&self, line: &str) {
+        ensure_host_tls();
         let mut text = String::with_capacity(line.len() + 1);
         text.push_str(line);
         text.push('\n');
@@ -190,12 +217,14 @@ impl Platform for HostedPlatform {
     }
 
     fn exit_process(&self, status: i32) -> ! {
+        ensure_host_tls();
         stats::report();
         // SAFETY: ends the process; nothing of the guest or libOS needs unwinding.
         unsafe { libc::_exit(status) }
     }
 
     fn exit_by_signal(&self, sig: u32) -> ! {
+        ensure_host_tls();
         stats::report();
         let sig = sig as i32;
         // SAFETY: restores the default action, unblocks the signal and sends it to

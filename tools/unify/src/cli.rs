@@ -49,6 +49,9 @@ pub struct RunArgs {
     /// Do not rewrite syscall sites (every syscall takes the trap path).
     #[arg(long)]
     pub no_rewrite: bool,
+    /// Do not give the program the host's vDSO (clock reads become syscalls, visible in --trace).
+    #[arg(long)]
+    pub no_vdso: bool,
     /// Set an environment variable for the program (KEY=VALUE, or KEY to pass unify's own value).
     #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
     pub env: Vec<OsString>,

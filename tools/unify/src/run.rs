@@ -37,6 +37,7 @@ pub fn run(args: RunArgs) -> i32 {
         trace: args.trace,
         stats: args.stats,
         rewrite: !args.no_rewrite,
+        host_vdso: !args.no_vdso,
     };
     match libos_hosted::run(&opts) {
         Ok(never) => match never {},

@@ -188,23 +188,21 @@ impl MemoryMap {
         }
         let end = addr.checked_add(len).ok_or(Errno::EFAULT)?;
         let mut cursor = addr;
-        let (_, first) = self.vmas.range(..=addr).next_back().ok_or(Errno::EFAULT)?;
-        let mut iter = core::iter::once(first).chain(self.vmas.range(addr + 1..end).map(|(_, v)| v));
-        while cursor < end {
-            let vma = iter.next().ok_or(Errno::EFAULT)?;
-            if vma.start > cursor || vma.end <= cursor {
-                return Err(Errno::EFAULT);
-            }
-            let ok = match access {
+        // One lookup per mapping the range crosses (almost always one).
+        loop {
+            let (_, vma) = self.vmas.range(..=cursor).next_back().ok_or(Errno::EFAULT)?;
+            let permitted = match access {
                 Access::Read => vma.prot.readable(),
                 Access::Write => vma.prot.writable(),
             };
-            if !ok {
+            if vma.end <= cursor || !permitted {
                 return Err(Errno::EFAULT);
+            }
+            if vma.end >= end {
+                return Ok(());
             }
             cursor = vma.end;
         }
-        Ok(())
     }
 
     /// Splits the mapping containing `addr` (strictly inside) into two at `addr`.
