@@ -56,17 +56,6 @@ pub fn check(r: isize) -> Result<usize, Errno> {
     }
 }
 
-/// Runs a host call, retrying while it is interrupted by a signal.
-#[allow(dead_code)]
-pub fn retry(mut f: impl FnMut() -> isize) -> Result<usize, Errno> {
-    loop {
-        match check(f()) {
-            Err(Errno::EINTR) => continue,
-            other => return other,
-        }
-    }
-}
-
 /// `fstat` on a host fd, in the guest's layout.
 pub fn fstat(fd: i32) -> Result<Stat, Errno> {
     // SAFETY: all-zero is a valid `libc::stat`.
