@@ -75,7 +75,7 @@ impl<T: Pod> UserPtr<T> {
         self.addr == 0
     }
     /// The pointer `n` elements further on.
-    pub fn add(self, n: usize) -> Result<Self, Errno> {
+    pub fn offset(self, n: usize) -> Result<Self, Errno> {
         let off = (n as u64)
             .checked_mul(size_of::<T>() as u64)
             .ok_or(Errno::EFAULT)?;

@@ -27,6 +27,9 @@ pub mod signal;
 pub mod thread;
 pub mod time;
 
+#[cfg(test)]
+pub(crate) mod testing;
+
 pub use errno::{Errno, SysResult};
 pub use kernel::Kernel;
 pub use platform::Platform;

@@ -127,14 +127,14 @@ fn rewrite(
     end: u64,
 ) -> Result<u64, HostedError> {
     let stub_base = end;
-    // SAFETY: the image span is mapped read-write; these are views of its executable
-    // segments, dropped before the patches are written.
     let regions: Vec<CodeRegion<'_>> = plan
         .segments
         .iter()
         .filter(|s| s.prot.exec && s.filesz > 0)
         .map(|s| CodeRegion {
             addr: base + s.vaddr,
+            // SAFETY: the image span is mapped read-write and holds this segment's file
+            // bytes (copied above); the views are dropped before the patches are written.
             bytes: unsafe {
                 std::slice::from_raw_parts((base + s.vaddr) as *const u8, s.filesz as usize)
             },

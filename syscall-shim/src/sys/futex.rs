@@ -30,7 +30,7 @@ static PI_WARNED: AtomicBool = AtomicBool::new(false);
 
 /// The futex word at `addr`, checked (EINVAL unaligned, EFAULT unmapped).
 fn word(addr: u64, access: Access) -> Result<&'static AtomicU32, Errno> {
-    if addr % 4 != 0 {
+    if !addr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
     let bytes = match access {

@@ -66,7 +66,7 @@ pub fn sched_getaffinity(ctx: &mut Ctx, a: &Args) -> SysResult {
     check_self(ctx, a.int(0)).map_err(|e| if e == Errno::EINVAL { Errno::ESRCH } else { e })?;
     let len = a.usize(1);
     // The kernel's cpumask is one long here (at most 64 CPUs).
-    if len < 8 || len % 8 != 0 {
+    if len < 8 || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     a.ptr::<u64>(2).write(ctx.kernel.platform.cpu_mask())?;

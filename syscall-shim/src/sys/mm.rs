@@ -71,7 +71,7 @@ pub fn brk(ctx: &mut Ctx, a: &Args) -> SysResult {
 
 pub fn mincore(ctx: &mut Ctx, a: &Args) -> SysResult {
     let (addr, len, vec) = (a.raw(0), a.raw(1), a.raw(2));
-    if addr % libos::mm::PAGE_SIZE != 0 {
+    if !addr.is_multiple_of(libos::mm::PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     let len = libos::mm::page_up(len).ok_or(Errno::ENOMEM)?;
