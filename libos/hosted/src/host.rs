@@ -10,13 +10,22 @@ use libos::Errno;
 /// The arguments must be valid for syscall `nr` (pointers to live buffers of the sizes
 /// the syscall reads or writes).
 pub unsafe fn raw_syscall4(nr: i64, a0: u64, a1: u64, a2: u64, a3: u64) -> isize {
+    // SAFETY: forwarded; the caller vouches for the arguments.
+    unsafe { raw_syscall6(nr, a0, a1, a2, a3, 0, 0) }
+}
+
+/// [`raw_syscall4`] with six arguments.
+///
+/// # Safety
+/// As for [`raw_syscall4`].
+pub unsafe fn raw_syscall6(nr: i64, a0: u64, a1: u64, a2: u64, a3: u64, a4: u64, a5: u64) -> isize {
     let ret: isize;
     // SAFETY: the caller vouches for the arguments; `syscall` clobbers rcx and r11.
     unsafe {
         core::arch::asm!(
             "syscall",
             inlateout("rax") nr as isize => ret,
-            in("rdi") a0, in("rsi") a1, in("rdx") a2, in("r10") a3,
+            in("rdi") a0, in("rsi") a1, in("rdx") a2, in("r10") a3, in("r8") a4, in("r9") a5,
             lateout("rcx") _, lateout("r11") _,
             options(nostack)
         );

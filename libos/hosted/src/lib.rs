@@ -8,9 +8,9 @@
 //!
 //! One guest thread for now (threads come with the threads/futex work).
 
-mod alloc_tls;
 mod console;
 mod entry;
+mod heap;
 mod host;
 mod layout;
 mod load;
@@ -81,11 +81,10 @@ impl std::error::Error for HostedError {}
 
 static PLATFORM: HostedPlatform = HostedPlatform;
 
-/// The process's allocator: the system's, entered with the host's TLS loaded (glibc's
-/// malloc keeps per-thread caches in TLS, and a syscall may allocate while the guest's
-/// FS base is still in place).
+/// The process's allocator: talc, which touches no TLS (a syscall may allocate while the
+/// guest's FS base is still loaded).
 #[global_allocator]
-static ALLOCATOR: alloc_tls::HostTlsAlloc = alloc_tls::HostTlsAlloc;
+static ALLOCATOR: heap::HostHeap = heap::new_heap();
 
 const HWCAP2_FSGSBASE: u64 = 1 << 1;
 
