@@ -1,7 +1,7 @@
 //! Placing the program in the guest window: segments, syscall-site rewriting, the
 //! stub area, and the initial stack.
 
-use libos::mm::{page_down, page_up, MemoryMap, Prot, Vma, VmaKind};
+use libos::mm::{page_up, MemoryMap, Prot, Vma, VmaKind};
 use syscall_shim::rewrite::{self, CodeRegion};
 use unify_loader::{ElfKind, LoadPlan};
 
@@ -59,38 +59,15 @@ pub fn load_image(
         image_end = rewrite(mm, plan, base, start, end)?;
     }
 
-    // Final protections, segment by segment; pages no segment covers stay unmapped.
-    let mut covered: Vec<(u64, u64, Prot)> = Vec::new();
-    for seg in &plan.segments {
-        let s = page_down(base + seg.vaddr);
-        let e = page_up(base + seg.vaddr + seg.memsz).unwrap_or(end);
-        let mut prot = Prot::NONE;
-        if seg.prot.read {
-            prot = prot.union(Prot::READ);
-        }
-        if seg.prot.write {
-            prot = prot.union(Prot::WRITE);
-        }
-        if seg.prot.exec {
-            prot = prot.union(Prot::EXEC);
-        }
-        // Two segments sharing a page get the union of their permissions there.
-        if let Some(last) = covered.last_mut() {
-            if last.1 > s {
-                let shared_start = s;
-                let shared_end = last.1.min(e);
-                let shared_prot = last.2.union(prot);
-                last.1 = shared_start;
-                covered.push((shared_start, shared_end, shared_prot));
-                if shared_end < e {
-                    covered.push((shared_end, e, prot));
-                }
-                continue;
-            }
-        }
-        covered.push((s, e, prot));
-    }
-    covered.retain(|(s, e, _)| s < e);
+    // Final protections, region by region (a page two segments share gets both
+    // segments' permissions); pages no segment covers stay unmapped.
+    let covered = plan.page_regions(base).into_iter().map(|r| {
+        (
+            r.start,
+            r.end,
+            Prot::from_bits_truncate(r.prot.to_mmap_prot()),
+        )
+    });
     let mut cursor = start;
     for (s, e, prot) in covered {
         if s > cursor {
