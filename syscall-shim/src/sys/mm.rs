@@ -81,19 +81,9 @@ pub fn mincore(ctx: &mut Ctx, a: &Args) -> SysResult {
     let k = ctx.kernel;
     let pages = (len / libos::mm::PAGE_SIZE) as usize;
     let out = crate::user::slice_mut(vec, pages)?;
-    let mm = k.mm.read();
     let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
     // Every page must be mapped (any protection), else ENOMEM.
-    let mut cursor = addr;
-    for vma in mm.vmas().filter(|v| v.end > addr && v.start < end) {
-        if vma.start > cursor {
-            return Err(Errno::ENOMEM);
-        }
-        cursor = vma.end;
-    }
-    if cursor < end {
-        return Err(Errno::ENOMEM);
-    }
+    k.mm.read().require_mapped(addr, end)?;
     k.platform.residency(addr, len, out)?;
     Ok(0)
 }

@@ -183,7 +183,7 @@ impl MemoryMap {
     }
 
     /// ENOMEM unless `[start, end)` is covered by mappings with no hole.
-    fn require_mapped(&self, start: u64, end: u64) -> Result<(), Errno> {
+    pub fn require_mapped(&self, start: u64, end: u64) -> Result<(), Errno> {
         let mut cursor = start;
         for vma in self.intersecting(start, end) {
             if vma.start > cursor {
