@@ -207,3 +207,70 @@ pub struct Termios {
     pub c_line: u8,
     pub c_cc: [u8; 19],
 }
+
+#[cfg(test)]
+mod tests {
+    use core::mem::{offset_of, size_of};
+
+    use super::*;
+
+    #[test]
+    fn sizes_match_the_kernel() {
+        assert_eq!(size_of::<Stat>(), 144);
+        assert_eq!(size_of::<Utsname>(), 390);
+        assert_eq!(size_of::<Sysinfo>(), 112);
+        assert_eq!(size_of::<KernelSigaction>(), 32);
+        assert_eq!(size_of::<StackT>(), 24);
+        assert_eq!(size_of::<Termios>(), 36);
+        assert_eq!(size_of::<Timespec>(), 16);
+        assert_eq!(size_of::<Timeval>(), 16);
+        assert_eq!(size_of::<Timezone>(), 8);
+        assert_eq!(size_of::<Rlimit>(), 16);
+        assert_eq!(size_of::<Iovec>(), 16);
+        assert_eq!(size_of::<PollFd>(), 8);
+        assert_eq!(size_of::<Winsize>(), 8);
+    }
+
+    #[test]
+    fn offsets_match_the_kernel() {
+        assert_eq!(offset_of!(Stat, st_mode), 24);
+        assert_eq!(offset_of!(Stat, st_rdev), 40);
+        assert_eq!(offset_of!(Stat, st_size), 48);
+        assert_eq!(offset_of!(Stat, st_atime), 72);
+        assert_eq!(offset_of!(Stat, st_ctime_nsec), 112);
+        assert_eq!(offset_of!(Sysinfo, procs), 80);
+        assert_eq!(offset_of!(Sysinfo, totalhigh), 88);
+        assert_eq!(offset_of!(Sysinfo, mem_unit), 104);
+        assert_eq!(offset_of!(KernelSigaction, mask), 24);
+        assert_eq!(offset_of!(StackT, ss_flags), 8);
+        assert_eq!(offset_of!(StackT, ss_size), 16);
+        assert_eq!(offset_of!(Termios, c_line), 16);
+        assert_eq!(offset_of!(Termios, c_cc), 17);
+        assert_eq!(offset_of!(Utsname, machine), 260);
+        assert_eq!(offset_of!(PollFd, revents), 6);
+    }
+
+    #[test]
+    fn timespec_conversions() {
+        assert_eq!(Timespec::from_nanos(1_500_000_001), Timespec { tv_sec: 1, tv_nsec: 500_000_001 });
+        assert_eq!(Timespec { tv_sec: 2, tv_nsec: 5 }.to_nanos(), Some(2_000_000_005));
+        assert_eq!(Timespec { tv_sec: -1, tv_nsec: 0 }.to_nanos(), None);
+        assert_eq!(Timespec { tv_sec: 0, tv_nsec: 1_000_000_000 }.to_nanos(), None);
+        assert_eq!(Timespec { tv_sec: 0, tv_nsec: -1 }.to_nanos(), None);
+        assert_eq!(Timespec { tv_sec: i64::MAX, tv_nsec: 0 }.to_nanos(), Some(u64::MAX));
+        assert!(Timespec::ZERO.is_valid());
+        assert!(!Timespec { tv_sec: 0, tv_nsec: 1_000_000_000 }.is_valid());
+        assert!(Timespec { tv_sec: 1, tv_nsec: 0 } > Timespec { tv_sec: 0, tv_nsec: 999_999_999 });
+    }
+
+    #[test]
+    fn uts_fields_are_nul_padded_and_truncated() {
+        let mut f = [0xffu8; 65];
+        set_uts_field(&mut f, b"Linux");
+        assert_eq!(&f[..6], b"Linux\0");
+        assert!(f[5..].iter().all(|&b| b == 0));
+        set_uts_field(&mut f, &[b'x'; 100]);
+        assert!(f[..64].iter().all(|&b| b == b'x'));
+        assert_eq!(f[64], 0);
+    }
+}

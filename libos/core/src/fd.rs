@@ -101,3 +101,7 @@ impl FdTable {
         self.entries.iter().enumerate().filter(|(_, e)| e.is_some()).map(|(i, _)| i as i32)
     }
 }
+
+#[cfg(test)]
+#[path = "fd_tests.rs"]
+mod tests;

@@ -132,3 +132,7 @@ impl OpenFile {
         self.file.write(buf, self.nonblocking())
     }
 }
+
+#[cfg(test)]
+#[path = "file_tests.rs"]
+mod tests;

@@ -57,3 +57,7 @@ fn scan(kernel: &Kernel, fds: &mut [PollFd]) -> usize {
     }
     ready
 }
+
+#[cfg(test)]
+#[path = "poll_tests.rs"]
+mod tests;

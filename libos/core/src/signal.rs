@@ -27,6 +27,17 @@ pub mod sa {
     pub const SA_RESTART: u64 = 0x1000_0000;
     pub const SA_NODEFER: u64 = 0x4000_0000;
     pub const SA_RESETHAND: u64 = 0x8000_0000;
+    /// The flags Linux keeps (`UAPI_SA_FLAGS` on x86-64); it drops the others so that
+    /// programs can probe for support with `SA_UNSUPPORTED`.
+    pub const KNOWN: u64 = SA_NOCLDSTOP
+        | SA_NOCLDWAIT
+        | SA_SIGINFO
+        | SA_ONSTACK
+        | SA_RESTART
+        | SA_NODEFER
+        | SA_RESETHAND
+        | SA_EXPOSE_TAGBITS
+        | SA_RESTORER;
 }
 
 /// `how` for `rt_sigprocmask`.
@@ -73,10 +84,9 @@ impl SignalActions {
             if sig as u32 == SIGKILL || sig as u32 == SIGSTOP {
                 return Err(Errno::EINVAL);
             }
-            // Linux clears the bits it does not know from what it reports back only for
-            // SA_UNSUPPORTED probing; SIGKILL/SIGSTOP never enter a mask.
+            // SIGKILL/SIGSTOP never enter a mask; unknown flags are dropped.
             act.mask &= !UNBLOCKABLE;
-            act.flags &= !sa::SA_UNSUPPORTED;
+            act.flags &= sa::KNOWN;
             self.actions[idx] = act;
         }
         Ok(old)
@@ -112,7 +122,8 @@ pub fn validate_altstack(ss: &StackT, currently_on_it: bool) -> Result<StackT, E
             }
             Ok(StackT { ss_flags: ss.ss_flags & SS_AUTODISARM, ..*ss })
         }
-        SS_DISABLE => Ok(StackT { ss_sp: 0, ss_size: 0, ss_flags: SS_DISABLE, pad: 0 }),
+        // Linux keeps SS_AUTODISARM even here (and reports it back).
+        SS_DISABLE => Ok(StackT { ss_sp: 0, ss_size: 0, ss_flags: ss.ss_flags, pad: 0 }),
         _ => Err(Errno::EINVAL),
     }
 }
@@ -127,3 +138,7 @@ pub fn broken_pipe(kernel: &crate::Kernel, sigmask: u64) -> Errno {
     }
     Errno::EPIPE
 }
+
+#[cfg(test)]
+#[path = "signal_tests.rs"]
+mod tests;

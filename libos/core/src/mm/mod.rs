@@ -192,7 +192,8 @@ impl MemoryMap {
         loop {
             let (_, vma) = self.vmas.range(..=cursor).next_back().ok_or(Errno::EFAULT)?;
             let permitted = match access {
-                Access::Read => vma.prot.readable(),
+                // x86-64 page tables have no write-only pages: Linux reads from them.
+                Access::Read => vma.prot.readable() || vma.prot.writable(),
                 Access::Write => vma.prot.writable(),
             };
             if vma.end <= cursor || !permitted {

@@ -1,7 +1,7 @@
 //! The memory syscalls' semantics (`mmap`, `munmap`, `mprotect`, `mremap`, `madvise`,
 //! `brk`), with the argument checks and errors Linux applies, in the order it applies them.
 
-use super::{is_page_aligned, page_up, MemoryMap, Prot, Vma, VmaKind};
+use super::{is_page_aligned, page_down, page_up, MemoryMap, Prot, Vma, VmaKind, PAGE_SIZE};
 use crate::platform::Platform;
 use crate::Errno;
 
@@ -28,8 +28,9 @@ impl MapFlags {
     pub const HUGETLB: u32 = 0x40000;
     pub const SYNC: u32 = 0x80000;
     pub const FIXED_NOREPLACE: u32 = 0x100000;
-    /// Every flag `MAP_SHARED_VALIDATE` accepts (Linux's `LEGACY_MAP_MASK` plus SYNC).
-    const VALIDATED: u32 = Self::TYPE_MASK
+    /// Every flag `MAP_SHARED_VALIDATE` accepts on a file mapping (Linux's
+    /// `LEGACY_MAP_MASK`; MAP_SYNC too on files that support it).
+    pub const VALIDATED: u32 = Self::TYPE_MASK
         | Self::FIXED
         | Self::ANONYMOUS
         | Self::MAP_32BIT
@@ -67,6 +68,8 @@ mod advice {
     pub const DONTNEED: i32 = 4;
     pub const FREE: i32 = 8;
     pub const REMOVE: i32 = 9;
+    /// DONTNEED that also applies to locked memory (Linux 5.18).
+    pub const DONTNEED_LOCKED: i32 = 24;
     pub const HWPOISON: i32 = 100;
     pub const SOFT_OFFLINE: i32 = 101;
     /// Hints with no effect on what the guest reads back.
@@ -87,14 +90,10 @@ impl MemoryMap {
         flags: MapFlags,
     ) -> Result<u64, Errno> {
         let map_type = flags.0 & MapFlags::TYPE_MASK;
-        match map_type {
-            MapFlags::SHARED | MapFlags::PRIVATE => {}
-            MapFlags::SHARED_VALIDATE => {
-                if flags.0 & !MapFlags::VALIDATED != 0 {
-                    return Err(Errno::EOPNOTSUPP);
-                }
-            }
-            _ => return Err(Errno::EINVAL),
+        // MAP_SHARED_VALIDATE is a file-mapping type: anonymous memory is SHARED or
+        // PRIVATE only (Linux's do_mmap: EINVAL, whatever the other flags).
+        if !matches!(map_type, MapFlags::SHARED | MapFlags::PRIVATE) {
+            return Err(Errno::EINVAL);
         }
         if len == 0 {
             return Err(Errno::EINVAL);
@@ -121,7 +120,8 @@ impl MemoryMap {
             }
             addr
         } else {
-            let hint = page_up(addr).unwrap_or(0);
+            // Linux rounds a hint down to its page (`round_hint_to_min`).
+            let hint = page_down(addr);
             if hint != 0 && self.is_free(hint, len) && !flags.has(MapFlags::MAP_32BIT) {
                 hint
             } else {
@@ -162,11 +162,12 @@ impl MemoryMap {
         if !is_page_aligned(addr) {
             return Err(Errno::EINVAL);
         }
-        if prot & !PROT_VALID != 0 {
-            return Err(Errno::EINVAL);
-        }
+        // Linux returns before validating `prot` when there is nothing to change.
         if len == 0 {
             return Ok(());
+        }
+        if prot & !PROT_VALID != 0 {
+            return Err(Errno::EINVAL);
         }
         let len = page_up(len).ok_or(Errno::ENOMEM)?;
         let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
@@ -231,7 +232,7 @@ impl MemoryMap {
             return Err(Errno::EINVAL);
         }
         let old_end = old_addr.checked_add(old_len).ok_or(Errno::EINVAL)?;
-        // The old range must sit inside one mapping (EFAULT otherwise, as Linux).
+        // Something must be mapped at the old address (EFAULT otherwise, as Linux).
         let vma = self
             .vmas
             .range(..=old_addr)
@@ -239,9 +240,6 @@ impl MemoryMap {
             .map(|(_, v)| v.clone())
             .filter(|v| v.end > old_addr)
             .ok_or(Errno::EFAULT)?;
-        if old_end > vma.end {
-            return Err(Errno::EFAULT);
-        }
 
         if f & MremapFlags::FIXED != 0 {
             if !is_page_aligned(new_addr) {
@@ -255,14 +253,30 @@ impl MemoryMap {
                 return Err(Errno::ENOMEM);
             }
             self.unmap_range(platform, new_addr, new_end)?;
+            // Linux first drops the part of the old range that will not move, then
+            // requires what is left to sit inside one mapping.
+            let old_len = if old_len > new_len {
+                self.unmap_range(platform, old_addr + new_len, old_end)?;
+                new_len
+            } else {
+                old_len
+            };
+            if old_addr + old_len > vma.end {
+                return Err(Errno::EFAULT);
+            }
             return self.move_mapping(platform, &vma, old_addr, old_len, new_addr, new_len);
         }
 
         if new_len <= old_len {
+            // Shrinking unmaps the tail, whatever it holds (mappings or holes).
             if new_len < old_len {
                 self.unmap_range(platform, old_addr + new_len, old_end)?;
             }
             return Ok(old_addr);
+        }
+        // Growing needs the old range inside one mapping.
+        if old_end > vma.end {
+            return Err(Errno::EFAULT);
         }
         // Grow in place when the pages after the old range are free.
         let grow = new_len - old_len;
@@ -308,7 +322,7 @@ impl MemoryMap {
             return Err(Errno::EINVAL);
         }
         let known = advice::is_hint(advice)
-            || matches!(advice, advice::DONTNEED | advice::FREE | advice::REMOVE)
+            || matches!(advice, advice::DONTNEED | advice::DONTNEED_LOCKED | advice::FREE | advice::REMOVE)
             || matches!(advice, advice::HWPOISON | advice::SOFT_OFFLINE);
         if !known {
             return Err(Errno::EINVAL);
@@ -329,16 +343,21 @@ impl MemoryMap {
                 Err(e) => Err(e),
             };
         }
-        if matches!(advice, advice::DONTNEED | advice::FREE) {
+        if matches!(advice, advice::DONTNEED | advice::DONTNEED_LOCKED | advice::FREE) {
             let ranges: alloc::vec::Vec<(u64, u64, bool)> = self
                 .intersecting(addr, end)
                 .map(|v| (v.start.max(addr), v.end.min(end), v.shared))
                 .collect();
             for (s, e, shared) in ranges {
-                // Shared anonymous memory keeps its contents (the page cache holds them).
                 if !shared {
                     platform.discard(s, e - s)?;
+                } else if advice == advice::FREE {
+                    // MADV_FREE is for private anonymous memory only (Linux: EINVAL on
+                    // shmem, after acting on the mappings before it).
+                    return Err(Errno::EINVAL);
                 }
+                // DONTNEED leaves shared anonymous memory's contents alone (shmem
+                // holds them).
             }
         }
         covered
@@ -353,7 +372,10 @@ impl MemoryMap {
             return self.brk;
         };
         if new_top > old_top {
-            if !self.is_free(old_top, new_top - old_top) || platform.map_anonymous(old_top, new_top - old_top, Prot::RW).is_err() {
+            // Linux keeps a free page between the break and the next mapping.
+            let blocked = !self.is_free(old_top, new_top - old_top)
+                || self.overlaps(new_top, new_top.saturating_add(PAGE_SIZE));
+            if blocked || platform.map_anonymous(old_top, new_top - old_top, Prot::RW).is_err() {
                 return self.brk;
             }
             self.vmas.insert(old_top, Vma { start: old_top, end: new_top, prot: Prot::RW, shared: false, kind: VmaKind::Heap });

@@ -1,0 +1,321 @@
+//! A fake [`Platform`] for unit tests.
+//!
+//! [`FakePlatform`] records every memory operation that reaches it, so a test can assert
+//! exactly what the libOS asked of the hardware; its clocks stand still except when the
+//! libOS sleeps (which advances them by the time slept, so timeouts end); its random bytes
+//! are a fixed sequence; its console is three [`MemFile`]s; and ending the process panics
+//! with a message that names the status, for `#[should_panic(expected = ...)]`.
+
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::abi::{mode, Stat, Timespec, Utsname};
+use crate::file::{events, File};
+use crate::limits::Limits;
+use crate::mm::Prot;
+use crate::platform::{HostInfo, Platform};
+use crate::time::ClockId;
+use crate::{Errno, Kernel, SysResult};
+
+/// One call that reached the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Map { addr: u64, len: u64, prot: Prot },
+    Unmap { addr: u64, len: u64 },
+    Protect { addr: u64, len: u64, prot: Prot },
+    Move { old: u64, new: u64, len: u64 },
+    Discard { addr: u64, len: u64 },
+    Sleep { ns: u64 },
+}
+
+/// What `now(Realtime)` reads before any sleep: 2023-11-14T22:13:20Z.
+pub(crate) const REALTIME_START: Timespec = Timespec { tv_sec: 1_700_000_000, tv_nsec: 0 };
+/// What the other clocks read before any sleep.
+pub(crate) const MONOTONIC_START: Timespec = Timespec { tv_sec: 1000, tv_nsec: 0 };
+/// The start of the panic message of [`FakePlatform::exit_process`]: `"exit_process(3)"`.
+pub(crate) const EXIT_PROCESS: &str = "exit_process(";
+/// The start of the panic message of [`FakePlatform::exit_by_signal`]: `"exit_by_signal(13)"`.
+pub(crate) const EXIT_BY_SIGNAL: &str = "exit_by_signal(";
+
+/// A platform that records instead of acting.
+pub(crate) struct FakePlatform {
+    ops: spin::Mutex<Vec<Op>>,
+    /// Nanoseconds slept so far; every clock has advanced by this much.
+    slept_ns: AtomicU64,
+    /// While set, `map_anonymous` fails with ENOMEM (and is not recorded).
+    pub fail_map: AtomicBool,
+    rng: AtomicU64,
+    /// The console: stdin, stdout, stderr.
+    pub console: [Arc<MemFile>; 3],
+    pub host: HostInfo,
+    pub log: spin::Mutex<Vec<String>>,
+}
+
+impl FakePlatform {
+    /// An unprivileged guest (uid 1000) with Linux's default limits and an empty stdin.
+    pub fn new() -> FakePlatform {
+        let mut uts = Utsname::default();
+        crate::abi::set_uts_field(&mut uts.sysname, b"Linux");
+        crate::abi::set_uts_field(&mut uts.nodename, b"fake");
+        crate::abi::set_uts_field(&mut uts.release, b"6.1.0-fake");
+        crate::abi::set_uts_field(&mut uts.version, b"#1 SMP");
+        crate::abi::set_uts_field(&mut uts.machine, b"x86_64");
+        FakePlatform {
+            ops: spin::Mutex::new(Vec::new()),
+            slept_ns: AtomicU64::new(0),
+            fail_map: AtomicBool::new(false),
+            rng: AtomicU64::new(0x9E37_79B9_7F4A_7C15),
+            console: [MemFile::new(b""), MemFile::new(b""), MemFile::new(b"")],
+            host: HostInfo {
+                uts,
+                pid: 4242,
+                ppid: 1,
+                uid: 1000,
+                gid: 1000,
+                total_ram: 8 << 30,
+                free_ram: 4 << 30,
+                rlimits: Limits::linux_defaults(),
+            },
+            log: spin::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The same, with `stdin` serving `input`.
+    pub fn with_stdin(input: &[u8]) -> FakePlatform {
+        let mut p = FakePlatform::new();
+        p.console[0] = MemFile::new(input);
+        p
+    }
+
+    /// Leaks `self` for the `&'static dyn Platform` that [`crate::Kernel::new`] wants.
+    pub fn leak(self) -> &'static FakePlatform {
+        alloc::boxed::Box::leak(alloc::boxed::Box::new(self))
+    }
+
+    /// The calls recorded so far (and forgets them).
+    pub fn take_ops(&self) -> Vec<Op> {
+        core::mem::take(&mut *self.ops.lock())
+    }
+
+    /// The calls recorded so far.
+    pub fn ops(&self) -> Vec<Op> {
+        self.ops.lock().clone()
+    }
+
+    /// Total nanoseconds slept.
+    pub fn slept_ns(&self) -> u64 {
+        self.slept_ns.load(Ordering::Relaxed)
+    }
+
+    fn record(&self, op: Op) {
+        self.ops.lock().push(op);
+    }
+}
+
+impl Default for FakePlatform {
+    fn default() -> Self {
+        FakePlatform::new()
+    }
+}
+
+fn advance(start: Timespec, ns: u64) -> Timespec {
+    let total = start.to_nanos().expect("start times are valid").saturating_add(ns);
+    Timespec::from_nanos(total)
+}
+
+impl Platform for FakePlatform {
+    fn map_anonymous(&self, addr: u64, len: u64, prot: Prot) -> Result<(), Errno> {
+        if self.fail_map.load(Ordering::Relaxed) {
+            return Err(Errno::ENOMEM);
+        }
+        self.record(Op::Map { addr, len, prot });
+        Ok(())
+    }
+
+    fn unmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        self.record(Op::Unmap { addr, len });
+        Ok(())
+    }
+
+    fn protect(&self, addr: u64, len: u64, prot: Prot) -> Result<(), Errno> {
+        self.record(Op::Protect { addr, len, prot });
+        Ok(())
+    }
+
+    fn move_pages(&self, old: u64, new: u64, len: u64) -> Result<(), Errno> {
+        self.record(Op::Move { old, new, len });
+        Ok(())
+    }
+
+    fn discard(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        self.record(Op::Discard { addr, len });
+        Ok(())
+    }
+
+    fn residency(&self, _addr: u64, _len: u64, out: &mut [u8]) -> Result<(), Errno> {
+        // Everything is resident.
+        out.fill(1);
+        Ok(())
+    }
+
+    fn now(&self, clock: ClockId) -> Timespec {
+        let start = match clock {
+            ClockId::Realtime | ClockId::RealtimeCoarse | ClockId::RealtimeAlarm | ClockId::Tai => REALTIME_START,
+            _ => MONOTONIC_START,
+        };
+        advance(start, self.slept_ns())
+    }
+
+    fn resolution(&self, clock: ClockId) -> Timespec {
+        match clock {
+            ClockId::RealtimeCoarse | ClockId::MonotonicCoarse => Timespec::from_nanos(4_000_000),
+            _ => Timespec::from_nanos(1),
+        }
+    }
+
+    fn sleep(&self, ns: u64) {
+        self.record(Op::Sleep { ns });
+        self.slept_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        for b in buf {
+            // xorshift64: deterministic, which is all a test needs.
+            let mut x = self.rng.load(Ordering::Relaxed);
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            self.rng.store(x, Ordering::Relaxed);
+            *b = x as u8;
+        }
+    }
+
+    fn console(&self) -> [Arc<dyn File>; 3] {
+        let [a, b, c] = &self.console;
+        [a.clone(), b.clone(), c.clone()]
+    }
+
+    fn cpu_mask(&self) -> u64 {
+        0b11
+    }
+
+    fn host_info(&self) -> HostInfo {
+        self.host.clone()
+    }
+
+    fn log(&self, line: &str) {
+        self.log.lock().push(line.to_string());
+    }
+
+    fn exit_process(&self, status: i32) -> ! {
+        panic!("{EXIT_PROCESS}{status})");
+    }
+
+    fn exit_by_signal(&self, sig: u32) -> ! {
+        panic!("{EXIT_BY_SIGNAL}{sig})");
+    }
+}
+
+/// An in-memory character device: reads come from a preset buffer (then end of file),
+/// writes are captured.
+pub(crate) struct MemFile {
+    input: spin::Mutex<(Vec<u8>, usize)>,
+    output: spin::Mutex<Vec<u8>>,
+    /// Every `set_nonblocking` call, in order.
+    pub nonblocking_calls: spin::Mutex<Vec<bool>>,
+    /// While set, `set_nonblocking` fails with EINVAL.
+    pub refuse_nonblocking: AtomicBool,
+}
+
+impl MemFile {
+    pub fn new(input: &[u8]) -> Arc<MemFile> {
+        Arc::new(MemFile {
+            input: spin::Mutex::new((input.to_vec(), 0)),
+            output: spin::Mutex::new(Vec::new()),
+            nonblocking_calls: spin::Mutex::new(Vec::new()),
+            refuse_nonblocking: AtomicBool::new(false),
+        })
+    }
+
+    /// Everything written so far.
+    pub fn output(&self) -> Vec<u8> {
+        self.output.lock().clone()
+    }
+
+    fn unread(&self) -> usize {
+        let input = self.input.lock();
+        input.0.len() - input.1
+    }
+}
+
+impl File for MemFile {
+    fn read(&self, buf: &mut [u8], _nonblock: bool) -> SysResult {
+        let mut input = self.input.lock();
+        let (data, pos) = &mut *input;
+        let n = buf.len().min(data.len() - *pos);
+        buf[..n].copy_from_slice(&data[*pos..*pos + n]);
+        *pos += n;
+        Ok(n)
+    }
+
+    fn write(&self, buf: &[u8], _nonblock: bool) -> SysResult {
+        self.output.lock().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(Stat {
+            st_mode: mode::S_IFCHR | 0o620,
+            st_rdev: 136 << 8, // /dev/pts/0
+            st_nlink: 1,
+            st_blksize: 1024,
+            ..Stat::default()
+        })
+    }
+
+    fn poll(&self, wanted: u16) -> u16 {
+        let mut ready = events::POLLOUT | events::POLLWRNORM;
+        if self.unread() > 0 {
+            ready |= events::POLLIN | events::POLLRDNORM;
+        }
+        wanted & ready
+    }
+
+    fn set_nonblocking(&self, on: bool) -> Result<(), Errno> {
+        if self.refuse_nonblocking.load(Ordering::Relaxed) {
+            return Err(Errno::EINVAL);
+        }
+        self.nonblocking_calls.lock().push(on);
+        Ok(())
+    }
+}
+
+/// A deterministic xorshift64 generator for randomized tests.
+pub(crate) struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    /// A value in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A [`Kernel`] over `platform`, with fds 0-2 its console opened read-write (as a
+/// terminal is), and a small memory window.
+pub(crate) fn kernel_on(platform: FakePlatform) -> (&'static FakePlatform, Kernel) {
+    let platform = platform.leak();
+    let mm = crate::mm::MemoryMap::new(0x10_0000, 0x1_0000_0000, 0x8000_0000);
+    let rw = crate::file::oflags::O_RDWR;
+    (platform, Kernel::new(platform, mm, b"/usr/bin/fake-test", [rw, rw, rw]))
+}
