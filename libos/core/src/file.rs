@@ -48,6 +48,12 @@ pub trait File: Send + Sync {
     fn write(&self, _buf: &[u8], _nonblock: bool) -> SysResult {
         Err(Errno::EINVAL)
     }
+    /// Writes at the end, on a description opened with `O_APPEND`. A file with a size
+    /// makes "find the end, write there, move the position past it" one step; for a
+    /// stream, appending is writing.
+    fn append(&self, buf: &[u8], nonblock: bool) -> SysResult {
+        self.write(buf, nonblock)
+    }
     /// Reads at `offset` without moving the position.
     fn pread(&self, _buf: &mut [u8], _offset: u64) -> SysResult {
         Err(Errno::ESPIPE)
@@ -74,6 +80,15 @@ pub trait File: Send + Sync {
     /// Told when `O_NONBLOCK` changes on a description that refers to this file.
     fn set_nonblocking(&self, _on: bool) -> Result<(), Errno> {
         Ok(())
+    }
+    /// `getdents64`: fills `buf` with `linux_dirent64` records (a directory only).
+    fn getdents64(&self, _buf: &mut [u8]) -> SysResult {
+        Err(Errno::ENOTDIR)
+    }
+    /// The name this file was opened through, for a file in the VFS tree (`fchdir`,
+    /// `fstatfs`, `f*` metadata calls, `*at` directory fds, `/proc/self/fd`).
+    fn dentry(&self) -> Option<Arc<crate::vfs::Dentry>> {
+        None
     }
 }
 
@@ -128,6 +143,9 @@ impl OpenFile {
     pub fn write(&self, buf: &[u8]) -> SysResult {
         if !self.writable() {
             return Err(Errno::EBADF);
+        }
+        if self.flags() & oflags::O_APPEND != 0 {
+            return self.file.append(buf, self.nonblocking());
         }
         self.file.write(buf, self.nonblocking())
     }

@@ -26,6 +26,7 @@ pub mod poll;
 pub mod signal;
 pub mod thread;
 pub mod time;
+pub mod vfs;
 
 #[cfg(test)]
 pub(crate) mod testing;
