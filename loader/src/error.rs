@@ -108,38 +108,26 @@ impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LoadError::NotElf => f.write_str("not an ELF executable (bad magic)"),
-            LoadError::Not64Bit => {
-                f.write_str("is a 32-bit ELF; unify runs x86-64 (64-bit) programs only")
-            }
-            LoadError::WrongMachine(m) => write!(
-                f,
-                "built for machine {m} ({}), not x86-64",
-                machine_name(*m)
-            ),
-            LoadError::WrongEndian => {
-                f.write_str("is a big-endian ELF; unify runs little-endian x86-64 programs only")
-            }
+            LoadError::Not64Bit => f.write_str("is a 32-bit ELF; unify runs x86-64 (64-bit) programs only"),
+            LoadError::WrongMachine(m) => write!(f, "built for machine {m} ({}), not x86-64", machine_name(*m)),
+            LoadError::WrongEndian => f.write_str("is a big-endian ELF; unify runs little-endian x86-64 programs only"),
             LoadError::NotExecutable(t) => write!(
                 f,
                 "not an executable: ELF type {t} is {}; unify runs ET_EXEC and static-pie programs",
                 type_name(*t)
             ),
-            LoadError::DynamicallyLinked { interpreter } if interpreter.is_empty() => write!(
-                f,
-                "dynamically linked (needs shared libraries); {BUILD_STATIC_HINT}"
-            ),
-            LoadError::DynamicallyLinked { interpreter } => write!(
-                f,
-                "dynamically linked (interpreter {}); {BUILD_STATIC_HINT}",
-                interpreter.escape_debug()
-            ),
+            LoadError::DynamicallyLinked { interpreter } if interpreter.is_empty() => {
+                write!(f, "dynamically linked (needs shared libraries); {BUILD_STATIC_HINT}")
+            }
+            LoadError::DynamicallyLinked { interpreter } => {
+                write!(f, "dynamically linked (interpreter {}); {BUILD_STATIC_HINT}", interpreter.escape_debug())
+            }
             LoadError::Truncated { what } => {
                 write!(f, "truncated: the {what} extends past the end of the file")
             }
-            LoadError::SegmentTruncated { index } => write!(
-                f,
-                "truncated: segment {index} extends past the end of the file"
-            ),
+            LoadError::SegmentTruncated { index } => {
+                write!(f, "truncated: segment {index} extends past the end of the file")
+            }
             LoadError::BadHeader(why) => write!(f, "bad ELF header: {why}"),
             LoadError::OverlappingSegments => {
                 f.write_str("bad program headers: two loadable segments overlap in memory")

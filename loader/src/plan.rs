@@ -28,12 +28,11 @@ use alloc::vec::Vec;
 
 use goblin::elf::dynamic::{DT_NEEDED, DT_NULL};
 use goblin::elf64::header::{
-    Header, EI_CLASS, EI_DATA, ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, ELFMAG, EM_X86_64,
-    ET_DYN, ET_EXEC, SIZEOF_EHDR, SIZEOF_IDENT,
+    Header, EI_CLASS, EI_DATA, ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, ELFMAG, EM_X86_64, ET_DYN, ET_EXEC,
+    SIZEOF_EHDR, SIZEOF_IDENT,
 };
 use goblin::elf64::program_header::{
-    ProgramHeader, PF_R, PF_W, PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_INTERP, PT_LOAD, PT_PHDR, PT_TLS,
-    SIZEOF_PHDR,
+    ProgramHeader, PF_R, PF_W, PF_X, PT_DYNAMIC, PT_GNU_STACK, PT_INTERP, PT_LOAD, PT_PHDR, PT_TLS, SIZEOF_PHDR,
 };
 
 use crate::bytes::{slice, u16_at, u32_at, u64_at};
@@ -77,20 +76,12 @@ pub struct Prot {
 impl Prot {
     /// Decodes ELF `p_flags` (`PF_R`, `PF_W`, `PF_X`; other bits are ignored).
     pub fn from_flags(p_flags: u32) -> Self {
-        Prot {
-            read: p_flags & PF_R != 0,
-            write: p_flags & PF_W != 0,
-            exec: p_flags & PF_X != 0,
-        }
+        Prot { read: p_flags & PF_R != 0, write: p_flags & PF_W != 0, exec: p_flags & PF_X != 0 }
     }
 
     /// Both protections at once: what a page shared by two segments needs.
     pub fn union(self, other: Prot) -> Prot {
-        Prot {
-            read: self.read || other.read,
-            write: self.write || other.write,
-            exec: self.exec || other.exec,
-        }
+        Prot { read: self.read || other.read, write: self.write || other.write, exec: self.exec || other.exec }
     }
 
     /// The equivalent `PROT_*` bits for `mmap`/`mprotect` (`PROT_READ` = 1,
@@ -228,10 +219,7 @@ impl LoadPlan {
         match self.kind {
             ElfKind::Exec => base == 0,
             ElfKind::StaticPie => {
-                base % PAGE_SIZE == 0
-                    && base
-                        .checked_add(self.span_end)
-                        .is_some_and(|end| end <= USER_END)
+                base % PAGE_SIZE == 0 && base.checked_add(self.span_end).is_some_and(|end| end <= USER_END)
             }
         }
     }
@@ -303,11 +291,7 @@ impl LoadPlan {
                     let shared_end = last.end.min(end);
                     let merged = last.prot.union(seg.prot);
                     if last.start < start {
-                        let tail = PageRegion {
-                            start,
-                            end: last.end,
-                            prot: merged,
-                        };
+                        let tail = PageRegion { start, end: last.end, prot: merged };
                         last.end = start;
                         regions.push(tail);
                     } else {
@@ -317,11 +301,7 @@ impl LoadPlan {
                 }
             }
             if start < end {
-                regions.push(PageRegion {
-                    start,
-                    end,
-                    prot: seg.prot,
-                });
+                regions.push(PageRegion { start, end, prot: seg.prot });
             }
         }
         for r in &mut regions {
@@ -348,15 +328,11 @@ pub fn parse(bytes: &[u8]) -> Result<LoadPlan, LoadError> {
 
     // A PT_INTERP names a dynamic linker, whatever the file type says.
     if let Some(interp) = phdrs.iter().find(|p| p.p_type == PT_INTERP) {
-        return Err(LoadError::DynamicallyLinked {
-            interpreter: read_interpreter(bytes, interp),
-        });
+        return Err(LoadError::DynamicallyLinked { interpreter: read_interpreter(bytes, interp) });
     }
     for dynamic in phdrs.iter().filter(|p| p.p_type == PT_DYNAMIC) {
         if needs_shared_libraries(bytes, dynamic)? {
-            return Err(LoadError::DynamicallyLinked {
-                interpreter: String::new(),
-            });
+            return Err(LoadError::DynamicallyLinked { interpreter: String::new() });
         }
     }
     let kind = match header.e_type {
@@ -376,9 +352,7 @@ pub fn parse(bytes: &[u8]) -> Result<LoadPlan, LoadError> {
                 let seg = check_segment(bytes, ph, index)?;
                 if ph.p_align > 1 {
                     if !ph.p_align.is_power_of_two() {
-                        return Err(LoadError::BadSegment(
-                            "a PT_LOAD's p_align is not a power of two",
-                        ));
+                        return Err(LoadError::BadSegment("a PT_LOAD's p_align is not a power of two"));
                     }
                     if ph.p_vaddr % ph.p_align != ph.p_offset % ph.p_align {
                         return Err(LoadError::BadSegment(
@@ -391,9 +365,7 @@ pub fn parse(bytes: &[u8]) -> Result<LoadPlan, LoadError> {
                     continue; // maps nothing (Linux skips it too)
                 }
                 if kind == ElfKind::Exec && page_down(seg.vaddr) < MIN_EXEC_ADDR {
-                    return Err(LoadError::BadSegment(
-                        "a fixed-address segment maps below 0x10000 (vm.mmap_min_addr)",
-                    ));
+                    return Err(LoadError::BadSegment("a fixed-address segment maps below 0x10000 (vm.mmap_min_addr)"));
                 }
                 segments.push(seg);
             }
@@ -402,9 +374,7 @@ pub fn parse(bytes: &[u8]) -> Result<LoadPlan, LoadError> {
                     return Err(LoadError::BadSegment("more than one PT_TLS"));
                 }
                 if ph.p_align > 1 && !ph.p_align.is_power_of_two() {
-                    return Err(LoadError::BadSegment(
-                        "the PT_TLS alignment is not a power of two",
-                    ));
+                    return Err(LoadError::BadSegment("the PT_TLS alignment is not a power of two"));
                 }
                 tls = Some(check_segment(bytes, ph, index)?);
             }
@@ -508,34 +478,21 @@ fn parse_program_headers(bytes: &[u8], h: &Header) -> Result<Vec<ProgramHeader>,
         return Err(LoadError::NoLoadableSegments);
     }
     if h.e_phnum == PN_XNUM {
-        return Err(LoadError::BadHeader(
-            "extended program header numbering (PN_XNUM) is not supported",
-        ));
+        return Err(LoadError::BadHeader("extended program header numbering (PN_XNUM) is not supported"));
     }
     if usize::from(h.e_phentsize) != SIZEOF_PHDR {
-        return Err(LoadError::BadHeader(
-            "e_phentsize is not 56, the size of an Elf64_Phdr",
-        ));
+        return Err(LoadError::BadHeader("e_phentsize is not 56, the size of an Elf64_Phdr"));
     }
     let table_len = u64::from(h.e_phnum) * SIZEOF_PHDR as u64; // < 2^22, no overflow
     if table_len > MAX_PHDR_TABLE {
-        return Err(LoadError::BadHeader(
-            "the program header table is larger than 64 KiB",
-        ));
+        return Err(LoadError::BadHeader("the program header table is larger than 64 KiB"));
     }
-    let table = slice(bytes, h.e_phoff, table_len).ok_or(LoadError::Truncated {
-        what: "program header table",
-    })?;
-    let phdrs = table
-        .chunks_exact(SIZEOF_PHDR)
-        .filter_map(decode_phdr)
-        .collect::<Vec<_>>();
+    let table = slice(bytes, h.e_phoff, table_len).ok_or(LoadError::Truncated { what: "program header table" })?;
+    let phdrs = table.chunks_exact(SIZEOF_PHDR).filter_map(decode_phdr).collect::<Vec<_>>();
     // Every chunk is exactly SIZEOF_PHDR bytes, so decoding cannot fail; be explicit
     // rather than trusting that.
     if phdrs.len() != usize::from(h.e_phnum) {
-        return Err(LoadError::Truncated {
-            what: "program header table",
-        });
+        return Err(LoadError::Truncated { what: "program header table" });
     }
     Ok(phdrs)
 }
@@ -557,9 +514,7 @@ fn decode_phdr(b: &[u8]) -> Option<ProgramHeader> {
 /// The checks shared by `PT_LOAD` and `PT_TLS`: sizes, file range, address range.
 fn check_segment(bytes: &[u8], ph: &ProgramHeader, index: u16) -> Result<Segment, LoadError> {
     if ph.p_filesz > ph.p_memsz {
-        return Err(LoadError::BadSegment(
-            "a segment's file size (p_filesz) exceeds its memory size (p_memsz)",
-        ));
+        return Err(LoadError::BadSegment("a segment's file size (p_filesz) exceeds its memory size (p_memsz)"));
     }
     if slice(bytes, ph.p_offset, ph.p_filesz).is_none() {
         return Err(LoadError::SegmentTruncated { index });
@@ -595,9 +550,7 @@ fn read_interpreter(bytes: &[u8], ph: &ProgramHeader) -> String {
 
 /// Whether a `PT_DYNAMIC` lists a `DT_NEEDED` library before its `DT_NULL`.
 fn needs_shared_libraries(bytes: &[u8], ph: &ProgramHeader) -> Result<bool, LoadError> {
-    let table = slice(bytes, ph.p_offset, ph.p_filesz).ok_or(LoadError::Truncated {
-        what: "dynamic section",
-    })?;
+    let table = slice(bytes, ph.p_offset, ph.p_filesz).ok_or(LoadError::Truncated { what: "dynamic section" })?;
     for entry in table.chunks_exact(SIZEOF_DYN as usize) {
         match u64_at(entry, 0) {
             Some(DT_NULL) | None => break,
@@ -612,10 +565,7 @@ fn needs_shared_libraries(bytes: &[u8], ph: &ProgramHeader) -> Result<bool, Load
 fn find_phdr_vaddr(h: &Header, phdrs: &[ProgramHeader], segments: &[Segment]) -> u64 {
     let table_len = u64::from(h.e_phnum) * SIZEOF_PHDR as u64;
     if let Some(p) = phdrs.iter().find(|p| p.p_type == PT_PHDR) {
-        if segments
-            .iter()
-            .any(|s| s.contains_range(p.p_vaddr, table_len))
-        {
+        if segments.iter().any(|s| s.contains_range(p.p_vaddr, table_len)) {
             return p.p_vaddr;
         }
     }

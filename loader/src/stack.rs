@@ -160,21 +160,16 @@ impl StackError {
 impl fmt::Display for StackError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StackError::TooLarge { needed, limit } => write!(
-                f,
-                "argument list too long: the initial stack needs {needed} bytes, the limit is {limit}"
-            ),
-            StackError::StringTooLong => write!(
-                f,
-                "argument list too long: one argument or environment string exceeds {MAX_ARG_STRLEN} bytes"
-            ),
-            StackError::NulInString => {
-                f.write_str("an argument or environment string contains a NUL byte")
+            StackError::TooLarge { needed, limit } => {
+                write!(f, "argument list too long: the initial stack needs {needed} bytes, the limit is {limit}")
             }
-            StackError::ReservedAuxEntry(t) => write!(
-                f,
-                "auxv entry type {t} is added by the stack builder and must not be passed in"
-            ),
+            StackError::StringTooLong => {
+                write!(f, "argument list too long: one argument or environment string exceeds {MAX_ARG_STRLEN} bytes")
+            }
+            StackError::NulInString => f.write_str("an argument or environment string contains a NUL byte"),
+            StackError::ReservedAuxEntry(t) => {
+                write!(f, "auxv entry type {t} is added by the stack builder and must not be passed in")
+            }
             StackError::BadStackTop => f.write_str("the stack top is too low for the initial stack"),
         }
     }
@@ -223,11 +218,7 @@ pub fn build(stack_top: u64, params: &StackParams) -> Result<InitialStack, Stack
 }
 
 /// [`build`] with an explicit size limit in bytes (e.g. a quarter of `RLIMIT_STACK`).
-pub fn build_with_limit(
-    stack_top: u64,
-    params: &StackParams,
-    limit: u64,
-) -> Result<InitialStack, StackError> {
+pub fn build_with_limit(stack_top: u64, params: &StackParams, limit: u64) -> Result<InitialStack, StackError> {
     use auxv::*;
     for e in params.auxv {
         if matches!(e.0, AT_NULL | AT_RANDOM | AT_EXECFN | AT_PLATFORM) {
@@ -255,11 +246,7 @@ pub fn build_with_limit(
         }
     }
     let execfn_len = string_size(params.execfn)?;
-    let platform_len = if params.platform.is_empty() {
-        0
-    } else {
-        string_size(params.platform)?
-    };
+    let platform_len = if params.platform.is_empty() { 0 } else { string_size(params.platform)? };
 
     // Walk down from the top exactly as create_elf_tables does; every step is checked.
     let down = |p: u64, n: u64| p.checked_sub(n).ok_or(StackError::BadStackTop);

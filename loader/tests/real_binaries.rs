@@ -27,11 +27,7 @@ fn cross_check(name: &str, bytes: &[u8], plan: &unify_loader::LoadPlan) {
             (s.vaddr, s.memsz, s.file_offset, s.filesz),
             "{name}"
         );
-        assert_eq!(
-            (p.is_read(), p.is_write(), p.is_executable()),
-            (s.prot.read, s.prot.write, s.prot.exec),
-            "{name}"
-        );
+        assert_eq!((p.is_read(), p.is_write(), p.is_executable()), (s.prot.read, s.prot.write, s.prot.exec), "{name}");
     }
     // AT_PHDR must point at a copy of the program header table.
     let phoff = elf.header.e_phoff;
@@ -45,21 +41,11 @@ fn cross_check(name: &str, bytes: &[u8], plan: &unify_loader::LoadPlan) {
         },
         |_, _| {},
     );
-    let (start, data) = image
-        .range(..=plan.phdr_vaddr)
-        .next_back()
-        .expect("phdr_vaddr inside a copied segment");
+    let (start, data) = image.range(..=plan.phdr_vaddr).next_back().expect("phdr_vaddr inside a copied segment");
     let off = (plan.phdr_vaddr - start) as usize;
-    assert_eq!(
-        &data[off..off + table.len()],
-        table,
-        "{name}: AT_PHDR does not point at the program headers"
-    );
+    assert_eq!(&data[off..off + table.len()], table, "{name}: AT_PHDR does not point at the program headers");
     // PT_TLS agrees.
-    let tls = elf
-        .program_headers
-        .iter()
-        .find(|p| p.p_type == goblin::elf::program_header::PT_TLS);
+    let tls = elf.program_headers.iter().find(|p| p.p_type == goblin::elf::program_header::PT_TLS);
     assert_eq!(
         tls.map(|t| (t.p_vaddr, t.p_memsz, t.p_filesz)),
         plan.tls.as_ref().map(|t| (t.vaddr, t.memsz, t.filesz)),
@@ -78,10 +64,7 @@ fn real_static_binaries_parse() {
         let plan = parse(bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_plan_invariants(&plan, bytes);
         cross_check(name, bytes, &plan);
-        assert!(
-            !plan.stack_executable,
-            "{name}: modern toolchains mark the stack non-executable"
-        );
+        assert!(!plan.stack_executable, "{name}: modern toolchains mark the stack non-executable");
         eprintln!(
             "{name}: {:?}, {} segments, span {:#x}..{:#x}",
             plan.kind,
@@ -105,10 +88,7 @@ fn static_exec_is_exec() {
 
 #[test]
 fn static_pie_is_static_pie() {
-    for (name, bin) in [
-        ("cc -static-pie", c_static_pie()),
-        ("rustc crt-static", rust_crt_static()),
-    ] {
+    for (name, bin) in [("cc -static-pie", c_static_pie()), ("rustc crt-static", rust_crt_static())] {
         let Some(bytes) = bin else { continue };
         let elf = goblin::elf::Elf::parse(bytes).unwrap();
         assert!(elf.dynamic.is_some(), "{name}: a static-pie has PT_DYNAMIC");
@@ -126,19 +106,10 @@ fn static_pie_is_static_pie() {
 fn copy_segments_places_file_bytes_and_reports_bss_tail() {
     for (name, bytes) in real_static_binaries() {
         let plan = parse(bytes).unwrap();
-        let base = if plan.is_pie() {
-            unify_loader::DEFAULT_PIE_BASE
-        } else {
-            0
-        };
+        let base = if plan.is_pie() { unify_loader::DEFAULT_PIE_BASE } else { 0 };
         let mut writes = Vec::new();
         let mut zeros = Vec::new();
-        plan.copy_segments(
-            bytes,
-            base,
-            |a, d| writes.push((a, d.len())),
-            |a, l| zeros.push((a, l)),
-        );
+        plan.copy_segments(bytes, base, |a, d| writes.push((a, d.len())), |a, l| zeros.push((a, l)));
         let with_file: Vec<_> = plan.segments.iter().filter(|s| s.filesz > 0).collect();
         assert_eq!(writes.len(), with_file.len(), "{name}");
         for ((a, len), s) in writes.iter().zip(&with_file) {
@@ -151,20 +122,10 @@ fn copy_segments_places_file_bytes_and_reports_bss_tail() {
                 .find(|s| base + s.vaddr + s.filesz == *a)
                 .expect("zero starts at a segment's file end");
             assert!(*l > 0 && *l <= s.memsz - s.filesz);
-            assert!(
-                (a + l) % PAGE_SIZE == 0 || a + l == base + s.vaddr + s.memsz,
-                "stops at page end or segment end"
-            );
-            assert_eq!(
-                a / PAGE_SIZE,
-                (a + l - 1) / PAGE_SIZE,
-                "stays within one page"
-            );
+            assert!((a + l) % PAGE_SIZE == 0 || a + l == base + s.vaddr + s.memsz, "stops at page end or segment end");
+            assert_eq!(a / PAGE_SIZE, (a + l - 1) / PAGE_SIZE, "stays within one page");
         }
-        assert!(
-            !zeros.is_empty(),
-            "{name}: the data segment has .bss sharing a page with data"
-        );
+        assert!(!zeros.is_empty(), "{name}: the data segment has .bss sharing a page with data");
     }
 }
 
@@ -173,10 +134,7 @@ fn auxv_for_real_binaries() {
     for (name, bytes) in real_static_binaries() {
         let plan = parse(bytes).unwrap();
         let base = if plan.is_pie() { 0x5555_0000_0000 } else { 0 };
-        let aux: BTreeMap<u64, u64> = auxv_for(&plan, base)
-            .into_iter()
-            .map(|e| (e.0, e.1))
-            .collect();
+        let aux: BTreeMap<u64, u64> = auxv_for(&plan, base).into_iter().map(|e| (e.0, e.1)).collect();
         assert_eq!(aux[&AT_PHDR], base + plan.phdr_vaddr, "{name}");
         assert_eq!(aux[&AT_PHENT], 56);
         assert_eq!(aux[&AT_PHNUM], u64::from(plan.phnum));
@@ -222,19 +180,11 @@ fn dynamically_linked_c_program() {
 #[test]
 fn shared_library_needing_libc_is_refused() {
     // A shared library has no PT_INTERP but lists DT_NEEDED.
-    for path in [
-        "/lib/x86_64-linux-gnu/libm.so.6",
-        "/usr/lib/x86_64-linux-gnu/libm.so.6",
-    ] {
+    for path in ["/lib/x86_64-linux-gnu/libm.so.6", "/usr/lib/x86_64-linux-gnu/libm.so.6"] {
         if let Ok(bytes) = std::fs::read(path) {
             let elf = goblin::elf::Elf::parse(&bytes).unwrap();
             if elf.interpreter.is_none() && !elf.libraries.is_empty() {
-                assert_eq!(
-                    parse(&bytes).unwrap_err(),
-                    LoadError::DynamicallyLinked {
-                        interpreter: String::new()
-                    }
-                );
+                assert_eq!(parse(&bytes).unwrap_err(), LoadError::DynamicallyLinked { interpreter: String::new() });
                 return;
             }
         }
@@ -248,10 +198,7 @@ fn text_file_is_not_elf() {
     assert_eq!(parse(text).unwrap_err(), LoadError::NotElf);
     assert_eq!(parse(b"").unwrap_err(), LoadError::NotElf);
     assert_eq!(parse(b"\x7fEL").unwrap_err(), LoadError::NotElf);
-    assert_eq!(
-        parse(b"#!/bin/sh\n").unwrap_err().to_string(),
-        "not an ELF executable (bad magic)"
-    );
+    assert_eq!(parse(b"#!/bin/sh\n").unwrap_err().to_string(), "not an ELF executable (bad magic)");
     if let Ok(src) = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")) {
         assert_eq!(parse(&src).unwrap_err(), LoadError::NotElf);
     }

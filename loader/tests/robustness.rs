@@ -43,37 +43,23 @@ fn truncations_never_panic_and_fail_until_complete() {
         // Every length through the headers, then a stride through the rest, plus the edges.
         let mut lengths: Vec<usize> = (0..full.len().min(8192)).collect();
         lengths.extend((8192..full.len()).step_by(509));
-        lengths.extend([
-            required.saturating_sub(1),
-            required,
-            full.len() - 1,
-            full.len(),
-        ]);
+        lengths.extend([required.saturating_sub(1), required, full.len() - 1, full.len()]);
         let mut checked = 0;
         for len in lengths {
             let cut = &full[..len.min(full.len())];
             match parse(cut) {
                 Ok(plan) => {
-                    assert!(
-                        len >= required,
-                        "{name}: accepted a file cut at {len} < {required}"
-                    );
+                    assert!(len >= required, "{name}: accepted a file cut at {len} < {required}");
                     assert_plan_invariants(&plan, cut);
                 }
                 Err(e) => {
-                    assert!(
-                        len < required,
-                        "{name}: refused a file cut at {len} >= {required}: {e}"
-                    );
+                    assert!(len < required, "{name}: refused a file cut at {len} >= {required}: {e}");
                     assert!(!e.to_string().contains('\n'));
                 }
             }
             checked += 1;
         }
-        eprintln!(
-            "{name}: {checked} truncations checked (required length {required} of {})",
-            full.len()
-        );
+        eprintln!("{name}: {checked} truncations checked (required length {required} of {})", full.len());
     }
 }
 
@@ -109,46 +95,28 @@ fn interesting(rng: &mut XorShift, file_len: u64) -> u64 {
 }
 
 /// Writes the low `size` bytes of `value` at `off`, if they fit; records the range.
-fn poke(
-    bytes: &mut [u8],
-    off: usize,
-    size: usize,
-    value: u64,
-    touched: &mut Vec<std::ops::Range<usize>>,
-) {
-    if let Some(dst) = off
-        .checked_add(size)
-        .and_then(|end| bytes.get_mut(off..end))
-    {
+fn poke(bytes: &mut [u8], off: usize, size: usize, value: u64, touched: &mut Vec<std::ops::Range<usize>>) {
+    if let Some(dst) = off.checked_add(size).and_then(|end| bytes.get_mut(off..end)) {
         dst.copy_from_slice(&value.to_le_bytes()[..size]);
         touched.push(off..off + size);
     }
 }
 
 fn le_u64(bytes: &[u8], off: usize) -> u64 {
-    bytes
-        .get(off..off + 8)
-        .map_or(0, |s| u64::from_le_bytes(s.try_into().unwrap()))
+    bytes.get(off..off + 8).map_or(0, |s| u64::from_le_bytes(s.try_into().unwrap()))
 }
 
 /// One random mutation of `bytes[..*cut]`; biased towards the ELF header and the
 /// program header table, where the parser's decisions are made. Records every changed
 /// range in `touched` (so the caller can undo it cheaply) and may lower `*cut`
 /// (truncation).
-fn mutate(
-    bytes: &mut [u8],
-    cut: &mut usize,
-    rng: &mut XorShift,
-    touched: &mut Vec<std::ops::Range<usize>>,
-) {
+fn mutate(bytes: &mut [u8], cut: &mut usize, rng: &mut XorShift, touched: &mut Vec<std::ops::Range<usize>>) {
     let len = *cut as u64;
     if len == 0 {
         return;
     }
     let phoff = le_u64(bytes, 32);
-    let phnum = bytes
-        .get(56..58)
-        .map_or(0, |s| u16::from_le_bytes([s[0], s[1]])) as u64;
+    let phnum = bytes.get(56..58).map_or(0, |s| u16::from_le_bytes([s[0], s[1]])) as u64;
     match rng.below(8) {
         // A header field set to an interesting value.
         0 => {
@@ -238,10 +206,7 @@ fn xorshift_mutations_never_panic() {
         }
     }
     eprintln!("{ITERATIONS} mutations: {ok} accepted, {err} refused");
-    assert!(
-        ok > 0 && err > 0,
-        "the mutations should exercise both outcomes"
-    );
+    assert!(ok > 0 && err > 0, "the mutations should exercise both outcomes");
 }
 
 #[test]

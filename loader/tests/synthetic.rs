@@ -18,23 +18,13 @@ fn minimal_exec_is_accepted() {
     assert_eq!(plan.kind, ElfKind::Exec);
     assert_eq!(plan.entry, 0x401000);
     assert_eq!(plan.segments.len(), 3);
-    assert_eq!(
-        plan.phdr_vaddr, 0x400040,
-        "computed from the PT_LOAD covering e_phoff"
-    );
+    assert_eq!(plan.phdr_vaddr, 0x400040, "computed from the PT_LOAD covering e_phoff");
     assert_eq!((plan.span_start, plan.span_end), (0x400000, 0x405000));
     assert_eq!(plan.phnum, 3);
     assert!(!plan.stack_executable);
     assert!(plan.tls.is_none());
     assert_eq!(plan.max_align, 0x1000);
-    assert_eq!(
-        plan.segments[2].prot,
-        Prot {
-            read: true,
-            write: true,
-            exec: false
-        }
-    );
+    assert_eq!(plan.segments[2].prot, Prot { read: true, write: true, exec: false });
     assert_eq!(plan.segments[2].prot.to_mmap_prot(), 3);
 }
 
@@ -60,12 +50,7 @@ fn static_pie_with_dynamic_but_no_needed_is_accepted() {
 
     // The same with a DT_NEEDED entry is a dynamically linked program.
     bytes[0x1110..0x1118].copy_from_slice(&1u64.to_le_bytes()); // DT_NEEDED
-    assert_eq!(
-        parse(&bytes).unwrap_err(),
-        LoadError::DynamicallyLinked {
-            interpreter: String::new()
-        }
-    );
+    assert_eq!(parse(&bytes).unwrap_err(), LoadError::DynamicallyLinked { interpreter: String::new() });
     // …but a DT_NEEDED after DT_NULL does not count.
     bytes[0x1110..0x1118].copy_from_slice(&0u64.to_le_bytes());
     bytes[0x1120..0x1128].copy_from_slice(&1u64.to_le_bytes());
@@ -75,17 +60,11 @@ fn static_pie_with_dynamic_but_no_needed_is_accepted() {
 #[test]
 fn exec_with_needed_is_dynamically_linked() {
     let mut w = ElfWriter::exec();
-    w.phdrs
-        .push(Ph::other(PT_DYNAMIC, R | W, 0x2000, 0x402000, 0x20));
+    w.phdrs.push(Ph::other(PT_DYNAMIC, R | W, 0x2000, 0x402000, 0x20));
     let mut bytes = w.bytes();
     bytes[0x2000..0x2008].copy_from_slice(&1u64.to_le_bytes()); // DT_NEEDED
     let e = parse(&bytes).unwrap_err();
-    assert_eq!(
-        e,
-        LoadError::DynamicallyLinked {
-            interpreter: String::new()
-        }
-    );
+    assert_eq!(e, LoadError::DynamicallyLinked { interpreter: String::new() });
     assert_eq!(
         e.to_string(),
         "dynamically linked (needs shared libraries); build it statically: \
@@ -99,17 +78,11 @@ fn interp_is_dynamically_linked_for_both_types() {
     for e_type in [2u16, 3] {
         let mut w = ElfWriter::exec();
         w.e_type = e_type;
-        w.phdrs
-            .insert(0, Ph::other(PT_INTERP, R, 0x200, 0x400200, 28));
+        w.phdrs.insert(0, Ph::other(PT_INTERP, R, 0x200, 0x400200, 28));
         let mut bytes = w.bytes();
         bytes[0x200..0x200 + 27].copy_from_slice(b"/lib64/ld-linux-x86-64.so.2");
         let e = parse(&bytes).unwrap_err();
-        assert_eq!(
-            e,
-            LoadError::DynamicallyLinked {
-                interpreter: "/lib64/ld-linux-x86-64.so.2".into()
-            }
-        );
+        assert_eq!(e, LoadError::DynamicallyLinked { interpreter: "/lib64/ld-linux-x86-64.so.2".into() });
         assert_eq!(
             e.to_string(),
             "dynamically linked (interpreter /lib64/ld-linux-x86-64.so.2); build it statically: \
@@ -120,8 +93,7 @@ fn interp_is_dynamically_linked_for_both_types() {
     }
     // An interpreter path outside the file is still "dynamically linked".
     let mut w = ElfWriter::exec();
-    w.phdrs
-        .insert(0, Ph::other(PT_INTERP, R, u64::MAX - 4, 0, 28));
+    w.phdrs.insert(0, Ph::other(PT_INTERP, R, u64::MAX - 4, 0, 28));
     assert!(matches!(err(&w), LoadError::DynamicallyLinked { .. }));
 }
 
@@ -131,10 +103,7 @@ fn identity_errors() {
     let mut b = good.clone();
     b[4] = 1;
     assert_eq!(parse(&b).unwrap_err(), LoadError::Not64Bit);
-    assert_eq!(
-        LoadError::Not64Bit.to_string(),
-        "is a 32-bit ELF; unify runs x86-64 (64-bit) programs only"
-    );
+    assert_eq!(LoadError::Not64Bit.to_string(), "is a 32-bit ELF; unify runs x86-64 (64-bit) programs only");
     b[4] = 9;
     assert!(matches!(parse(&b).unwrap_err(), LoadError::BadHeader(_)));
     let mut b = good.clone();
@@ -143,28 +112,16 @@ fn identity_errors() {
     let mut w = ElfWriter::exec();
     w.machine = 183;
     assert_eq!(err(&w), LoadError::WrongMachine(183));
-    assert_eq!(
-        err(&w).to_string(),
-        "built for machine 183 (AArch64), not x86-64"
-    );
+    assert_eq!(err(&w).to_string(), "built for machine 183 (AArch64), not x86-64");
     w.machine = 0x1234;
-    assert_eq!(
-        err(&w).to_string(),
-        "built for machine 4660 (unknown), not x86-64"
-    );
+    assert_eq!(err(&w).to_string(), "built for machine 4660 (unknown), not x86-64");
     let mut w = ElfWriter::exec();
     w.e_type = 4;
     assert_eq!(err(&w), LoadError::NotExecutable(4));
     assert!(err(&w).to_string().contains("core dump"));
     // Header cut short after a valid identity.
-    assert_eq!(
-        parse(&good[..40]).unwrap_err(),
-        LoadError::Truncated { what: "ELF header" }
-    );
-    assert_eq!(
-        parse(&good[..4]).unwrap_err(),
-        LoadError::Truncated { what: "ELF header" }
-    );
+    assert_eq!(parse(&good[..40]).unwrap_err(), LoadError::Truncated { what: "ELF header" });
+    assert_eq!(parse(&good[..4]).unwrap_err(), LoadError::Truncated { what: "ELF header" });
 }
 
 #[test]
@@ -185,20 +142,10 @@ fn program_header_table_errors() {
     assert!(matches!(parse(&b).unwrap_err(), LoadError::BadHeader(_)));
     let mut b = good.clone();
     b[56..58].copy_from_slice(&1000u16.to_le_bytes()); // fits the limit, not the file
-    assert_eq!(
-        parse(&b).unwrap_err(),
-        LoadError::Truncated {
-            what: "program header table"
-        }
-    );
+    assert_eq!(parse(&b).unwrap_err(), LoadError::Truncated { what: "program header table" });
     let mut b = good.clone();
     b[32..40].copy_from_slice(&u64::MAX.to_le_bytes()); // e_phoff overflows
-    assert_eq!(
-        parse(&b).unwrap_err(),
-        LoadError::Truncated {
-            what: "program header table"
-        }
-    );
+    assert_eq!(parse(&b).unwrap_err(), LoadError::Truncated { what: "program header table" });
 
     // Only PT_GNU_STACK, no PT_LOAD.
     let mut w = ElfWriter::exec();
@@ -218,10 +165,7 @@ fn segment_errors() {
     w.phdrs[2].filesz = 0x100;
     w.phdrs[2].memsz = 0x100;
     assert_eq!(err(&w), LoadError::SegmentTruncated { index: 2 });
-    assert_eq!(
-        err(&w).to_string(),
-        "truncated: segment 2 extends past the end of the file"
-    );
+    assert_eq!(err(&w).to_string(), "truncated: segment 2 extends past the end of the file");
     w.phdrs[2].offset = u64::MAX - 0x10; // offset + filesz overflows
     assert_eq!(err(&w), LoadError::SegmentTruncated { index: 2 });
 
@@ -263,39 +207,15 @@ fn overlap_rules() {
     let bytes = w.bytes();
     let plan = parse(&bytes).unwrap();
     assert_plan_invariants(&plan, &bytes);
-    let rwx = Prot {
-        read: true,
-        write: true,
-        exec: true,
-    };
-    let rw = Prot {
-        read: true,
-        write: true,
-        exec: false,
-    };
-    let r = Prot {
-        read: true,
-        write: false,
-        exec: false,
-    };
+    let rwx = Prot { read: true, write: true, exec: true };
+    let rw = Prot { read: true, write: true, exec: false };
+    let r = Prot { read: true, write: false, exec: false };
     assert_eq!(
         plan.page_regions(0),
         vec![
-            PageRegion {
-                start: 0x400000,
-                end: 0x401000,
-                prot: r
-            },
-            PageRegion {
-                start: 0x401000,
-                end: 0x402000,
-                prot: rwx
-            },
-            PageRegion {
-                start: 0x402000,
-                end: 0x405000,
-                prot: rw
-            },
+            PageRegion { start: 0x400000, end: 0x401000, prot: r },
+            PageRegion { start: 0x401000, end: 0x402000, prot: rwx },
+            PageRegion { start: 0x402000, end: 0x405000, prot: rw },
         ]
     );
 
@@ -335,29 +255,13 @@ fn three_segments_in_one_page() {
     let bytes = w.bytes();
     let plan = parse(&bytes).unwrap();
     assert_plan_invariants(&plan, &bytes);
-    let rwx = Prot {
-        read: true,
-        write: true,
-        exec: true,
-    };
-    let rw = Prot {
-        read: true,
-        write: true,
-        exec: false,
-    };
+    let rwx = Prot { read: true, write: true, exec: true };
+    let rw = Prot { read: true, write: true, exec: false };
     assert_eq!(
         plan.page_regions(0x1000_0000),
         vec![
-            PageRegion {
-                start: 0x1040_1000,
-                end: 0x1040_2000,
-                prot: rwx
-            },
-            PageRegion {
-                start: 0x1040_2000,
-                end: 0x1040_4000,
-                prot: rw
-            },
+            PageRegion { start: 0x1040_1000, end: 0x1040_2000, prot: rwx },
+            PageRegion { start: 0x1040_2000, end: 0x1040_4000, prot: rw },
         ]
     );
     // The .bss tail that shares the page is reported, clamped to the page.
@@ -383,8 +287,7 @@ fn entry_point_rules() {
 fn phdr_from_pt_phdr_and_fallbacks() {
     // A PT_PHDR inside a load segment wins.
     let mut w = ElfWriter::exec();
-    w.phdrs
-        .insert(0, Ph::other(PT_PHDR, R, 64, 0x400040, 56 * 4));
+    w.phdrs.insert(0, Ph::other(PT_PHDR, R, 64, 0x400040, 56 * 4));
     let plan = parse(&w.bytes()).unwrap();
     assert_eq!(plan.phdr_vaddr, 0x400040);
     // A PT_PHDR pointing nowhere is ignored, as Linux ignores it.
@@ -433,12 +336,7 @@ fn copy_segments_writes_file_bytes() {
     let plan = parse(&bytes).unwrap();
     let mut writes = vec![];
     let mut zeros = vec![];
-    plan.copy_segments(
-        &bytes,
-        0,
-        |a, d| writes.push((a, d.to_vec())),
-        |a, l| zeros.push((a, l)),
-    );
+    plan.copy_segments(&bytes, 0, |a, d| writes.push((a, d.to_vec())), |a, l| zeros.push((a, l)));
     assert_eq!(writes.len(), 3);
     assert_eq!(writes[0].0, 0x400000);
     assert_eq!(writes[1], (0x401000, bytes[0x1000..0x1100].to_vec()));
@@ -458,15 +356,9 @@ fn every_error_displays_on_one_line() {
         LoadError::WrongMachine(3),
         LoadError::WrongEndian,
         LoadError::NotExecutable(1),
-        LoadError::DynamicallyLinked {
-            interpreter: "/lib/ld-musl-x86_64.so.1".into(),
-        },
-        LoadError::DynamicallyLinked {
-            interpreter: "evil\nname".into(),
-        },
-        LoadError::DynamicallyLinked {
-            interpreter: String::new(),
-        },
+        LoadError::DynamicallyLinked { interpreter: "/lib/ld-musl-x86_64.so.1".into() },
+        LoadError::DynamicallyLinked { interpreter: "evil\nname".into() },
+        LoadError::DynamicallyLinked { interpreter: String::new() },
         LoadError::Truncated { what: "ELF header" },
         LoadError::SegmentTruncated { index: 7 },
         LoadError::BadHeader("x"),
@@ -476,10 +368,7 @@ fn every_error_displays_on_one_line() {
     ];
     for e in all {
         let s = e.to_string();
-        assert!(
-            !s.is_empty() && !s.contains('\n') && !s.ends_with('.'),
-            "{s:?}"
-        );
+        assert!(!s.is_empty() && !s.contains('\n') && !s.ends_with('.'), "{s:?}");
         assert!(e.errno() > 0);
     }
     assert_eq!(

@@ -12,8 +12,7 @@ use crate::trace;
 static TRACE: AtomicBool = AtomicBool::new(false);
 
 /// One bit per syscall number: set once its "not implemented" warning was printed.
-static WARNED: [AtomicU64; SYSCALL_COUNT.div_ceil(64)] =
-    [const { AtomicU64::new(0) }; SYSCALL_COUNT.div_ceil(64)];
+static WARNED: [AtomicU64; SYSCALL_COUNT.div_ceil(64)] = [const { AtomicU64::new(0) }; SYSCALL_COUNT.div_ceil(64)];
 
 /// Turns the strace-style trace on or off.
 pub fn set_trace(on: bool) {
@@ -70,9 +69,7 @@ fn warn_unimplemented(kernel: &Kernel, nr: u64) {
     }
     let mut line = alloc::string::String::new();
     let name = syscall_name(nr).unwrap_or("unknown");
-    let _ = core::fmt::write(
-        &mut line,
-        format_args!("unify: syscall {name} ({nr}) is not implemented; returning ENOSYS"),
-    );
+    let _ =
+        core::fmt::write(&mut line, format_args!("unify: syscall {name} ({nr}) is not implemented; returning ENOSYS"));
     kernel.platform.log(&line);
 }

@@ -479,8 +479,5 @@ pub static SYSCALL_NAMES: [&str; SYSCALL_COUNT] = [
 
 /// The name of syscall `nr`, or `None` for an unassigned number.
 pub fn syscall_name(nr: u64) -> Option<&'static str> {
-    SYSCALL_NAMES
-        .get(usize::try_from(nr).ok()?)
-        .copied()
-        .filter(|n| !n.is_empty())
+    SYSCALL_NAMES.get(usize::try_from(nr).ok()?).copied().filter(|n| !n.is_empty())
 }

@@ -149,10 +149,7 @@ const fn build_index() -> [u16; SYSCALL_COUNT] {
         let nr = SYSCALLS[i].nr as usize;
         assert!(nr < SYSCALL_COUNT, "syscall number beyond the name table");
         assert!(index[nr] == u16::MAX, "a syscall is listed twice");
-        assert!(
-            i == 0 || SYSCALLS[i - 1].nr < SYSCALLS[i].nr,
-            "the table is kept in syscall-number order"
-        );
+        assert!(i == 0 || SYSCALLS[i - 1].nr < SYSCALLS[i].nr, "the table is kept in syscall-number order");
         index[nr] = i as u16;
         i += 1;
     }

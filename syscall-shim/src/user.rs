@@ -63,10 +63,7 @@ impl<T: Pod> Copy for UserPtr<T> {}
 
 impl<T: Pod> UserPtr<T> {
     pub const fn new(addr: u64) -> Self {
-        UserPtr {
-            addr,
-            _t: PhantomData,
-        }
+        UserPtr { addr, _t: PhantomData }
     }
     pub const fn addr(self) -> u64 {
         self.addr
@@ -76,12 +73,8 @@ impl<T: Pod> UserPtr<T> {
     }
     /// The pointer `n` elements further on.
     pub fn offset(self, n: usize) -> Result<Self, Errno> {
-        let off = (n as u64)
-            .checked_mul(size_of::<T>() as u64)
-            .ok_or(Errno::EFAULT)?;
-        Ok(UserPtr::new(
-            self.addr.checked_add(off).ok_or(Errno::EFAULT)?,
-        ))
+        let off = (n as u64).checked_mul(size_of::<T>() as u64).ok_or(Errno::EFAULT)?;
+        Ok(UserPtr::new(self.addr.checked_add(off).ok_or(Errno::EFAULT)?))
     }
 
     /// Reads the value (EFAULT if the memory is not readable guest memory).
@@ -159,11 +152,7 @@ pub fn read_array<T: Pod>(ptr: UserPtr<T>, n: usize) -> Result<Vec<T>, Errno> {
     // capacity for `n` values; `T: Pod` makes every byte pattern valid, so setting the
     // length after the copy is sound.
     unsafe {
-        core::ptr::copy_nonoverlapping(
-            ptr.addr() as *const u8,
-            out.as_mut_ptr().cast::<u8>(),
-            bytes,
-        );
+        core::ptr::copy_nonoverlapping(ptr.addr() as *const u8, out.as_mut_ptr().cast::<u8>(), bytes);
         out.set_len(n);
     }
     Ok(out)
@@ -175,9 +164,7 @@ pub fn write_array<T: Pod>(ptr: UserPtr<T>, values: &[T]) -> Result<(), Errno> {
     check(ptr.addr(), bytes as u64, Access::Write)?;
     // SAFETY: the destination range is checked writable guest memory and does not
     // overlap `values`, which lives in libOS memory.
-    unsafe {
-        core::ptr::copy_nonoverlapping(values.as_ptr().cast::<u8>(), ptr.addr() as *mut u8, bytes)
-    };
+    unsafe { core::ptr::copy_nonoverlapping(values.as_ptr().cast::<u8>(), ptr.addr() as *mut u8, bytes) };
     Ok(())
 }
 

@@ -40,26 +40,10 @@ pub struct CProbe {
 }
 
 pub const C_PROBES: &[CProbe] = &[
-    CProbe {
-        name: "hello_musl",
-        source: "hello_musl.c",
-        link: Link::Static,
-    },
-    CProbe {
-        name: "hello_musl_pie",
-        source: "hello_musl.c",
-        link: Link::StaticPie,
-    },
-    CProbe {
-        name: "args_musl",
-        source: "args_musl.c",
-        link: Link::Static,
-    },
-    CProbe {
-        name: "mmap_musl",
-        source: "mmap_musl.c",
-        link: Link::Static,
-    },
+    CProbe { name: "hello_musl", source: "hello_musl.c", link: Link::Static },
+    CProbe { name: "hello_musl_pie", source: "hello_musl.c", link: Link::StaticPie },
+    CProbe { name: "args_musl", source: "args_musl.c", link: Link::Static },
+    CProbe { name: "mmap_musl", source: "mmap_musl.c", link: Link::Static },
 ];
 
 #[derive(Clone, Debug)]
@@ -82,15 +66,7 @@ pub const BASE_ENV: &[(&str, &str)] = &[("LANG", "C")];
 
 impl Case {
     const fn new(name: &'static str, program: Program) -> Case {
-        Case {
-            name,
-            program,
-            args: &[],
-            env: &[],
-            stdin: "",
-            compare_stderr: false,
-            expect_status: 0,
-        }
+        Case { name, program, args: &[], env: &[], stdin: "", compare_stderr: false, expect_status: 0 }
     }
     const fn rust(name: &'static str) -> Case {
         Case::new(name, Program::Rust(name))
@@ -118,11 +94,7 @@ impl Case {
 
     /// The full environment of a run: [`BASE_ENV`] then the case's variables.
     pub fn full_env(&self) -> Vec<(String, String)> {
-        BASE_ENV
-            .iter()
-            .chain(self.env.iter())
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        BASE_ENV.iter().chain(self.env.iter()).map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     pub fn matches(&self, filters: &[String]) -> bool {
@@ -130,77 +102,37 @@ impl Case {
     }
 }
 
-const PROBE_ENV: &[(&str, &str)] = &[
-    ("UNIFY_PROBE_X", "value of x"),
-    ("UNIFY_PROBE_EMPTY", ""),
-    ("UNIFY_PROBE_UNICODE", "grüße ✓"),
-];
+const PROBE_ENV: &[(&str, &str)] =
+    &[("UNIFY_PROBE_X", "value of x"), ("UNIFY_PROBE_EMPTY", ""), ("UNIFY_PROBE_UNICODE", "grüße ✓")];
 
 const PROBE_ARGS: &[&str] = &["one", "two words", "", "ünïcödé", "--flag=x", "-"];
 
 pub const CASES: &[Case] = &[
     Case::rust("hello").stderr(),
-    Case::new("args_env", Program::Rust("args_env"))
-        .args(PROBE_ARGS)
-        .env(PROBE_ENV)
-        .stderr(),
+    Case::new("args_env", Program::Rust("args_env")).args(PROBE_ARGS).env(PROBE_ENV).stderr(),
     Case::new("args_env_none", Program::Rust("args_env")).stderr(),
-    Case::new("exit_codes_0", Program::Rust("exit_codes"))
-        .args(&["0"])
-        .stderr(),
-    Case::new("exit_codes_3", Program::Rust("exit_codes"))
-        .args(&["3"])
-        .status(3)
-        .stderr(),
-    Case::new("exit_codes_255", Program::Rust("exit_codes"))
-        .args(&["255"])
-        .status(255)
-        .stderr(),
-    Case::new("exit_codes_256", Program::Rust("exit_codes"))
-        .args(&["256"])
-        .status(0)
-        .stderr(),
-    Case::new("exit_codes_raw_42", Program::Rust("exit_codes"))
-        .args(&["42", "raw"])
-        .status(42)
-        .stderr(),
+    Case::new("exit_codes_0", Program::Rust("exit_codes")).args(&["0"]).stderr(),
+    Case::new("exit_codes_3", Program::Rust("exit_codes")).args(&["3"]).status(3).stderr(),
+    Case::new("exit_codes_255", Program::Rust("exit_codes")).args(&["255"]).status(255).stderr(),
+    Case::new("exit_codes_256", Program::Rust("exit_codes")).args(&["256"]).status(0).stderr(),
+    Case::new("exit_codes_raw_42", Program::Rust("exit_codes")).args(&["42", "raw"]).status(42).stderr(),
     Case::rust("panic").status(101).stderr(),
     Case::rust("alloc").stderr(),
     Case::rust("mmap_churn").stderr(),
     Case::rust("clocks").stderr(),
     Case::rust("random").stderr(),
     Case::rust("ids_uname").stderr(),
-    Case::rust("console")
-        .stdin("first line\nsecond line\n")
-        .stderr(),
+    Case::rust("console").stdin("first line\nsecond line\n").stderr(),
     Case::rust("signals_record").stderr(),
     Case::rust("efault").stdin("data for read(2)\n").stderr(),
-    Case::new("hello_musl", Program::C("hello_musl"))
-        .status(7)
-        .stderr(),
-    Case::new("hello_musl_pie", Program::C("hello_musl_pie"))
-        .status(7)
-        .stderr(),
-    Case::new("args_musl", Program::C("args_musl"))
-        .args(PROBE_ARGS)
-        .env(PROBE_ENV)
-        .stderr(),
+    Case::new("hello_musl", Program::C("hello_musl")).status(7).stderr(),
+    Case::new("hello_musl_pie", Program::C("hello_musl_pie")).status(7).stderr(),
+    Case::new("args_musl", Program::C("args_musl")).args(PROBE_ARGS).env(PROBE_ENV).stderr(),
     Case::new("mmap_musl", Program::C("mmap_musl")).stderr(),
-    Case::new("rg_version", Program::Ripgrep)
-        .args(&["--version"])
-        .stderr(),
-    Case::new("rg_help", Program::Ripgrep)
-        .args(&["--help"])
-        .stderr(),
-    Case::new("rg_stdin", Program::Ripgrep)
-        .args(&["-n", "b.r"])
-        .stdin("foo\nbar\nbaz\nbär\n")
-        .stderr(),
-    Case::new("rg_no_match", Program::Ripgrep)
-        .args(&["zzz"])
-        .stdin("foo\n")
-        .status(1)
-        .stderr(),
+    Case::new("rg_version", Program::Ripgrep).args(&["--version"]).stderr(),
+    Case::new("rg_help", Program::Ripgrep).args(&["--help"]).stderr(),
+    Case::new("rg_stdin", Program::Ripgrep).args(&["-n", "b.r"]).stdin("foo\nbar\nbaz\nbär\n").stderr(),
+    Case::new("rg_no_match", Program::Ripgrep).args(&["zzz"]).stdin("foo\n").status(1).stderr(),
 ];
 
 #[cfg(test)]
@@ -237,8 +169,7 @@ mod tests {
                     assert!(root.join(format!("probes/src/bin/{bin}.rs")).is_file());
                 }
                 Program::C(name) => {
-                    let p = find_c_probe(name)
-                        .unwrap_or_else(|| panic!("{}: no C probe {name}", c.name));
+                    let p = find_c_probe(name).unwrap_or_else(|| panic!("{}: no C probe {name}", c.name));
                     assert!(root.join("probes-c").join(p.source).is_file());
                 }
                 Program::Ripgrep => {}

@@ -31,11 +31,7 @@ pub fn first_difference(left: &[u8], right: &[u8]) -> Option<Difference> {
     while i < l.len() && i < r.len() && l[i] == r[i] {
         i += 1;
     }
-    Some(Difference {
-        line: i + 1,
-        left: l.get(i).map(|s| excerpt(s)),
-        right: r.get(i).map(|s| excerpt(s)),
-    })
+    Some(Difference { line: i + 1, left: l.get(i).map(|s| excerpt(s)), right: r.get(i).map(|s| excerpt(s)) })
 }
 
 /// A printable, quoted, bounded rendering of one line (the newline shown as `\n`).
@@ -87,23 +83,14 @@ fn normalize_panic_line(line: &str) -> String {
     if digits == 0 || !after[digits..].starts_with(") panicked") {
         return line.to_string();
     }
-    format!(
-        "thread '{}' (<tid>){}",
-        &rest[..name_end],
-        &after[digits + 1..]
-    )
+    format!("thread '{}' (<tid>){}", &rest[..name_end], &after[digits + 1..])
 }
 
 /// Drops the lines that start with `prefix`: unify's own diagnostics (such as
 /// `unify: syscall readlink (89) is not implemented; returning ENOSYS`) share the
 /// guest's stderr but are not part of what the guest printed.
 pub fn strip_diagnostics(stderr: &[u8], prefix: &str) -> Vec<u8> {
-    stderr
-        .split_inclusive(|&b| b == b'\n')
-        .filter(|l| !l.starts_with(prefix.as_bytes()))
-        .flatten()
-        .copied()
-        .collect()
+    stderr.split_inclusive(|&b| b == b'\n').filter(|l| !l.starts_with(prefix.as_bytes())).flatten().copied().collect()
 }
 
 /// What a case checks in addition to comparing the runs.
@@ -116,13 +103,7 @@ pub struct Expectation<'a> {
 
 /// Compares a reference run (native) with a run under test. Returns the reasons the
 /// case fails, empty if it passes.
-pub fn compare(
-    exp: &Expectation,
-    left_name: &str,
-    left: &Outcome,
-    right_name: &str,
-    right: &Outcome,
-) -> Vec<String> {
+pub fn compare(exp: &Expectation, left_name: &str, left: &Outcome, right_name: &str, right: &Outcome) -> Vec<String> {
     let mut reasons = Vec::new();
     // The reference run must itself behave, otherwise nothing else means anything.
     if left.status != Status::Exited(exp.status) {
@@ -135,10 +116,7 @@ pub fn compare(
     if right.status == Status::TimedOut {
         reasons.push(format!("{right_name} run timed out"));
     } else if left.status != right.status {
-        reasons.push(format!(
-            "exit status differs ({left_name} {} vs {right_name} {})",
-            left.status, right.status
-        ));
+        reasons.push(format!("exit status differs ({left_name} {} vs {right_name} {})", left.status, right.status));
     }
     if let Some(d) = first_difference(&left.stdout, &right.stdout) {
         reasons.push(describe("stdout", left_name, right_name, &d));
@@ -148,10 +126,7 @@ pub fn compare(
             Some(p) => strip_diagnostics(&right.stderr, p),
             None => right.stderr.clone(),
         };
-        let (l, r) = (
-            normalize_stderr(&left.stderr),
-            normalize_stderr(&right_stderr),
-        );
+        let (l, r) = (normalize_stderr(&left.stderr), normalize_stderr(&right_stderr));
         if let Some(d) = first_difference(&l, &r) {
             reasons.push(describe("stderr", left_name, right_name, &d));
         }
@@ -164,18 +139,10 @@ mod tests {
     use super::*;
 
     fn out(status: Status, stdout: &str, stderr: &str) -> Outcome {
-        Outcome {
-            status,
-            stdout: stdout.as_bytes().to_vec(),
-            stderr: stderr.as_bytes().to_vec(),
-        }
+        Outcome { status, stdout: stdout.as_bytes().to_vec(), stderr: stderr.as_bytes().to_vec() }
     }
 
-    const EXP0: Expectation = Expectation {
-        status: 0,
-        compare_stderr: false,
-        diagnostic_prefix: None,
-    };
+    const EXP0: Expectation = Expectation { status: 0, compare_stderr: false, diagnostic_prefix: None };
 
     #[test]
     fn identical_is_none() {
@@ -198,10 +165,7 @@ mod tests {
         assert_eq!(d.left.as_deref(), Some("\"b\\n\""));
         assert_eq!(d.right, None);
         let msg = describe("stdout", "native", "hosted", &d);
-        assert_eq!(
-            msg,
-            "stdout differs (first difference at line 2: native \"b\\n\" vs hosted <end of output>)"
-        );
+        assert_eq!(msg, "stdout differs (first difference at line 2: native \"b\\n\" vs hosted <end of output>)");
     }
 
     #[test]
@@ -251,17 +215,10 @@ mod tests {
     fn compare_stderr_only_when_asked() {
         let a = out(Status::Exited(0), "hi\n", "e1\n");
         let b = out(Status::Exited(0), "hi\n", "e2\n");
-        let exp = Expectation {
-            status: 0,
-            compare_stderr: true,
-            diagnostic_prefix: None,
-        };
+        let exp = Expectation { status: 0, compare_stderr: true, diagnostic_prefix: None };
         let r = compare(&exp, "native", &a, "hosted", &b);
         assert_eq!(r.len(), 1);
-        assert!(
-            r[0].starts_with("stderr differs (first difference at line 1"),
-            "{r:?}"
-        );
+        assert!(r[0].starts_with("stderr differs (first difference at line 1"), "{r:?}");
     }
 
     #[test]
@@ -272,18 +229,11 @@ mod tests {
             "",
             "unify: syscall readlink (89) is not implemented; returning ENOSYS\nguest line\n",
         );
-        let mut exp = Expectation {
-            status: 0,
-            compare_stderr: true,
-            diagnostic_prefix: Some("unify: "),
-        };
+        let mut exp = Expectation { status: 0, compare_stderr: true, diagnostic_prefix: Some("unify: ") };
         assert!(compare(&exp, "native", &native, "hosted", &hosted).is_empty());
         exp.diagnostic_prefix = None;
         assert_eq!(compare(&exp, "native", &native, "hosted", &hosted).len(), 1);
-        assert_eq!(
-            strip_diagnostics(b"unify: x\na\nunify: y", "unify: "),
-            b"a\n"
-        );
+        assert_eq!(strip_diagnostics(b"unify: x\na\nunify: y", "unify: "), b"a\n");
         assert_eq!(strip_diagnostics(b"a\nb", "unify: "), b"a\nb");
     }
 
@@ -291,18 +241,13 @@ mod tests {
     fn compare_status_and_stdout() {
         let a = out(Status::Exited(3), "a\nb\n", "");
         let b = out(Status::Exited(0), "a\nc\n", "");
-        let exp = Expectation {
-            status: 3,
-            compare_stderr: false,
-            diagnostic_prefix: None,
-        };
+        let exp = Expectation { status: 3, compare_stderr: false, diagnostic_prefix: None };
         let r = compare(&exp, "native", &a, "hosted", &b);
         assert_eq!(
             r,
             vec![
                 "exit status differs (native exit 3 vs hosted exit 0)".to_string(),
-                "stdout differs (first difference at line 2: native \"b\\n\" vs hosted \"c\\n\")"
-                    .to_string(),
+                "stdout differs (first difference at line 2: native \"b\\n\" vs hosted \"c\\n\")".to_string(),
             ]
         );
     }
@@ -310,25 +255,10 @@ mod tests {
     #[test]
     fn compare_timeout_and_signal() {
         let a = out(Status::Exited(0), "", "");
-        let r = compare(
-            &EXP0,
-            "native",
-            &a,
-            "hosted",
-            &out(Status::TimedOut, "", ""),
-        );
+        let r = compare(&EXP0, "native", &a, "hosted", &out(Status::TimedOut, "", ""));
         assert_eq!(r, vec!["hosted run timed out".to_string()]);
-        let r = compare(
-            &EXP0,
-            "native",
-            &a,
-            "hosted",
-            &out(Status::Signaled(11), "", ""),
-        );
-        assert_eq!(
-            r,
-            vec!["exit status differs (native exit 0 vs hosted killed by signal 11)"]
-        );
+        let r = compare(&EXP0, "native", &a, "hosted", &out(Status::Signaled(11), "", ""));
+        assert_eq!(r, vec!["exit status differs (native exit 0 vs hosted killed by signal 11)"]);
     }
 
     #[test]
@@ -336,9 +266,6 @@ mod tests {
         let a = out(Status::Exited(1), "", "");
         let r = compare(&EXP0, "native", &a, "hosted", &a);
         assert_eq!(r.len(), 1);
-        assert!(
-            r[0].starts_with("native run: exit 1, expected exit 0"),
-            "{r:?}"
-        );
+        assert!(r[0].starts_with("native run: exit 1, expected exit 0"), "{r:?}");
     }
 }

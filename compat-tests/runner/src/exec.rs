@@ -74,9 +74,7 @@ impl Spec {
 }
 
 fn quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+    let plain = !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
     if plain {
         s.to_string()
     } else {
@@ -195,11 +193,7 @@ pub fn run(spec: &Spec) -> Outcome {
             None => break,
         }
     }
-    Outcome {
-        status,
-        stdout: out,
-        stderr: err,
-    }
+    Outcome { status, stdout: out, stderr: err }
 }
 
 #[cfg(test)]
@@ -210,10 +204,7 @@ mod tests {
         run(&Spec {
             program: "/bin/sh".into(),
             args: vec!["-c".into(), script.into()],
-            env: vec![
-                ("LANG".into(), "C".into()),
-                ("FOO".into(), "bar baz".into()),
-            ],
+            env: vec![("LANG".into(), "C".into()), ("FOO".into(), "bar baz".into())],
             stdin: b"input line\n".to_vec(),
             cwd: std::env::temp_dir(),
             timeout: Duration::from_millis(timeout_ms),

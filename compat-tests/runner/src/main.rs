@@ -35,10 +35,7 @@ use probes::{CBuild, Paths};
 use under_test::UnderTest;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "compat-runner",
-    about = "Run the compat probes natively and under unify and diff what they observe"
-)]
+#[command(name = "compat-runner", about = "Run the compat probes natively and under unify and diff what they observe")]
 struct Cli {
     /// The unify binary [default: the newest of target/release/unify and target/debug/unify]
     #[arg(long, value_name = "PATH")]
@@ -109,9 +106,7 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<ExitCode, String> {
     under_test::check_platform(&cli.platform)?;
     if cli.fetch_rg {
-        let paths = Paths {
-            compat: workspace_root().join("compat-tests"),
-        };
+        let paths = Paths { compat: workspace_root().join("compat-tests") };
         let rg = ripgrep::ensure(&paths.rg_cache())?;
         let rg = rg.canonicalize().unwrap_or(rg);
         println!("{}", rg.display());
@@ -119,25 +114,13 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
     }
     let selected: Vec<&Case> = CASES.iter().filter(|c| c.matches(&cli.filter)).collect();
     if selected.is_empty() {
-        return Err(format!(
-            "no case matches --filter {:?} (see --list)",
-            cli.filter
-        ));
+        return Err(format!("no case matches --filter {:?} (see --list)", cli.filter));
     }
     if cli.list {
         for c in &selected {
             let args: Vec<String> = c.args.iter().map(|a| format!("{a:?}")).collect();
-            let stderr = if c.compare_stderr {
-                "  [stdout+stderr]"
-            } else {
-                ""
-            };
-            println!(
-                "{:<20} {} {}{stderr}",
-                c.name,
-                c.program.describe(),
-                args.join(" ")
-            );
+            let stderr = if c.compare_stderr { "  [stdout+stderr]" } else { "" };
+            println!("{:<20} {} {}{stderr}", c.name, c.program.describe(), args.join(" "));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -151,19 +134,12 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             Some(p) => return Err(format!("--unify {}: no such file", p.display())),
             None => under_test::find_unify(&workspace_root())?,
         };
-        UnderTest::Unify {
-            binary,
-            platform: cli.platform.clone(),
-            extra_args: cli.unify_args.clone(),
-        }
+        UnderTest::Unify { binary, platform: cli.platform.clone(), extra_args: cli.unify_args.clone() }
     };
 
-    let paths = Paths {
-        compat: workspace_root().join("compat-tests"),
-    };
+    let paths = Paths { compat: workspace_root().join("compat-tests") };
     let binaries = prepare(cli, &paths, &selected)?;
-    std::fs::create_dir_all(paths.work())
-        .map_err(|e| format!("creating {}: {e}", paths.work().display()))?;
+    std::fs::create_dir_all(paths.work()).map_err(|e| format!("creating {}: {e}", paths.work().display()))?;
 
     let label = under_test.label();
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
@@ -223,11 +199,7 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
         summary.push_str(&format!(", {skipped} skipped"));
     }
     println!("{summary}");
-    Ok(if failed > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// Builds or fetches what the selected cases need; maps each case to its binary, or
@@ -271,9 +243,7 @@ fn prepare(
                 Some(CBuild::Failed(why)) => Err(Verdict::Fail(format!("build failed: {why}"))),
                 None => Err(Verdict::Fail(format!("no C probe named {name}"))),
             },
-            Program::Ripgrep => rg
-                .clone()
-                .map_err(|e| Verdict::Skip(format!("rg unavailable: {e}"))),
+            Program::Ripgrep => rg.clone().map_err(|e| Verdict::Skip(format!("rg unavailable: {e}"))),
         };
         map.insert(c.name, bin);
     }
@@ -283,14 +253,7 @@ fn prepare(
 /// What helps to understand a failure, printed under the FAIL line: the stderr of the
 /// run under test (its tail, or all of it with --verbose), and with --verbose the
 /// command lines and the native stderr.
-fn failure_details(
-    verbose: bool,
-    label: &str,
-    native: &Spec,
-    other: &Spec,
-    a: &Outcome,
-    b: &Outcome,
-) -> Vec<String> {
+fn failure_details(verbose: bool, label: &str, native: &Spec, other: &Spec, a: &Outcome, b: &Outcome) -> Vec<String> {
     let mut out = Vec::new();
     if verbose {
         out.push(format!("    native command: {}", native.display()));

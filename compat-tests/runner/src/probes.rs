@@ -26,10 +26,7 @@ impl Paths {
         self.compat.join("probes/target")
     }
     pub fn rust_bin(&self, name: &str) -> PathBuf {
-        self.probes_target()
-            .join(RUST_TARGET)
-            .join("release")
-            .join(name)
+        self.probes_target().join(RUST_TARGET).join("release").join(name)
     }
     pub fn c_sources(&self) -> PathBuf {
         self.compat.join("probes-c")
@@ -50,14 +47,7 @@ impl Paths {
 pub fn build_rust(paths: &Paths) -> Result<(), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let status = Command::new(&cargo)
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "--target",
-            RUST_TARGET,
-            "--manifest-path",
-        ])
+        .args(["build", "--release", "--quiet", "--target", RUST_TARGET, "--manifest-path"])
         .arg(paths.probes_manifest())
         .env("RUSTFLAGS", "-C target-feature=+crt-static")
         // Would override RUSTFLAGS if inherited from an outer cargo.
@@ -98,10 +88,7 @@ pub fn build_c(paths: &Paths) -> HashMap<&'static str, CBuild> {
     };
     if let Err(e) = fs::create_dir_all(paths.c_out()) {
         for p in C_PROBES {
-            out.insert(
-                p.name,
-                CBuild::Failed(format!("creating {}: {e}", paths.c_out().display())),
-            );
+            out.insert(p.name, CBuild::Failed(format!("creating {}: {e}", paths.c_out().display())));
         }
         return out;
     }
@@ -116,10 +103,7 @@ pub fn build_c(paths: &Paths) -> HashMap<&'static str, CBuild> {
 }
 
 fn run_compiler(cmd: &mut Command) -> Result<(), String> {
-    let o = cmd
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("{:?}: {e}", cmd.get_program()))?;
+    let o = cmd.stdin(Stdio::null()).output().map_err(|e| format!("{:?}: {e}", cmd.get_program()))?;
     if o.status.success() {
         Ok(())
     } else {
@@ -154,10 +138,7 @@ fn build_static_pie(paths: &Paths, musl_gcc: &Path, p: &CProbe) -> CBuild {
     let obj = paths.c_out().join(format!("{}.o", p.name));
     let out = paths.c_out().join(p.name);
     let gcc_file = |name: &str| -> Result<PathBuf, String> {
-        let o = Command::new(&gcc)
-            .arg(format!("-print-file-name={name}"))
-            .output()
-            .map_err(|e| format!("gcc: {e}"))?;
+        let o = Command::new(&gcc).arg(format!("-print-file-name={name}")).output().map_err(|e| format!("gcc: {e}"))?;
         Ok(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
     };
     let result = (|| -> Result<(), String> {
@@ -167,10 +148,7 @@ fn build_static_pie(paths: &Paths, musl_gcc: &Path, p: &CProbe) -> CBuild {
                 .arg(&obj)
                 .arg(paths.c_sources().join(p.source)),
         )?;
-        let libgcc = Command::new(&gcc)
-            .arg("-print-libgcc-file-name")
-            .output()
-            .map_err(|e| format!("gcc: {e}"))?;
+        let libgcc = Command::new(&gcc).arg("-print-libgcc-file-name").output().map_err(|e| format!("gcc: {e}"))?;
         let libgcc = PathBuf::from(String::from_utf8_lossy(&libgcc.stdout).trim());
         run_compiler(
             Command::new(&gcc)
@@ -207,22 +185,14 @@ fn musl_lib_dir(musl_gcc: &Path) -> Option<PathBuf> {
             }
         }
     }
-    for d in [
-        "/usr/lib/x86_64-linux-musl",
-        "/usr/lib/musl/lib",
-        "/usr/local/musl/lib",
-    ] {
+    for d in ["/usr/lib/x86_64-linux-musl", "/usr/lib/musl/lib", "/usr/local/musl/lib"] {
         candidates.push(PathBuf::from(d));
     }
-    candidates
-        .into_iter()
-        .find(|d| d.join("rcrt1.o").is_file() && d.join("libc.a").is_file())
+    candidates.into_iter().find(|d| d.join("rcrt1.o").is_file() && d.join("libc.a").is_file())
 }
 
 /// Looks a program up in PATH.
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
 }

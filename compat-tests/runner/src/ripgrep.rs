@@ -30,8 +30,7 @@ pub fn ensure(cache: &Path) -> Result<PathBuf, String> {
         Some(w) => w,
         None => {
             download(&wheels)?;
-            find_wheel(&wheels)
-                .ok_or_else(|| format!("pip left no wheel in {}", wheels.display()))?
+            find_wheel(&wheels).ok_or_else(|| format!("pip left no wheel in {}", wheels.display()))?
         }
     };
     let file = fs::File::open(&wheel).map_err(|e| format!("opening {}: {e}", wheel.display()))?;
@@ -50,11 +49,8 @@ fn install(bytes: &[u8], dest: &Path) -> Result<(), String> {
 }
 
 fn find_wheel(dir: &Path) -> Option<PathBuf> {
-    let mut found: Vec<PathBuf> = fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| is_wanted_wheel(p))
-        .collect();
+    let mut found: Vec<PathBuf> =
+        fs::read_dir(dir).ok()?.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| is_wanted_wheel(p)).collect();
     found.sort();
     found.pop()
 }
@@ -90,11 +86,7 @@ fn download(dest: &Path) -> Result<(), String> {
                 Ok(o) if o.status.success() => return Ok(()),
                 Ok(o) => {
                     let err = String::from_utf8_lossy(&o.stderr);
-                    let last = err
-                        .lines()
-                        .rev()
-                        .find(|l| !l.trim().is_empty())
-                        .unwrap_or("");
+                    let last = err.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
                     errors.push(format!("{} ({platform}): {}", pip.join(" "), last.trim()));
                 }
                 // This front end is not installed: try the next one.
@@ -106,10 +98,7 @@ fn download(dest: &Path) -> Result<(), String> {
     if errors.is_empty() {
         errors.push("no pip found (tried pip, pip3, python3 -m pip)".into());
     }
-    Err(format!(
-        "could not download {REQUIREMENT}: {}",
-        errors.join("; ")
-    ))
+    Err(format!("could not download {REQUIREMENT}: {}", errors.join("; ")))
 }
 
 /// True for a zip entry that is a file named exactly `rg` (in any directory).
@@ -126,9 +115,7 @@ pub fn extract_rg<R: Read + Seek>(wheel: R) -> Result<Vec<u8>, String> {
             continue;
         }
         let mut bytes = Vec::with_capacity(entry.size() as usize);
-        entry
-            .read_to_end(&mut bytes)
-            .map_err(|e| format!("reading {}: {e}", entry.name()))?;
+        entry.read_to_end(&mut bytes).map_err(|e| format!("reading {}: {e}", entry.name()))?;
         if !bytes.starts_with(b"\x7fELF") {
             return Err(format!("{} is not an ELF file", entry.name()));
         }
@@ -160,8 +147,7 @@ mod tests {
         c
     }
 
-    const FAKE_RG: &[u8] =
-        b"\x7fELF fake static-pie rg with enough bytes to deflate deflate deflate";
+    const FAKE_RG: &[u8] = b"\x7fELF fake static-pie rg with enough bytes to deflate deflate deflate";
 
     #[test]
     fn extracts_rg_from_scripts_dir() {
@@ -176,12 +162,8 @@ mod tests {
 
     #[test]
     fn ignores_look_alikes() {
-        let w = wheel(&[
-            ("rg/", b""),
-            ("rg/README", b"not it"),
-            ("docs/rg.1", b"man page"),
-            ("bin/xrg", b"\x7fELF wrong"),
-        ]);
+        let w =
+            wheel(&[("rg/", b""), ("rg/README", b"not it"), ("docs/rg.1", b"man page"), ("bin/xrg", b"\x7fELF wrong")]);
         assert_eq!(extract_rg(w).unwrap_err(), "no file named rg in the wheel");
     }
 
@@ -210,33 +192,21 @@ mod tests {
     fn wheel_names() {
         let ok = Path::new("/c/ripgrep-14.1.0-py3-none-musllinux_1_2_x86_64.whl");
         assert!(is_wanted_wheel(ok));
-        assert!(!is_wanted_wheel(Path::new(
-            "/c/ripgrep-14.1.0-py3-none-manylinux_2_17_x86_64.whl"
-        )));
-        assert!(!is_wanted_wheel(Path::new(
-            "/c/ripgrep-13.0.0-py3-none-musllinux_1_2_x86_64.whl"
-        )));
+        assert!(!is_wanted_wheel(Path::new("/c/ripgrep-14.1.0-py3-none-manylinux_2_17_x86_64.whl")));
+        assert!(!is_wanted_wheel(Path::new("/c/ripgrep-13.0.0-py3-none-musllinux_1_2_x86_64.whl")));
     }
 
     #[test]
     fn ensure_uses_a_cached_wheel_and_installs_executable() {
-        let dir =
-            std::env::temp_dir().join(format!("compat-runner-rg-test-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("compat-runner-rg-test-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(dir.join("wheels")).unwrap();
         let w = wheel(&[("ripgrep-14.1.0.data/scripts/rg", FAKE_RG)]);
-        fs::write(
-            dir.join("wheels/ripgrep-14.1.0-py3-none-musllinux_1_2_x86_64.whl"),
-            w.into_inner(),
-        )
-        .unwrap();
+        fs::write(dir.join("wheels/ripgrep-14.1.0-py3-none-musllinux_1_2_x86_64.whl"), w.into_inner()).unwrap();
         let rg = ensure(&dir).unwrap();
         assert_eq!(rg, dir.join("rg"));
         assert_eq!(fs::read(&rg).unwrap(), FAKE_RG);
-        assert_eq!(
-            fs::metadata(&rg).unwrap().permissions().mode() & 0o777,
-            0o755
-        );
+        assert_eq!(fs::metadata(&rg).unwrap().permissions().mode() & 0o777, 0o755);
         // Second call: the extracted binary is reused.
         assert_eq!(ensure(&dir).unwrap(), rg);
         fs::remove_dir_all(&dir).unwrap();

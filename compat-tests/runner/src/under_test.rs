@@ -47,13 +47,8 @@ impl UnderTest {
     pub fn spec(&self, native: &Spec) -> Spec {
         match self {
             UnderTest::Native => native.clone(),
-            UnderTest::Unify {
-                binary,
-                platform,
-                extra_args,
-            } => {
-                let mut args: Vec<OsString> =
-                    vec!["run".into(), "--platform".into(), platform.into()];
+            UnderTest::Unify { binary, platform, extra_args } => {
+                let mut args: Vec<OsString> = vec!["run".into(), "--platform".into(), platform.into()];
                 args.extend(extra_args.iter().map(OsString::from));
                 for (k, v) in &native.env {
                     args.push("-e".into());
@@ -62,11 +57,7 @@ impl UnderTest {
                 args.push("--".into());
                 args.push(native.program.clone().into_os_string());
                 args.extend(native.args.iter().cloned());
-                Spec {
-                    program: binary.clone(),
-                    args,
-                    ..native.clone()
-                }
+                Spec { program: binary.clone(), args, ..native.clone() }
             }
         }
     }
@@ -79,10 +70,7 @@ pub fn check_platform(p: &str) -> Result<(), String> {
     } else if p == "vm" {
         Err("--platform vm is not supported yet: only 'hosted' can be compared for now".into())
     } else {
-        Err(format!(
-            "unknown --platform '{p}': expected one of {}",
-            PLATFORMS.join(", ")
-        ))
+        Err(format!("unknown --platform '{p}': expected one of {}", PLATFORMS.join(", ")))
     }
 }
 
@@ -109,8 +97,7 @@ fn newest(paths: &[PathBuf]) -> Option<PathBuf> {
         .iter()
         .filter_map(|p| {
             let m = std::fs::metadata(p).ok()?;
-            m.is_file()
-                .then(|| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), p.clone()))
+            m.is_file().then(|| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), p.clone()))
         })
         .max_by_key(|(t, _)| *t)
         .map(|(_, p)| p)
@@ -141,28 +128,10 @@ mod tests {
         };
         let s = u.spec(&native());
         assert_eq!(s.program, PathBuf::from("/t/unify"));
-        let args: Vec<String> = s
-            .args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        let args: Vec<String> = s.args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
         assert_eq!(
             args,
-            [
-                "run",
-                "--platform",
-                "hosted",
-                "--trace",
-                "-e",
-                "LANG=C",
-                "-e",
-                "K=v w",
-                "--",
-                "/p/hello",
-                "a",
-                "",
-                "--x"
-            ]
+            ["run", "--platform", "hosted", "--trace", "-e", "LANG=C", "-e", "K=v w", "--", "/p/hello", "a", "", "--x"]
         );
         assert_eq!(s.env, native().env);
         assert_eq!(s.stdin, b"in");
@@ -180,12 +149,8 @@ mod tests {
     #[test]
     fn platforms() {
         assert!(check_platform("hosted").is_ok());
-        assert!(check_platform("vm")
-            .unwrap_err()
-            .contains("not supported yet"));
-        assert!(check_platform("xen")
-            .unwrap_err()
-            .contains("unknown --platform"));
+        assert!(check_platform("vm").unwrap_err().contains("not supported yet"));
+        assert!(check_platform("xen").unwrap_err().contains("unknown --platform"));
     }
 
     #[test]

@@ -44,9 +44,7 @@ impl File for HostFd {
     fn seek(&self, offset: i64, whence: u32) -> Result<u64, Errno> {
         let fd = self.0 as u64;
         // SAFETY: lseek takes no pointers.
-        let r = host::raw_retry(|| unsafe {
-            host::raw_syscall4(libc::SYS_lseek, fd, offset as u64, whence.into(), 0)
-        });
+        let r = host::raw_retry(|| unsafe { host::raw_syscall4(libc::SYS_lseek, fd, offset as u64, whence.into(), 0) });
         r.map(|v| v as u64)
     }
 
@@ -69,11 +67,7 @@ impl File for HostFd {
 
     fn poll(&self, wanted: u16) -> u16 {
         ensure_host_tls();
-        let mut pfd = libc::pollfd {
-            fd: self.0,
-            events: wanted as i16,
-            revents: 0,
-        };
+        let mut pfd = libc::pollfd { fd: self.0, events: wanted as i16, revents: 0 };
         // SAFETY: one valid pollfd; zero timeout.
         let n = unsafe { libc::poll(&mut pfd, 1, 0) };
         if n <= 0 {
@@ -86,11 +80,7 @@ impl File for HostFd {
         ensure_host_tls();
         // SAFETY: fcntl with integer arguments only.
         let flags = host::check(unsafe { libc::fcntl(self.0, libc::F_GETFL) } as isize)? as i32;
-        let new = if on {
-            flags | libc::O_NONBLOCK
-        } else {
-            flags & !libc::O_NONBLOCK
-        };
+        let new = if on { flags | libc::O_NONBLOCK } else { flags & !libc::O_NONBLOCK };
         // SAFETY: as above.
         host::check(unsafe { libc::fcntl(self.0, libc::F_SETFL, new) } as isize).map(|_| ())
     }

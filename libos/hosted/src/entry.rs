@@ -195,9 +195,7 @@ pub fn ensure_host_tls() {
         // SAFETY: loads the host FS base recorded for this thread by `install_block`;
         // the guest's was saved at entry and is restored on the way out because the
         // flag is set.
-        unsafe {
-            core::arch::asm!("wrfsbase {}", in(reg) block.host_fs, options(nostack, preserves_flags))
-        };
+        unsafe { core::arch::asm!("wrfsbase {}", in(reg) block.host_fs, options(nostack, preserves_flags)) };
         block.host_fs_loaded = 1;
     }
 }
@@ -212,9 +210,7 @@ fn block() -> &'static mut ThreadBlock {
     let ptr: u64;
     // SAFETY: GS:0 holds the block's address on every thread that runs guest code,
     // set by `install_block` before the guest starts.
-    unsafe {
-        core::arch::asm!("mov {}, gs:[0]", out(reg) ptr, options(nostack, readonly, preserves_flags))
-    };
+    unsafe { core::arch::asm!("mov {}, gs:[0]", out(reg) ptr, options(nostack, readonly, preserves_flags)) };
     // SAFETY: the block lives as long as the thread and only its own thread uses it.
     unsafe { &mut *(ptr as *mut ThreadBlock) }
 }
@@ -264,17 +260,11 @@ pub fn install_block(block: Box<ThreadBlock>) -> &'static mut ThreadBlock {
     block.self_ptr = block as *mut ThreadBlock as u64;
     let fs: u64;
     // SAFETY: reading FS base has no side effect; FSGSBASE was checked at start-up.
-    unsafe {
-        core::arch::asm!("rdfsbase {}", out(reg) fs, options(nostack, nomem, preserves_flags))
-    };
+    unsafe { core::arch::asm!("rdfsbase {}", out(reg) fs, options(nostack, nomem, preserves_flags)) };
     block.host_fs = fs;
     // SAFETY: sets this thread's GS base to the block, which lives forever (leaked).
     unsafe {
-        libc::syscall(
-            libc::SYS_arch_prctl,
-            0x1001, /* ARCH_SET_GS */
-            block.self_ptr,
-        )
+        libc::syscall(libc::SYS_arch_prctl, 0x1001 /* ARCH_SET_GS */, block.self_ptr)
     };
     stats::register(block);
     block

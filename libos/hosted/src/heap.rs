@@ -18,18 +18,13 @@ pub struct MmapOnOom;
 
 impl OomHandler for MmapOnOom {
     fn handle_oom(talc: &mut Talc<Self>, layout: Layout) -> Result<(), ()> {
-        let want = layout
-            .size()
-            .checked_add(layout.align())
-            .and_then(|n| n.checked_add(4096))
-            .ok_or(())?;
+        let want = layout.size().checked_add(layout.align()).and_then(|n| n.checked_add(4096)).ok_or(())?;
         let size = want.max(CHUNK).next_multiple_of(4096);
         let prot = (libc::PROT_READ | libc::PROT_WRITE) as u64;
         let flags = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE) as u64;
         // SAFETY: an anonymous mapping with no address hint; the kernel places it in
         // the host half (the guest window is reserved).
-        let base =
-            unsafe { raw_syscall6(libc::SYS_mmap, 0, size as u64, prot, flags, u64::MAX, 0) };
+        let base = unsafe { raw_syscall6(libc::SYS_mmap, 0, size as u64, prot, flags, u64::MAX, 0) };
         if base < 0 {
             return Err(());
         }

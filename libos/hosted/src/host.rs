@@ -50,9 +50,7 @@ pub fn raw_retry(mut f: impl FnMut() -> isize) -> Result<usize, Errno> {
 
 /// The host's errno as an [`Errno`] (EIO if it is a number unify does not know).
 pub fn last_errno() -> Errno {
-    let n = std::io::Error::last_os_error()
-        .raw_os_error()
-        .unwrap_or(libc::EIO);
+    let n = std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO);
     Errno::from_number(n).unwrap_or(Errno::EIO)
 }
 

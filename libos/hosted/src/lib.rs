@@ -68,8 +68,12 @@ impl fmt::Display for HostedError {
         match self {
             HostedError::Read(p, e) => write!(f, "{}: cannot read: {e}", p.display()),
             HostedError::Load(p, e) => write!(f, "{}: {e}", p.display()),
-            HostedError::NoFsgsbase => write!(f, "this CPU or kernel does not offer FSGSBASE to user space; the hosted platform needs it"),
-            HostedError::Reserve(e) => write!(f, "cannot reserve the guest address window {GUEST_LO:#x}..{GUEST_HI:#x}: {e}"),
+            HostedError::NoFsgsbase => {
+                write!(f, "this CPU or kernel does not offer FSGSBASE to user space; the hosted platform needs it")
+            }
+            HostedError::Reserve(e) => {
+                write!(f, "cannot reserve the guest address window {GUEST_LO:#x}..{GUEST_HI:#x}: {e}")
+            }
             HostedError::Layout(m) => write!(f, "{m}"),
             HostedError::Stack(m) => write!(f, "cannot build the initial stack: {m}"),
             HostedError::Dispatch(e) => write!(f, "cannot enable Syscall User Dispatch (Linux 5.11+ needed): {e}"),
@@ -96,10 +100,8 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
     if hwcap2 & HWCAP2_FSGSBASE == 0 {
         return Err(HostedError::NoFsgsbase);
     }
-    let bytes =
-        std::fs::read(&opts.program).map_err(|e| HostedError::Read(opts.program.clone(), e))?;
-    let plan =
-        unify_loader::parse(&bytes).map_err(|e| HostedError::Load(opts.program.clone(), e))?;
+    let bytes = std::fs::read(&opts.program).map_err(|e| HostedError::Read(opts.program.clone(), e))?;
+    let plan = unify_loader::parse(&bytes).map_err(|e| HostedError::Load(opts.program.clone(), e))?;
 
     reserve_window()?;
     let mut mm = MemoryMap::new(GUEST_LO, GUEST_HI, MMAP_BASE);
@@ -110,14 +112,8 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
     let stack_lo = STACK_TOP - STACK_SIZE;
     host_map(stack_lo, STACK_SIZE, libc::PROT_READ | libc::PROT_WRITE)
         .map_err(|_| HostedError::Layout("cannot map the stack".into()))?;
-    mm.record(Vma {
-        start: stack_lo,
-        end: STACK_TOP,
-        prot: Prot::RW,
-        shared: false,
-        kind: VmaKind::Stack,
-    })
-    .map_err(|_| HostedError::Layout("the stack overlaps the program".into()))?;
+    mm.record(Vma { start: stack_lo, end: STACK_TOP, prot: Prot::RW, shared: false, kind: VmaKind::Stack })
+        .map_err(|_| HostedError::Layout("the stack overlaps the program".into()))?;
     let sp = build_stack(opts, &plan, image.base)?;
 
     // What /proc/self/exe reads: the program's absolute path, as on Linux.
@@ -154,8 +150,7 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
 /// Reserves the whole guest window so nothing of the host lands in it.
 fn reserve_window() -> Result<(), HostedError> {
     let len = (GUEST_HI - GUEST_LO) as usize;
-    let flags =
-        libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED_NOREPLACE;
+    let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_FIXED_NOREPLACE;
     // SAFETY: asks for an inaccessible reservation at a fixed address and refuses to
     // replace anything already there.
     let p = unsafe { libc::mmap(GUEST_LO as *mut _, len, libc::PROT_NONE, flags, -1, 0) };
@@ -172,11 +167,7 @@ fn console_flags() -> [u32; 3] {
 }
 
 /// Writes argv, envp and auxv at the top of the stack; returns the initial RSP.
-fn build_stack(
-    opts: &RunOptions,
-    plan: &unify_loader::LoadPlan,
-    base: u64,
-) -> Result<u64, HostedError> {
+fn build_stack(opts: &RunOptions, plan: &unify_loader::LoadPlan, base: u64) -> Result<u64, HostedError> {
     let mut aux = stack::auxv_for(plan, base);
     // SAFETY: getauxval/getuid/getgid have no preconditions.
     let (hwcap, hwcap2, minsig, vdso, uid, gid) = unsafe {
@@ -212,21 +203,11 @@ fn build_stack(
     let argv: Vec<&[u8]> = opts.argv.iter().map(|a| a.as_slice()).collect();
     let envp: Vec<&[u8]> = opts.env.iter().map(|a| a.as_slice()).collect();
     let execfn = opts.argv.first().map(|a| a.as_slice()).unwrap_or(b"");
-    let params = StackParams {
-        argv: &argv,
-        envp: &envp,
-        execfn,
-        platform: b"x86_64",
-        random,
-        auxv: &aux,
-    };
-    let built =
-        stack::build(STACK_TOP, &params).map_err(|e| HostedError::Stack(format!("{e:?}")))?;
+    let params = StackParams { argv: &argv, envp: &envp, execfn, platform: b"x86_64", random, auxv: &aux };
+    let built = stack::build(STACK_TOP, &params).map_err(|e| HostedError::Stack(format!("{e:?}")))?;
     let dst = STACK_TOP - built.bytes.len() as u64;
     // SAFETY: `[dst, STACK_TOP)` lies in the stack mapped read-write above (the builder
     // caps its size well below STACK_SIZE).
-    unsafe {
-        std::ptr::copy_nonoverlapping(built.bytes.as_ptr(), dst as *mut u8, built.bytes.len())
-    };
+    unsafe { std::ptr::copy_nonoverlapping(built.bytes.as_ptr(), dst as *mut u8, built.bytes.len()) };
     Ok(built.sp)
 }

@@ -61,13 +61,8 @@ pub fn load_image(
 
     // Final protections, region by region (a page two segments share gets both
     // segments' permissions); pages no segment covers stay unmapped.
-    let covered = plan.page_regions(base).into_iter().map(|r| {
-        (
-            r.start,
-            r.end,
-            Prot::from_bits_truncate(r.prot.to_mmap_prot()),
-        )
-    });
+    let covered =
+        plan.page_regions(base).into_iter().map(|r| (r.start, r.end, Prot::from_bits_truncate(r.prot.to_mmap_prot())));
     let mut cursor = start;
     for (s, e, prot) in covered {
         if s > cursor {
@@ -75,34 +70,16 @@ pub fn load_image(
         }
         // SAFETY: inside the image span mapped above.
         unsafe { libc::mprotect(s as *mut _, (e - s) as usize, prot.bits() as i32) };
-        mm.record(Vma {
-            start: s,
-            end: e,
-            prot,
-            shared: false,
-            kind: VmaKind::Image,
-        })
-        .map_err(|e| {
-            HostedError::Layout(format!("program segments overlap in memory ({})", e.name()))
-        })?;
+        mm.record(Vma { start: s, end: e, prot, shared: false, kind: VmaKind::Image })
+            .map_err(|e| HostedError::Layout(format!("program segments overlap in memory ({})", e.name())))?;
         cursor = e;
     }
-    Ok(LoadedImage {
-        base,
-        entry: base + plan.entry,
-        end: image_end,
-    })
+    Ok(LoadedImage { base, entry: base + plan.entry, end: image_end })
 }
 
 /// Rewrites the syscall sites of the executable segments and maps the stub area after
 /// the image. Returns the new end of what was placed.
-fn rewrite(
-    mm: &mut MemoryMap,
-    plan: &LoadPlan,
-    base: u64,
-    start: u64,
-    end: u64,
-) -> Result<u64, HostedError> {
+fn rewrite(mm: &mut MemoryMap, plan: &LoadPlan, base: u64, start: u64, end: u64) -> Result<u64, HostedError> {
     let stub_base = end;
     let regions: Vec<CodeRegion<'_>> = plan
         .segments
@@ -112,9 +89,7 @@ fn rewrite(
             addr: base + s.vaddr,
             // SAFETY: the image span is mapped read-write and holds this segment's file
             // bytes (copied above); the views are dropped before the patches are written.
-            bytes: unsafe {
-                std::slice::from_raw_parts((base + s.vaddr) as *const u8, s.filesz as usize)
-            },
+            bytes: unsafe { std::slice::from_raw_parts((base + s.vaddr) as *const u8, s.filesz as usize) },
         })
         .collect();
     let result = rewrite::plan(&regions, stub_base, STUB_AREA_SIZE as usize);
@@ -123,12 +98,9 @@ fn rewrite(
     if result.patches.is_empty() {
         return Ok(end);
     }
-    let stub_len =
-        page_up(rewrite::ENTRY_SLOT_SIZE + result.stubs.len() as u64).unwrap_or(STUB_AREA_SIZE);
+    let stub_len = page_up(rewrite::ENTRY_SLOT_SIZE + result.stubs.len() as u64).unwrap_or(STUB_AREA_SIZE);
     if stub_base < GUEST_LO || mm.overlaps(stub_base, stub_base + stub_len) {
-        return Err(HostedError::Layout(
-            "no room for the syscall stubs next to the program".into(),
-        ));
+        return Err(HostedError::Layout("no room for the syscall stubs next to the program".into()));
     }
     host_map(stub_base, stub_len, libc::PROT_READ | libc::PROT_WRITE)
         .map_err(|_| HostedError::Layout("cannot map the syscall stubs".into()))?;
@@ -142,17 +114,9 @@ fn rewrite(
         std::ptr::copy_nonoverlapping(result.stubs.as_ptr(), code, result.stubs.len());
         for patch in &result.patches {
             debug_assert!(patch.addr >= start && patch.addr + patch.bytes.len() as u64 <= end);
-            std::ptr::copy_nonoverlapping(
-                patch.bytes.as_ptr(),
-                patch.addr as *mut u8,
-                patch.bytes.len(),
-            );
+            std::ptr::copy_nonoverlapping(patch.bytes.as_ptr(), patch.addr as *mut u8, patch.bytes.len());
         }
-        libc::mprotect(
-            stub_base as *mut _,
-            stub_len as usize,
-            libc::PROT_READ | libc::PROT_EXEC,
-        );
+        libc::mprotect(stub_base as *mut _, stub_len as usize, libc::PROT_READ | libc::PROT_EXEC);
     }
     mm.record(Vma {
         start: stub_base,

@@ -41,8 +41,7 @@ fn prot_bits(prot: Prot) -> i32 {
 
 /// Flags for backing guest memory: private, anonymous, at exactly this address, and
 /// not charged against overcommit until touched (Rust runtimes reserve large regions).
-const GUEST_MAP: i32 =
-    libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE;
+const GUEST_MAP: i32 = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE;
 
 /// Backs `[addr, addr+len)` with fresh memory of `prot`.
 pub fn host_map(addr: u64, len: u64, prot: i32) -> Result<(), Errno> {
@@ -70,10 +69,7 @@ impl Platform for HostedPlatform {
     fn protect(&self, addr: u64, len: u64, prot: Prot) -> Result<(), Errno> {
         ensure_host_tls();
         // SAFETY: guest window memory the libOS's map says is mapped.
-        host::check(
-            unsafe { libc::mprotect(addr as *mut _, len as usize, prot_bits(prot)) } as isize,
-        )
-        .map(|_| ())
+        host::check(unsafe { libc::mprotect(addr as *mut _, len as usize, prot_bits(prot)) } as isize).map(|_| ())
     }
 
     fn move_pages(&self, old: u64, new: u64, len: u64) -> Result<(), Errno> {
@@ -103,19 +99,13 @@ impl Platform for HostedPlatform {
     fn discard(&self, addr: u64, len: u64) -> Result<(), Errno> {
         ensure_host_tls();
         // SAFETY: private anonymous guest memory; MADV_DONTNEED makes it read as zeros.
-        host::check(
-            unsafe { libc::madvise(addr as *mut _, len as usize, libc::MADV_DONTNEED) } as isize,
-        )
-        .map(|_| ())
+        host::check(unsafe { libc::madvise(addr as *mut _, len as usize, libc::MADV_DONTNEED) } as isize).map(|_| ())
     }
 
     fn residency(&self, addr: u64, len: u64, out: &mut [u8]) -> Result<(), Errno> {
         ensure_host_tls();
         // SAFETY: `out` has one byte per page of the range (the caller sized it).
-        host::check(
-            unsafe { libc::mincore(addr as *mut _, len as usize, out.as_mut_ptr()) } as isize,
-        )
-        .map(|_| ())
+        host::check(unsafe { libc::mincore(addr as *mut _, len as usize, out.as_mut_ptr()) } as isize).map(|_| ())
     }
 
     fn now(&self, clock: ClockId) -> Timespec {
@@ -132,30 +122,18 @@ impl Platform for HostedPlatform {
         ) {
             ensure_host_tls();
         }
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
         // SAFETY: valid out-pointer.
         unsafe { libc::clock_gettime(host_clock(clock), &mut ts) };
-        Timespec {
-            tv_sec: ts.tv_sec,
-            tv_nsec: ts.tv_nsec,
-        }
+        Timespec { tv_sec: ts.tv_sec, tv_nsec: ts.tv_nsec }
     }
 
     fn resolution(&self, clock: ClockId) -> Timespec {
         ensure_host_tls();
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
         // SAFETY: valid out-pointer.
         unsafe { libc::clock_getres(host_clock(clock), &mut ts) };
-        Timespec {
-            tv_sec: ts.tv_sec,
-            tv_nsec: ts.tv_nsec,
-        }
+        Timespec { tv_sec: ts.tv_sec, tv_nsec: ts.tv_nsec }
     }
 
     fn sleep(&self, ns: u64) {
@@ -168,8 +146,7 @@ impl Platform for HostedPlatform {
         let mut done = 0;
         while done < buf.len() {
             // SAFETY: writes within `buf`.
-            let r =
-                unsafe { libc::getrandom(buf[done..].as_mut_ptr().cast(), buf.len() - done, 0) };
+            let r = unsafe { libc::getrandom(buf[done..].as_mut_ptr().cast(), buf.len() - done, 0) };
             if r > 0 {
                 done += r as usize;
             }
@@ -178,11 +155,7 @@ impl Platform for HostedPlatform {
 
     fn console(&self) -> [Arc<dyn File>; 3] {
         ensure_host_tls();
-        [
-            Arc::new(HostFd(0)),
-            Arc::new(HostFd(1)),
-            Arc::new(HostFd(2)),
-        ]
+        [Arc::new(HostFd(0)), Arc::new(HostFd(1)), Arc::new(HostFd(2))]
     }
 
     fn cpu_mask(&self) -> u64 {
@@ -190,15 +163,12 @@ impl Platform for HostedPlatform {
         // SAFETY: all-zero is a valid cpu_set_t; sched_getaffinity fills it.
         let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
         // SAFETY: valid out-pointer of the size passed.
-        let r =
-            unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+        let r = unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
         if r != 0 {
             return 1;
         }
         // SAFETY: CPU_ISSET reads bit `i` (< CPU_SETSIZE) of a valid set.
-        (0..64)
-            .filter(|&i| unsafe { libc::CPU_ISSET(i, &set) })
-            .fold(0u64, |m, i| m | (1 << i))
+        (0..64).filter(|&i| unsafe { libc::CPU_ISSET(i, &set) }).fold(0u64, |m, i| m | (1 << i))
     }
 
     fn host_info(&self) -> HostInfo {
@@ -246,12 +216,7 @@ fn host_info() -> HostInfo {
     let mut u: libc::utsname = unsafe { std::mem::zeroed() };
     // SAFETY: valid out-pointer.
     unsafe { libc::uname(&mut u) };
-    let field = |f: &[libc::c_char]| -> Vec<u8> {
-        f.iter()
-            .take_while(|&&c| c != 0)
-            .map(|&c| c as u8)
-            .collect()
-    };
+    let field = |f: &[libc::c_char]| -> Vec<u8> { f.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect() };
     let mut uts = Utsname::default();
     set_uts_field(&mut uts.nodename, &field(&u.nodename));
     set_uts_field(&mut uts.release, &field(&u.release));
@@ -265,26 +230,13 @@ fn host_info() -> HostInfo {
     let unit = u64::from(si.mem_unit.max(1));
     let mut rlimits = [Rlimit::default(); RLIMIT_NLIMITS];
     for (i, slot) in rlimits.iter_mut().enumerate() {
-        let mut r = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
+        let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
         // SAFETY: valid out-pointer; i < RLIMIT_NLIMITS.
         unsafe { libc::getrlimit(i as _, &mut r) };
-        *slot = Rlimit {
-            rlim_cur: r.rlim_cur,
-            rlim_max: r.rlim_max,
-        };
+        *slot = Rlimit { rlim_cur: r.rlim_cur, rlim_max: r.rlim_max };
     }
     // SAFETY: these take no arguments and cannot fail.
-    let (pid, ppid, uid, gid) = unsafe {
-        (
-            libc::getpid(),
-            libc::getppid(),
-            libc::getuid(),
-            libc::getgid(),
-        )
-    };
+    let (pid, ppid, uid, gid) = unsafe { (libc::getpid(), libc::getppid(), libc::getuid(), libc::getgid()) };
     HostInfo {
         uts,
         pid: pid as u32,

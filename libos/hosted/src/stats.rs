@@ -36,11 +36,7 @@ pub fn report() {
     // else updates the counters now.
     let (fast, slow) = unsafe { ((*block).fast_count, (*block).slow_count) };
     let total = fast + slow;
-    let pct = if total == 0 {
-        100.0
-    } else {
-        fast as f64 * 100.0 / total as f64
-    };
+    let pct = if total == 0 { 100.0 } else { fast as f64 * 100.0 / total as f64 };
     eprintln!(
         "unify: stats: {total} syscalls, {fast} rewritten path, {slow} SIGSYS path ({pct:.2}% rewritten); sites: {} found, {} rewritten",
         SITES.load(Ordering::Relaxed),

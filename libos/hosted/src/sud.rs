@@ -26,11 +26,7 @@ pub fn install_handler() -> io::Result<()> {
     if stack == libc::MAP_FAILED {
         return Err(io::Error::last_os_error());
     }
-    let ss = libc::stack_t {
-        ss_sp: stack,
-        ss_flags: 0,
-        ss_size: ALT_STACK_SIZE,
-    };
+    let ss = libc::stack_t { ss_sp: stack, ss_flags: 0, ss_size: ALT_STACK_SIZE };
     // SAFETY: `ss` describes the mapping just made, which is never freed.
     if unsafe { libc::sigaltstack(&ss, std::ptr::null_mut()) } != 0 {
         return Err(io::Error::last_os_error());
@@ -52,13 +48,7 @@ pub fn install_handler() -> io::Result<()> {
 /// the process as it would natively rather than entering the host's Rust handlers
 /// (which would run with the guest's TLS).
 pub fn default_fault_signals() {
-    for sig in [
-        libc::SIGSEGV,
-        libc::SIGBUS,
-        libc::SIGILL,
-        libc::SIGFPE,
-        libc::SIGTRAP,
-    ] {
+    for sig in [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGTRAP] {
         // SAFETY: restores a default disposition.
         unsafe { libc::signal(sig, libc::SIG_DFL) };
     }
@@ -69,15 +59,8 @@ pub fn default_fault_signals() {
 pub fn enable() -> io::Result<()> {
     // SAFETY: prctl with integer arguments; the selector is NULL (always dispatch
     // outside the allowed range).
-    let r = unsafe {
-        libc::prctl(
-            PR_SET_SYSCALL_USER_DISPATCH,
-            PR_SYS_DISPATCH_ON,
-            GUEST_HI,
-            USER_TOP - GUEST_HI,
-            0u64,
-        )
-    };
+    let r =
+        unsafe { libc::prctl(PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, GUEST_HI, USER_TOP - GUEST_HI, 0u64) };
     if r != 0 {
         return Err(io::Error::last_os_error());
     }

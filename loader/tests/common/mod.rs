@@ -36,11 +36,7 @@ fn tmpdir() -> PathBuf {
 }
 
 fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
+    Command::new(tool).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
 }
 
 /// Compiles `source` with `tool args… -o OUT SRC` unless an output built from the same
@@ -64,17 +60,8 @@ fn compile(tool: &str, args: &[&str], ext: &str, source: &str, out: &str) -> Opt
     std::fs::write(&src, source).expect("write test source");
     // Build to a unique name, then rename, so concurrent test threads never see a
     // half-written file.
-    let tmp_out = dir.join(format!(
-        "{out}.{}.{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    let status = Command::new(tool)
-        .args(args)
-        .arg("-o")
-        .arg(&tmp_out)
-        .arg(&src)
-        .output();
+    let tmp_out = dir.join(format!("{out}.{}.{:?}", std::process::id(), std::thread::current().id()));
+    let status = Command::new(tool).args(args).arg("-o").arg(&tmp_out).arg(&src).output();
     match status {
         Ok(o) if o.status.success() => {
             std::fs::rename(&tmp_out, &out_path).expect("rename test binary");
@@ -103,46 +90,15 @@ macro_rules! cached {
     };
 }
 
-cached!(
-    c_static,
-    compile("cc", &["-static", "-O1"], "c", C_SOURCE, "c-static")
-);
-cached!(
-    c_static_pie,
-    compile(
-        "cc",
-        &["-static-pie", "-fPIE", "-O1"],
-        "c",
-        C_SOURCE,
-        "c-static-pie"
-    )
-);
-cached!(
-    c_dynamic,
-    compile("cc", &["-O1"], "c", C_SOURCE, "c-dynamic")
-);
-cached!(
-    musl_static,
-    compile(
-        "musl-gcc",
-        &["-static", "-O1"],
-        "c",
-        C_SOURCE,
-        "musl-static"
-    )
-);
+cached!(c_static, compile("cc", &["-static", "-O1"], "c", C_SOURCE, "c-static"));
+cached!(c_static_pie, compile("cc", &["-static-pie", "-fPIE", "-O1"], "c", C_SOURCE, "c-static-pie"));
+cached!(c_dynamic, compile("cc", &["-O1"], "c", C_SOURCE, "c-dynamic"));
+cached!(musl_static, compile("musl-gcc", &["-static", "-O1"], "c", C_SOURCE, "musl-static"));
 cached!(
     rust_crt_static,
     compile(
         "rustc",
-        &[
-            "-C",
-            "target-feature=+crt-static",
-            "--target",
-            "x86_64-unknown-linux-gnu",
-            "-C",
-            "opt-level=1"
-        ],
+        &["-C", "target-feature=+crt-static", "--target", "x86_64-unknown-linux-gnu", "-C", "opt-level=1"],
         "rs",
         RUST_SOURCE,
         "rust-crt-static"
@@ -167,30 +123,18 @@ pub fn real_static_binaries() -> Vec<(&'static str, &'static [u8])> {
 
 /// The smallest real static binary available, for mutation tests (fast to clone).
 pub fn small_real_binary() -> Option<&'static [u8]> {
-    real_static_binaries()
-        .into_iter()
-        .map(|(_, b)| b)
-        .min_by_key(|b| b.len())
+    real_static_binaries().into_iter().map(|(_, b)| b).min_by_key(|b| b.len())
 }
 
 /// Asserts what every `Ok` from `parse` promises.
 pub fn assert_plan_invariants(plan: &LoadPlan, file: &[u8]) {
     assert!(!plan.segments.is_empty());
     for s in &plan.segments {
-        let file_end = s
-            .file_offset
-            .checked_add(s.filesz)
-            .expect("file range overflows");
-        assert!(
-            file_end <= file.len() as u64,
-            "segment past end of file: {s:?}"
-        );
+        let file_end = s.file_offset.checked_add(s.filesz).expect("file range overflows");
+        assert!(file_end <= file.len() as u64, "segment past end of file: {s:?}");
         assert!(s.filesz <= s.memsz, "{s:?}");
         assert!(s.memsz > 0, "{s:?}");
-        let end = s
-            .vaddr
-            .checked_add(s.memsz)
-            .expect("memory range overflows");
+        let end = s.vaddr.checked_add(s.memsz).expect("memory range overflows");
         assert!(end <= USER_END, "{s:?}");
         if plan.kind == ElfKind::Exec {
             assert!(s.vaddr >= 0x10000, "{s:?}");
@@ -199,26 +143,15 @@ pub fn assert_plan_invariants(plan: &LoadPlan, file: &[u8]) {
     }
     for w in plan.segments.windows(2) {
         assert!(w[0].vaddr <= w[1].vaddr, "not sorted");
-        assert!(
-            w[0].vaddr + w[0].memsz <= w[1].vaddr,
-            "overlap: {:?} {:?}",
-            w[0],
-            w[1]
-        );
+        assert!(w[0].vaddr + w[0].memsz <= w[1].vaddr, "overlap: {:?} {:?}", w[0], w[1]);
     }
     assert_eq!(plan.span_start % PAGE_SIZE, 0);
     assert_eq!(plan.span_end % PAGE_SIZE, 0);
     assert!(plan.span_start <= plan.segments[0].vaddr);
-    assert!(plan
-        .segments
-        .iter()
-        .all(|s| s.vaddr + s.memsz <= plan.span_end));
+    assert!(plan.segments.iter().all(|s| s.vaddr + s.memsz <= plan.span_end));
     assert_eq!(plan.span_start, page_down(plan.segments[0].vaddr));
     assert!(plan.span_end <= USER_END);
-    assert!(plan
-        .segments
-        .iter()
-        .any(|s| s.prot.exec && s.vaddr <= plan.entry && plan.entry < s.vaddr + s.memsz));
+    assert!(plan.segments.iter().any(|s| s.prot.exec && s.vaddr <= plan.entry && plan.entry < s.vaddr + s.memsz));
     assert_eq!(plan.phent, 56);
     if let Some(t) = &plan.tls {
         assert!(t.filesz <= t.memsz);
@@ -236,14 +169,9 @@ pub fn assert_plan_invariants(plan: &LoadPlan, file: &[u8]) {
         let (a, b) = s.page_range();
         let mut covered = a;
         for r in regions.iter().filter(|r| r.end > a && r.start < b) {
-            assert_eq!(
-                r.start, covered,
-                "gap in region cover of {s:?}: {regions:?}"
-            );
+            assert_eq!(r.start, covered, "gap in region cover of {s:?}: {regions:?}");
             assert!(
-                (!s.prot.read || r.prot.read)
-                    && (!s.prot.write || r.prot.write)
-                    && (!s.prot.exec || r.prot.exec),
+                (!s.prot.read || r.prot.read) && (!s.prot.write || r.prot.write) && (!s.prot.exec || r.prot.exec),
                 "region weaker than segment"
             );
             covered = r.end;
@@ -276,26 +204,10 @@ pub const X: u32 = 1;
 
 impl Ph {
     pub fn load(flags: u32, offset: u64, vaddr: u64, filesz: u64, memsz: u64) -> Ph {
-        Ph {
-            p_type: PT_LOAD,
-            flags,
-            offset,
-            vaddr,
-            filesz,
-            memsz,
-            align: 0x1000,
-        }
+        Ph { p_type: PT_LOAD, flags, offset, vaddr, filesz, memsz, align: 0x1000 }
     }
     pub fn other(p_type: u32, flags: u32, offset: u64, vaddr: u64, size: u64) -> Ph {
-        Ph {
-            p_type,
-            flags,
-            offset,
-            vaddr,
-            filesz: size,
-            memsz: size,
-            align: 8,
-        }
+        Ph { p_type, flags, offset, vaddr, filesz: size, memsz: size, align: 8 }
     }
 }
 
@@ -355,18 +267,8 @@ impl ElfWriter {
 }
 
 /// Offsets of the ELF header fields and program header fields, for targeted mutation.
-pub const HEADER_FIELDS: &[(usize, usize)] = &[
-    (4, 1),
-    (5, 1),
-    (16, 2),
-    (18, 2),
-    (24, 8),
-    (32, 8),
-    (54, 2),
-    (56, 2),
-];
-pub const PHDR_FIELDS: &[(usize, usize)] =
-    &[(0, 4), (4, 4), (8, 8), (16, 8), (32, 8), (40, 8), (48, 8)];
+pub const HEADER_FIELDS: &[(usize, usize)] = &[(4, 1), (5, 1), (16, 2), (18, 2), (24, 8), (32, 8), (54, 2), (56, 2)];
+pub const PHDR_FIELDS: &[(usize, usize)] = &[(0, 4), (4, 4), (8, 8), (16, 8), (32, 8), (40, 8), (48, 8)];
 
 /// A built stack, read back the way a program's `_start` reads it.
 #[derive(Debug)]
@@ -396,10 +298,7 @@ pub fn read_u64(bytes: &[u8], sp: u64, addr: u64) -> u64 {
 /// Reads a NUL-terminated string at a stack address.
 pub fn read_cstr(bytes: &[u8], sp: u64, addr: u64) -> Vec<u8> {
     let o = (addr - sp) as usize;
-    let n = bytes[o..]
-        .iter()
-        .position(|&b| b == 0)
-        .expect("string not terminated");
+    let n = bytes[o..].iter().position(|&b| b == 0).expect("string not terminated");
     bytes[o..o + n].to_vec()
 }
 

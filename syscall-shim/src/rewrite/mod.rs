@@ -74,25 +74,17 @@ pub struct Plan {
 /// address of the platform's entry); `capacity` is its size in bytes.
 pub fn plan(regions: &[CodeRegion<'_>], stub_base: u64, capacity: usize) -> Plan {
     let scanned = scan(regions);
-    let mut plan = Plan {
-        sites: scanned.candidates.len(),
-        ..Plan::default()
-    };
+    let mut plan = Plan { sites: scanned.candidates.len(), ..Plan::default() };
     let entry_slot = stub_base;
     for cand in &scanned.candidates {
         let Some(window) = stub::choose_window(cand, &scanned.branch_targets) else {
-            let reason = if cand.has_room() {
-                Skip::BranchTarget
-            } else {
-                Skip::NoRoom
-            };
+            let reason = if cand.has_room() { Skip::BranchTarget } else { Skip::NoRoom };
             plan.skipped.push((cand.site, reason));
             continue;
         };
         let stub_addr = stub_base + ENTRY_SLOT_SIZE + plan.stubs.len() as u64;
         let room = capacity.saturating_sub(ENTRY_SLOT_SIZE as usize);
-        let built =
-            build_stub(&window, stub_addr, entry_slot).zip(stub::site_patch(&window, stub_addr));
+        let built = build_stub(&window, stub_addr, entry_slot).zip(stub::site_patch(&window, stub_addr));
         match built {
             Some((code, patch)) if plan.stubs.len() + code.len() <= room => {
                 plan.patches.push(patch);

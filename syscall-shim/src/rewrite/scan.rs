@@ -28,19 +28,8 @@ impl Candidate {
     /// Whether movable neighbours could make a five-byte window at all.
     pub fn has_room(&self) -> bool {
         let movable = |i: &Instruction| is_movable(i);
-        let after: usize = self
-            .after
-            .iter()
-            .take_while(|i| movable(i))
-            .map(|i| i.len())
-            .sum();
-        let before: usize = self
-            .before
-            .iter()
-            .rev()
-            .take_while(|i| movable(i))
-            .map(|i| i.len())
-            .sum();
+        let after: usize = self.after.iter().take_while(|i| movable(i)).map(|i| i.len()).sum();
+        let before: usize = self.before.iter().rev().take_while(|i| movable(i)).map(|i| i.len()).sum();
         2 + after >= 5 || 2 + before >= 5
     }
 }
@@ -74,11 +63,7 @@ pub fn scan(regions: &[CodeRegion<'_>]) -> Scan {
             }
             if instr.code() == Code::Syscall {
                 let after = decode_after(region, instr.next_ip());
-                out.candidates.push(Candidate {
-                    site: instr.ip(),
-                    before: recent.clone(),
-                    after,
-                });
+                out.candidates.push(Candidate { site: instr.ip(), before: recent.clone(), after });
             }
             if recent.len() == MAX_NEIGHBOURS {
                 recent.remove(0);

@@ -2,9 +2,7 @@
 
 use std::vec::Vec;
 
-use iced_x86::{
-    BlockEncoder, BlockEncoderOptions, Code, Instruction, InstructionBlock, MemoryOperand, Register,
-};
+use iced_x86::{BlockEncoder, BlockEncoderOptions, Code, Instruction, InstructionBlock, MemoryOperand, Register};
 
 use super::scan::{is_movable, Candidate};
 use super::Patch;
@@ -45,13 +43,7 @@ pub fn choose_window(cand: &Candidate, targets: &[u64]) -> Option<Window> {
         end = i.next_ip();
     }
     if end - cand.site >= JMP_LEN && !targeted_inside(targets, cand.site, end) {
-        return Some(Window {
-            start: cand.site,
-            site: cand.site,
-            end,
-            pre: Vec::new(),
-            post,
-        });
+        return Some(Window { start: cand.site, site: cand.site, end, pre: Vec::new(), post });
     }
     // Backward: the neighbours before the syscall move with it.
     let mut pre: Vec<Instruction> = Vec::new();
@@ -64,13 +56,7 @@ pub fn choose_window(cand: &Candidate, targets: &[u64]) -> Option<Window> {
         start = i.ip();
     }
     if site_end - start >= JMP_LEN && !targeted_inside(targets, start, site_end) {
-        return Some(Window {
-            start,
-            site: cand.site,
-            end: site_end,
-            pre,
-            post: Vec::new(),
-        });
+        return Some(Window { start, site: cand.site, end: site_end, pre, post: Vec::new() });
     }
     None
 }
@@ -80,27 +66,15 @@ pub fn choose_window(cand: &Candidate, targets: &[u64]) -> Option<Window> {
 pub fn build_stub(w: &Window, stub_addr: u64, entry_slot: u64) -> Option<Vec<u8>> {
     let mut instrs: Vec<Instruction> = w.pre.clone();
     instrs.push(
-        Instruction::with2(
-            Code::Lea_r64_m,
-            Register::RSP,
-            MemoryOperand::with_base_displ(Register::RSP, -RED_ZONE),
-        )
-        .ok()?,
+        Instruction::with2(Code::Lea_r64_m, Register::RSP, MemoryOperand::with_base_displ(Register::RSP, -RED_ZONE))
+            .ok()?,
     );
     instrs.push(
-        Instruction::with1(
-            Code::Call_rm64,
-            MemoryOperand::with_base_displ(Register::RIP, entry_slot as i64),
-        )
-        .ok()?,
+        Instruction::with1(Code::Call_rm64, MemoryOperand::with_base_displ(Register::RIP, entry_slot as i64)).ok()?,
     );
     instrs.push(
-        Instruction::with2(
-            Code::Lea_r64_m,
-            Register::RSP,
-            MemoryOperand::with_base_displ(Register::RSP, RED_ZONE),
-        )
-        .ok()?,
+        Instruction::with2(Code::Lea_r64_m, Register::RSP, MemoryOperand::with_base_displ(Register::RSP, RED_ZONE))
+            .ok()?,
     );
     instrs.extend_from_slice(&w.post);
     instrs.push(Instruction::with_branch(Code::Jmp_rel32_64, w.end).ok()?);
@@ -117,8 +91,5 @@ pub fn site_patch(w: &Window, stub_addr: u64) -> Option<Patch> {
     bytes.push(0xe9);
     bytes.extend_from_slice(&rel.to_le_bytes());
     bytes.resize((w.end - w.start) as usize, 0xcc);
-    Some(Patch {
-        addr: w.start,
-        bytes,
-    })
+    Some(Patch { addr: w.start, bytes })
 }

@@ -90,7 +90,13 @@ pub fn futex(ctx: &mut Ctx, a: &Args) -> SysResult {
             Ok(0)
         }
         _ => {
-            warn::once(ctx.kernel, &PI_WARNED, format_args!("futex operation {cmd} (priority inheritance, requeue-PI) is not implemented; returning ENOSYS"));
+            warn::once(
+                ctx.kernel,
+                &PI_WARNED,
+                format_args!(
+                    "futex operation {cmd} (priority inheritance, requeue-PI) is not implemented; returning ENOSYS"
+                ),
+            );
             Err(Errno::ENOSYS)
         }
     }
@@ -107,11 +113,7 @@ fn wait_alone(ctx: &Ctx, cmd: u32, realtime: bool, timeout: Option<Timespec>) ->
     let ns = t.to_nanos().unwrap_or(0);
     let wait = if cmd == FUTEX_WAIT_BITSET {
         // WAIT_BITSET takes an absolute deadline.
-        let clock = if realtime {
-            ClockId::Realtime
-        } else {
-            ClockId::Monotonic
-        };
+        let clock = if realtime { ClockId::Realtime } else { ClockId::Monotonic };
         ns.saturating_sub(platform.now(clock).to_nanos().unwrap_or(0))
     } else {
         ns

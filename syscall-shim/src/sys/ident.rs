@@ -46,15 +46,13 @@ pub fn getpgid(ctx: &mut Ctx, a: &Args) -> SysResult {
 }
 
 pub fn uname(ctx: &mut Ctx, a: &Args) -> SysResult {
-    a.ptr::<Utsname>(0)
-        .write(libos::ident::uname(&ctx.kernel.host))?;
+    a.ptr::<Utsname>(0).write(libos::ident::uname(&ctx.kernel.host))?;
     Ok(0)
 }
 
 pub fn sysinfo(ctx: &mut Ctx, a: &Args) -> SysResult {
     let uptime = ctx.kernel.platform.now(ClockId::Boottime).tv_sec;
-    a.ptr::<Sysinfo>(0)
-        .write(libos::ident::sysinfo(&ctx.kernel.host, uptime))?;
+    a.ptr::<Sysinfo>(0).write(libos::ident::sysinfo(&ctx.kernel.host, uptime))?;
     Ok(0)
 }
 

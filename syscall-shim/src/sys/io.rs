@@ -70,10 +70,7 @@ fn iovecs(ptr: UserPtr<Iovec>, count: i32) -> Result<Vec<Iovec>, Errno> {
     let iov = user::read_array(ptr, count as usize)?;
     let mut total: u64 = 0;
     for v in &iov {
-        total = total
-            .checked_add(v.len)
-            .filter(|t| *t <= isize::MAX as u64)
-            .ok_or(Errno::EINVAL)?;
+        total = total.checked_add(v.len).filter(|t| *t <= isize::MAX as u64).ok_or(Errno::EINVAL)?;
     }
     Ok(iov)
 }
@@ -103,17 +100,13 @@ fn vectored(iov: &[Iovec], mut op: impl FnMut(&Iovec, u64) -> SysResult) -> SysR
 pub fn readv(ctx: &mut Ctx, a: &Args) -> SysResult {
     let open = file(ctx, a.fd(0))?;
     let iov = iovecs(a.ptr(1), a.int(2))?;
-    vectored(&iov, |v, _| {
-        open.read(user::slice_mut(v.base, v.len as usize)?)
-    })
+    vectored(&iov, |v, _| open.read(user::slice_mut(v.base, v.len as usize)?))
 }
 
 pub fn writev(ctx: &mut Ctx, a: &Args) -> SysResult {
     let open = file(ctx, a.fd(0))?;
     let iov = iovecs(a.ptr(1), a.int(2))?;
-    let result = vectored(&iov, |v, _| {
-        open.write(user::slice(v.base, v.len as usize)?)
-    });
+    let result = vectored(&iov, |v, _| open.write(user::slice(v.base, v.len as usize)?));
     sigpipe(ctx, result)
 }
 
@@ -124,10 +117,7 @@ pub fn preadv(ctx: &mut Ctx, a: &Args) -> SysResult {
     }
     let iov = iovecs(a.ptr(1), a.int(2))?;
     let base = u64::try_from(a.long(3)).map_err(|_| Errno::EINVAL)?;
-    vectored(&iov, |v, done| {
-        open.file
-            .pread(user::slice_mut(v.base, v.len as usize)?, base + done)
-    })
+    vectored(&iov, |v, done| open.file.pread(user::slice_mut(v.base, v.len as usize)?, base + done))
 }
 
 pub fn pwritev(ctx: &mut Ctx, a: &Args) -> SysResult {
@@ -137,10 +127,7 @@ pub fn pwritev(ctx: &mut Ctx, a: &Args) -> SysResult {
     }
     let iov = iovecs(a.ptr(1), a.int(2))?;
     let base = u64::try_from(a.long(3)).map_err(|_| Errno::EINVAL)?;
-    let result = vectored(&iov, |v, done| {
-        open.file
-            .pwrite(user::slice(v.base, v.len as usize)?, base + done)
-    });
+    let result = vectored(&iov, |v, done| open.file.pwrite(user::slice(v.base, v.len as usize)?, base + done));
     sigpipe(ctx, result)
 }
 
@@ -216,14 +203,9 @@ pub fn fcntl(ctx: &mut Ctx, a: &Args) -> SysResult {
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
             let min = usize::try_from(arg as u32 as i32).map_err(|_| Errno::EINVAL)?;
-            fds.insert_from(min, open, cmd == F_DUPFD_CLOEXEC)
-                .map(|fd| fd as usize)
+            fds.insert_from(min, open, cmd == F_DUPFD_CLOEXEC).map(|fd| fd as usize)
         }
-        F_GETFD => Ok(if fds.cloexec(fd)? {
-            FD_CLOEXEC as usize
-        } else {
-            0
-        }),
+        F_GETFD => Ok(if fds.cloexec(fd)? { FD_CLOEXEC as usize } else { 0 }),
         F_SETFD => fds.set_cloexec(fd, arg & FD_CLOEXEC != 0).map(|()| 0),
         F_GETFL => Ok(open.flags() as usize),
         F_SETFL => {
@@ -287,21 +269,10 @@ pub fn ioctl(ctx: &mut Ctx, a: &Args) -> SysResult {
         FIONBIO => {
             let on = a.ptr::<i32>(2).read()? != 0;
             let flags = open.flags();
-            let new = if on {
-                flags | oflags::O_NONBLOCK
-            } else {
-                flags & !oflags::O_NONBLOCK
-            };
+            let new = if on { flags | oflags::O_NONBLOCK } else { flags & !oflags::O_NONBLOCK };
             return open.set_flags(new).map(|()| 0);
         }
-        FIOCLEX | FIONCLEX => {
-            return ctx
-                .kernel
-                .fds
-                .lock()
-                .set_cloexec(fd, req == FIOCLEX)
-                .map(|()| 0)
-        }
+        FIOCLEX | FIONCLEX => return ctx.kernel.fds.lock().set_cloexec(fd, req == FIOCLEX).map(|()| 0),
         _ => {}
     }
     let Some((size, copy_in, copy_out)) = layout(req) else {
@@ -337,12 +308,7 @@ pub fn ppoll(ctx: &mut Ctx, a: &Args) -> SysResult {
 }
 
 fn poll_common(ctx: &mut Ctx, ptr: UserPtr<PollFd>, nfds: u32, timeout: Option<u64>) -> SysResult {
-    let limit = ctx
-        .kernel
-        .limits
-        .lock()
-        .get(libos::limits::RLIMIT_NOFILE)
-        .rlim_cur;
+    let limit = ctx.kernel.limits.lock().get(libos::limits::RLIMIT_NOFILE).rlim_cur;
     if u64::from(nfds) > limit {
         return Err(Errno::EINVAL);
     }

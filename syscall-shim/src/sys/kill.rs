@@ -25,20 +25,12 @@ fn send_to_self(ctx: &mut Ctx, sig: i32) -> SysResult {
         return Ok(0);
     }
     check_signal(sig)?;
-    let action = ctx
-        .kernel
-        .signals
-        .lock()
-        .get(sig)
-        .copied()
-        .unwrap_or_default();
+    let action = ctx.kernel.signals.lock().get(sig).copied().unwrap_or_default();
     let blocked = ctx.thread.sigmask & (1u64 << (sig - 1)) != 0;
     match action.handler {
         SIG_IGN => Ok(0),
         SIG_DFL if ignored_by_default(sig) => Ok(0),
-        SIG_DFL if !blocked || sig == 9 || sig == 19 => {
-            ctx.kernel.platform.exit_by_signal(sig as u32)
-        }
+        SIG_DFL if !blocked || sig == 9 || sig == 19 => ctx.kernel.platform.exit_by_signal(sig as u32),
         _ => {
             warn::once(
                 ctx.kernel,

@@ -7,14 +7,7 @@ use crate::args::Args;
 use crate::table::Ctx;
 
 pub fn mmap(ctx: &mut Ctx, a: &Args) -> SysResult {
-    let (addr, len, prot, flags, fd, offset) = (
-        a.raw(0),
-        a.raw(1),
-        a.uint(2),
-        MapFlags(a.uint(3)),
-        a.fd(4),
-        a.raw(5),
-    );
+    let (addr, len, prot, flags, fd, offset) = (a.raw(0), a.raw(1), a.uint(2), MapFlags(a.uint(3)), a.fd(4), a.raw(5));
     if offset & 0xfff != 0 {
         return Err(Errno::EINVAL);
     }
@@ -24,44 +17,29 @@ pub fn mmap(ctx: &mut Ctx, a: &Args) -> SysResult {
         k.fds.lock().get(fd)?;
         return Err(Errno::ENODEV);
     }
-    k.mm.write()
-        .mmap_anonymous(k.platform, addr, len, prot, flags)
-        .map(|a| a as usize)
+    k.mm.write().mmap_anonymous(k.platform, addr, len, prot, flags).map(|a| a as usize)
 }
 
 pub fn munmap(ctx: &mut Ctx, a: &Args) -> SysResult {
     let k = ctx.kernel;
-    k.mm.write()
-        .munmap(k.platform, a.raw(0), a.raw(1))
-        .map(|()| 0)
+    k.mm.write().munmap(k.platform, a.raw(0), a.raw(1)).map(|()| 0)
 }
 
 pub fn mprotect(ctx: &mut Ctx, a: &Args) -> SysResult {
     let k = ctx.kernel;
-    k.mm.write()
-        .mprotect(k.platform, a.raw(0), a.raw(1), a.uint(2))
-        .map(|()| 0)
+    k.mm.write().mprotect(k.platform, a.raw(0), a.raw(1), a.uint(2)).map(|()| 0)
 }
 
 pub fn mremap(ctx: &mut Ctx, a: &Args) -> SysResult {
     let k = ctx.kernel;
     k.mm.write()
-        .mremap(
-            k.platform,
-            a.raw(0),
-            a.raw(1),
-            a.raw(2),
-            MremapFlags(a.uint(3)),
-            a.raw(4),
-        )
+        .mremap(k.platform, a.raw(0), a.raw(1), a.raw(2), MremapFlags(a.uint(3)), a.raw(4))
         .map(|addr| addr as usize)
 }
 
 pub fn madvise(ctx: &mut Ctx, a: &Args) -> SysResult {
     let k = ctx.kernel;
-    k.mm.write()
-        .madvise(k.platform, a.raw(0), a.raw(1), a.int(2))
-        .map(|()| 0)
+    k.mm.write().madvise(k.platform, a.raw(0), a.raw(1), a.int(2)).map(|()| 0)
 }
 
 pub fn brk(ctx: &mut Ctx, a: &Args) -> SysResult {

@@ -15,17 +15,13 @@ pub fn clock_gettime(ctx: &mut Ctx, a: &Args) -> SysResult {
 
 pub fn clock_getres(ctx: &mut Ctx, a: &Args) -> SysResult {
     let clock = ClockId::from_raw(a.int(0))?;
-    a.ptr::<Timespec>(1)
-        .write_opt(ctx.kernel.platform.resolution(clock))?;
+    a.ptr::<Timespec>(1).write_opt(ctx.kernel.platform.resolution(clock))?;
     Ok(0)
 }
 
 pub fn gettimeofday(ctx: &mut Ctx, a: &Args) -> SysResult {
     let now = ctx.kernel.platform.now(ClockId::Realtime);
-    a.ptr::<Timeval>(0).write_opt(Timeval {
-        tv_sec: now.tv_sec,
-        tv_usec: now.tv_nsec / 1000,
-    })?;
+    a.ptr::<Timeval>(0).write_opt(Timeval { tv_sec: now.tv_sec, tv_usec: now.tv_nsec / 1000 })?;
     a.ptr::<Timezone>(1).write_opt(Timezone::default())?;
     Ok(0)
 }

@@ -6,11 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "unify",
-    version,
-    about = "Run unmodified static x86-64 Linux programs on the unify library OS"
-)]
+#[command(name = "unify", version, about = "Run unmodified static x86-64 Linux programs on the unify library OS")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -40,13 +40,7 @@ pub fn inspect(args: InspectArgs) -> i32 {
             if p.write { 'w' } else { '-' },
             if p.exec { 'x' } else { '-' }
         );
-        println!(
-            "  {perms} {:#x}..{:#x} file {:#x}+{:#x}",
-            s.vaddr,
-            s.vaddr + s.memsz,
-            s.file_offset,
-            s.filesz
-        );
+        println!("  {perms} {:#x}..{:#x} file {:#x}+{:#x}", s.vaddr, s.vaddr + s.memsz, s.file_offset, s.filesz);
     }
     let regions: Vec<CodeRegion<'_>> = plan
         .segments
@@ -55,10 +49,7 @@ pub fn inspect(args: InspectArgs) -> i32 {
         .filter_map(|s| {
             let start = usize::try_from(s.file_offset).ok()?;
             let end = start.checked_add(usize::try_from(s.filesz).ok()?)?;
-            Some(CodeRegion {
-                addr: s.vaddr,
-                bytes: bytes.get(start..end)?,
-            })
+            Some(CodeRegion { addr: s.vaddr, bytes: bytes.get(start..end)? })
         })
         .collect();
     let stub_base = plan.span_end;

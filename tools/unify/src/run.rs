@@ -12,9 +12,7 @@ const CANNOT_RUN: i32 = 126;
 
 pub fn run(args: RunArgs) -> i32 {
     if args.platform == Platform::Vm {
-        eprintln!(
-            "unify: the VM platform is not available in this build yet; use --platform hosted"
-        );
+        eprintln!("unify: the VM platform is not available in this build yet; use --platform hosted");
         return CANNOT_RUN;
     }
     if !args.program.exists() {
@@ -55,10 +53,7 @@ fn guest_env(specs: &[OsString]) -> Result<Vec<Vec<u8>>, String> {
     for spec in specs {
         let bytes = spec.as_bytes();
         if bytes.is_empty() || bytes[0] == b'=' {
-            return Err(format!(
-                "-e {}: expected KEY=VALUE or KEY",
-                spec.to_string_lossy()
-            ));
+            return Err(format!("-e {}: expected KEY=VALUE or KEY", spec.to_string_lossy()));
         }
         if bytes.contains(&b'=') {
             env.push(bytes.to_vec());

@@ -21,10 +21,7 @@ pub fn markdown() -> String {
     );
     for def in SYSCALLS {
         let (lvl, why) = level(&def.support);
-        out.push_str(&format!(
-            "| {} | `{}` | {} | {} |\n",
-            def.nr, def.name, lvl, why
-        ));
+        out.push_str(&format!("| {} | `{}` | {} | {} |\n", def.nr, def.name, lvl, why));
     }
     out
 }

@@ -55,7 +55,8 @@ fn the_guest_sees_only_the_environment_it_is_given() {
         "env",
         "#include <stdio.h>\nextern char **environ;\nint main(void) { for (char **e = environ; *e; e++) puts(*e); return 0; }\n",
     );
-    let out = unify().args(["run", "-e", "A=1", "-e", "B=two words", "--"]).arg(&exe).env("LEAK", "x").output().unwrap();
+    let out =
+        unify().args(["run", "-e", "A=1", "-e", "B=two words", "--"]).arg(&exe).env("LEAK", "x").output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "A=1\nB=two words\n");
 }
 

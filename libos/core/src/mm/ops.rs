@@ -344,10 +344,8 @@ impl MemoryMap {
             };
         }
         if matches!(advice, advice::DONTNEED | advice::DONTNEED_LOCKED | advice::FREE) {
-            let ranges: alloc::vec::Vec<(u64, u64, bool)> = self
-                .intersecting(addr, end)
-                .map(|v| (v.start.max(addr), v.end.min(end), v.shared))
-                .collect();
+            let ranges: alloc::vec::Vec<(u64, u64, bool)> =
+                self.intersecting(addr, end).map(|v| (v.start.max(addr), v.end.min(end), v.shared)).collect();
             for (s, e, shared) in ranges {
                 if !shared {
                     platform.discard(s, e - s)?;
@@ -373,12 +371,15 @@ impl MemoryMap {
         };
         if new_top > old_top {
             // Linux keeps a free page between the break and the next mapping.
-            let blocked = !self.is_free(old_top, new_top - old_top)
-                || self.overlaps(new_top, new_top.saturating_add(PAGE_SIZE));
+            let blocked =
+                !self.is_free(old_top, new_top - old_top) || self.overlaps(new_top, new_top.saturating_add(PAGE_SIZE));
             if blocked || platform.map_anonymous(old_top, new_top - old_top, Prot::RW).is_err() {
                 return self.brk;
             }
-            self.vmas.insert(old_top, Vma { start: old_top, end: new_top, prot: Prot::RW, shared: false, kind: VmaKind::Heap });
+            self.vmas.insert(
+                old_top,
+                Vma { start: old_top, end: new_top, prot: Prot::RW, shared: false, kind: VmaKind::Heap },
+            );
             self.merge_around(old_top, new_top);
         } else if new_top < old_top && self.unmap_range(platform, new_top, old_top).is_err() {
             return self.brk;
@@ -392,4 +393,3 @@ impl MemoryMap {
         self.brk
     }
 }
-
