@@ -1,0 +1,7 @@
+//! The host side (feature `std`): a block device over a host file, and the image builder.
+
+mod file_device;
+mod image;
+
+pub use file_device::FileDevice;
+pub use image::{BuildError, BuildReport, FileSource, ImageBuilder, Warning};
