@@ -106,7 +106,7 @@ fn rewrite(mm: &mut MemoryMap, plan: &LoadPlan, base: u64, start: u64, end: u64)
         .map_err(|_| HostedError::Layout("cannot map the syscall stubs".into()))?;
     let entry = unify_syscall_entry as *const () as u64;
     // SAFETY: the stub area was just mapped read-write with room for the slot and the
-    // stub code; the patches lie in the image span, still read-write (protections are set
+    // per-site code; the patches lie in the image span, still read-write (protections are set
     // after this returns); both were planned inside those ranges.
     unsafe {
         std::ptr::write(stub_base as *mut u64, entry);
