@@ -24,6 +24,7 @@ pub mod mm;
 pub mod platform;
 pub mod poll;
 pub mod signal;
+pub mod statx;
 pub mod thread;
 pub mod time;
 pub mod vfs;
@@ -32,6 +33,6 @@ pub mod vfs;
 pub(crate) mod testing;
 
 pub use errno::{Errno, SysResult};
-pub use kernel::Kernel;
+pub use kernel::{Kernel, ProcessSetup};
 pub use platform::Platform;
 pub use thread::Thread;

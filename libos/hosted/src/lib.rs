@@ -14,6 +14,7 @@ mod heap;
 mod host;
 mod layout;
 mod load;
+mod namespace;
 mod platform;
 mod stats;
 mod sud;
@@ -119,7 +120,14 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
     // What /proc/self/exe reads: the program's absolute path, as on Linux.
     let exe = std::fs::canonicalize(&opts.program).unwrap_or_else(|_| opts.program.clone());
     let exe = std::os::unix::ffi::OsStrExt::as_bytes(exe.as_os_str()).to_vec();
-    let kernel = Kernel::install(Kernel::new(&PLATFORM, mm, &exe, console_flags()));
+    let setup = libos::ProcessSetup {
+        exe_path: &exe,
+        argv: &opts.argv,
+        env: &opts.env,
+        console_flags: console_flags(),
+        vfs: namespace::build(&PLATFORM),
+    };
+    let kernel = Kernel::install(Kernel::new(&PLATFORM, mm, setup));
     syscall_shim::set_trace(opts.trace);
     if opts.stats {
         stats::enable();

@@ -182,6 +182,8 @@ pub mod magic {
     pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
     pub const SYSFS_MAGIC: i64 = 0x6265_6572;
     pub const DEVPTS_SUPER_MAGIC: i64 = 0x1cd1;
+    pub const PIPEFS_MAGIC: i64 = 0x5049_5045;
+    pub const ANON_INODE_FS_MAGIC: i64 = 0x0904_1934;
 }
 
 /// Lets the VFS and a filesystem recover the concrete type behind a `dyn Inode` (a

@@ -590,6 +590,15 @@ impl Vfs {
             return Err(Errno::EINVAL);
         }
         let d = self.lookup(at, path, follow)?;
+        self.access_dentry(&d, mode)
+    }
+
+    /// `faccessat2` with `AT_EMPTY_PATH`: the checks of [`Vfs::access`] on a resolved
+    /// node.
+    pub fn access_dentry(&self, d: &Arc<Dentry>, mode: u32) -> Result<(), Errno> {
+        if mode & !(access::R_OK | access::W_OK | access::X_OK) != 0 {
+            return Err(Errno::EINVAL);
+        }
         let md = d.inode().metadata()?;
         if mode & access::W_OK != 0 && matches!(md.kind, FileKind::Regular | FileKind::Directory | FileKind::Symlink) {
             d.mount().check_writable()?;
