@@ -70,10 +70,7 @@ pub fn fallocate(ctx: &mut Ctx, a: &Args) -> SysResult {
 pub fn utimensat(ctx: &mut Ctx, a: &Args) -> SysResult {
     let (dirfd, path_addr, flags) = (a.fd(0), a.raw(1), a.uint(3));
     check_flags(flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)?;
-    let times = match a.ptr::<[Timespec; 2]>(2).read_opt()? {
-        Some(t) => Some(t),
-        None => None,
-    };
+    let times = a.ptr::<[Timespec; 2]>(2).read_opt()?;
     if path_addr == 0 {
         if dirfd == AT_FDCWD {
             return Err(Errno::EFAULT);
