@@ -15,7 +15,9 @@ mod host;
 mod layout;
 mod load;
 mod namespace;
+mod plan_cache;
 mod platform;
+mod program;
 mod stats;
 mod sud;
 
@@ -101,7 +103,9 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
     if hwcap2 & HWCAP2_FSGSBASE == 0 {
         return Err(HostedError::NoFsgsbase);
     }
-    let bytes = std::fs::read(&opts.program).map_err(|e| HostedError::Read(opts.program.clone(), e))?;
+    let bytes = std::fs::File::open(&opts.program)
+        .and_then(|f| program::read_program(|off, buf| std::os::unix::fs::FileExt::read_at(&f, buf, off)))
+        .map_err(|e| HostedError::Read(opts.program.clone(), e))?;
     let plan = unify_loader::parse(&bytes).map_err(|e| HostedError::Load(opts.program.clone(), e))?;
 
     reserve_window()?;
