@@ -23,6 +23,7 @@ pub mod limits;
 pub mod mm;
 pub mod platform;
 pub mod poll;
+pub mod pseudo;
 pub mod siginfo;
 pub mod signal;
 pub mod sigqueue;
