@@ -35,8 +35,13 @@ pub fn write(ctx: &mut Ctx, a: &Args) -> SysResult {
 
 /// Applies SIGPIPE's action to a write that found the pipe's reader gone.
 fn sigpipe(ctx: &Ctx, result: SysResult) -> SysResult {
-    match result {
-        Err(Errno::EPIPE) => Err(libos::signal::broken_pipe(ctx.kernel, ctx.thread.sigmask)),
+    result.map_err(|e| broken_pipe(ctx, e))
+}
+
+/// The errno of a failed write, after SIGPIPE's action for EPIPE.
+pub(crate) fn broken_pipe(ctx: &Ctx, e: Errno) -> Errno {
+    match e {
+        Errno::EPIPE => libos::signal::broken_pipe(ctx.kernel, ctx.thread.sigmask),
         other => other,
     }
 }
@@ -201,7 +206,17 @@ mod fcntl_cmd {
     pub const F_SETFD: i32 = 2;
     pub const F_GETFL: i32 = 3;
     pub const F_SETFL: i32 = 4;
+    pub const F_GETLK: i32 = 5;
+    pub const F_SETLK: i32 = 6;
+    pub const F_SETLKW: i32 = 7;
+    pub const F_OFD_GETLK: i32 = 36;
+    pub const F_OFD_SETLK: i32 = 37;
+    pub const F_OFD_SETLKW: i32 = 38;
     pub const F_DUPFD_CLOEXEC: i32 = 1030;
+    pub const F_SETPIPE_SZ: i32 = 1031;
+    pub const F_GETPIPE_SZ: i32 = 1032;
+    pub const F_ADD_SEALS: i32 = 1033;
+    pub const F_GET_SEALS: i32 = 1034;
     pub const FD_CLOEXEC: u64 = 1;
 }
 
@@ -210,6 +225,12 @@ pub fn fcntl(ctx: &mut Ctx, a: &Args) -> SysResult {
     let (fd, cmd, arg) = (a.fd(0), a.int(1), a.raw(2));
     let mut fds = ctx.kernel.fds.lock();
     let open = fds.get(fd)?;
+    // An O_PATH fd only names a file: Linux allows it these commands alone.
+    if open.flags() & libos::vfs::oflags::O_PATH != 0
+        && !matches!(cmd, F_DUPFD | F_DUPFD_CLOEXEC | F_GETFD | F_SETFD | F_GETFL)
+    {
+        return Err(Errno::EBADF);
+    }
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
             let min = usize::try_from(arg as u32 as i32).map_err(|_| Errno::EINVAL)?;
@@ -222,6 +243,20 @@ pub fn fcntl(ctx: &mut Ctx, a: &Args) -> SysResult {
             drop(fds);
             open.set_flags(arg as u32).map(|()| 0)
         }
+        F_GETLK | F_SETLK | F_SETLKW | F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW => {
+            drop(fds);
+            super::lock::fcntl_lock(ctx, &open, cmd, a.ptr(2))
+        }
+        F_GETPIPE_SZ => super::pipe::get_size(&open),
+        F_SETPIPE_SZ => {
+            drop(fds);
+            super::pipe::set_size(ctx, &open, arg)
+        }
+        F_ADD_SEALS => {
+            drop(fds);
+            super::memfd::add_seals(ctx, &open, arg as u32)
+        }
+        F_GET_SEALS => super::memfd::get_seals(&open),
         _ => {
             warn_once_fcntl(ctx, cmd);
             Err(Errno::EINVAL)

@@ -309,9 +309,13 @@ impl Vfs {
             FileKind::Regular | FileKind::Directory if wants_write => d.mount().check_writable()?,
             _ => {}
         }
+        if kind == FileKind::Fifo {
+            // Whatever filesystem it is on, a FIFO opens onto its shared pipe.
+            return crate::pipe::fifo::open(&d, flags);
+        }
         let file = d.inode().open(&d, flags)?;
         if flags & O_TRUNC != 0 && kind == FileKind::Regular && !created {
-            d.inode().truncate(0)?;
+            crate::mm::filemap::truncate(d.inode(), 0)?;
         }
         Ok(file)
     }
@@ -627,7 +631,7 @@ impl Vfs {
             _ => return Err(Errno::EINVAL),
         }
         d.mount().check_writable()?;
-        d.inode().truncate(len)
+        crate::mm::filemap::truncate(d.inode(), len)
     }
 
     /// `utimensat` on a path: `times` is `[atime, mtime]` as the guest passed them
