@@ -10,7 +10,7 @@ use crate::args::Args;
 use crate::names::SYSCALL_COUNT;
 use crate::sys::{
     attrs, copy, cwd, dirops, futex, ident, io, kill, lock, memfd, mm, mmap_file, open, pipe, process, random, signal,
-    stat, time,
+    splice, stat, time,
 };
 
 /// The state a handler works on.
@@ -176,6 +176,7 @@ syscall_table! {
     271 ppoll(Hex, UInt, Hex, Hex, UInt) => Partial(io::ppoll, "the signal mask is not applied during the wait");
     273 set_robust_list(Hex, UInt) => Full(process::set_robust_list);
     274 get_robust_list(Int, Hex, Hex) => Full(process::get_robust_list);
+    275 splice(Int, Hex, Int, Hex, UInt, Hex) => Partial(splice::splice, "data is copied, not moved page by page; a file end must be a regular file");
     280 utimensat(Int, Str, Hex, Hex) => Full(attrs::utimensat);
     285 fallocate(Int, Hex, Int, Int) => Partial(attrs::fallocate, "mode 0 only; hole punching and FALLOC_FL_KEEP_SIZE give EOPNOTSUPP");
     292 dup3(Int, Int, Hex) => Full(io::dup3);

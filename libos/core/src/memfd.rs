@@ -240,3 +240,7 @@ pub fn add_seals(inode: &Arc<dyn Inode>, add: u32, writably_mapped: impl FnOnce(
     node.seals.fetch_or(add, Ordering::AcqRel);
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "memfd_tests.rs"]
+mod tests;

@@ -19,5 +19,6 @@ pub mod pipe;
 pub mod process;
 pub mod random;
 pub mod signal;
+pub mod splice;
 pub mod stat;
 pub mod time;

@@ -51,7 +51,6 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 
 use super::{page_up, Prot, PAGE_SIZE};
 use crate::platform::{Platform, ShmId};
-use crate::vfs::inode::same_node;
 use crate::vfs::Inode;
 use crate::{Errno, SysResult};
 
@@ -61,6 +60,11 @@ const CHUNK: usize = 64 * 1024;
 
 /// The mirror of one file while it has shared mappings.
 pub struct Backing {
+    /// The node as it was mapped, and its `(st_dev, st_ino)`: how the hooks recognise
+    /// it (by pointer, or by identity for a filesystem that hands out a new object per
+    /// lookup).
+    mapped: Arc<dyn Inode>,
+    key: (u64, u64),
     /// The node whose contents the object holds; written back to without the checks a
     /// `write` makes (a memfd's seals do not stop data written through a mapping
     /// that existed before the seal).
@@ -83,7 +87,13 @@ fn find(inode: &Arc<dyn Inode>) -> Option<Arc<Backing>> {
     if LIVE.load(Ordering::Acquire) == 0 {
         return None;
     }
-    REGISTRY.lock().iter().find(|b| same_node(&b.storage, inode)).cloned()
+    let registry = REGISTRY.lock();
+    let same_object = |b: &&Arc<Backing>| core::ptr::addr_eq(Arc::as_ptr(&b.mapped), Arc::as_ptr(inode));
+    if let Some(b) = registry.iter().find(same_object) {
+        return Some(b.clone());
+    }
+    let md = inode.metadata().ok()?;
+    registry.iter().find(|b| b.key == (md.dev, md.ino)).cloned()
 }
 
 impl Backing {
@@ -251,13 +261,16 @@ pub fn share(platform: &'static dyn Platform, inode: &Arc<dyn Inode>) -> Result<
         b.maps.fetch_add(1, Ordering::AcqRel);
         return Ok(MapRef(b));
     }
-    let size = inode.metadata()?.size;
+    let md = inode.metadata()?;
+    let size = md.size;
     let shm = platform.shm_create(page_up(size).ok_or(Errno::EOVERFLOW)?)?;
     if let Err(e) = fill(platform, shm, inode, 0, size) {
         platform.shm_release(shm);
         return Err(e);
     }
     let b = Arc::new(Backing {
+        mapped: inode.clone(),
+        key: (md.dev, md.ino),
         storage: crate::memfd::storage(inode),
         platform,
         shm,

@@ -6,6 +6,8 @@
 //! `[lo, hi)` of the address space that the platform reserves for the guest.
 
 mod file_ops;
+#[cfg(test)]
+mod file_tests;
 pub mod filemap;
 mod ops;
 #[cfg(test)]

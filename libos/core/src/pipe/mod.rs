@@ -272,6 +272,22 @@ impl Pipe {
         })
     }
 
+    /// Waits until the pipe has a free buffer (or, with `nonblock`, EAGAIN if it has
+    /// none) and returns how many bytes surely fit: `splice` into a pipe moves no more
+    /// than that. EPIPE once there are no readers.
+    pub fn wait_room(&self, nonblock: bool) -> SysResult {
+        self.writable.wait_until(|| {
+            let st = self.state.lock();
+            if st.readers == 0 {
+                return Some(Err(Errno::EPIPE));
+            }
+            if !st.full() {
+                return Some(Ok((st.slots - st.bufs.len()) * PIPE_BUF));
+            }
+            nonblock.then_some(Err(Errno::EAGAIN))
+        })
+    }
+
     /// The `poll` events of an end that reads (`read`) and/or writes (`write`);
     /// `w_seen` is the writer count the reading end saw when it was opened.
     pub fn poll(&self, read: bool, write: bool, w_seen: u32) -> u16 {
