@@ -177,6 +177,7 @@ syscall_table! {
     273 set_robust_list(Hex, UInt) => Full(process::set_robust_list);
     274 get_robust_list(Int, Hex, Hex) => Full(process::get_robust_list);
     275 splice(Int, Hex, Int, Hex, UInt, Hex) => Partial(splice::splice, "data is copied, not moved page by page; a file end must be a regular file");
+    276 tee(Int, Int, UInt, Hex) => Partial(splice::tee, "data is copied, not shared page by page");
     280 utimensat(Int, Str, Hex, Hex) => Full(attrs::utimensat);
     285 fallocate(Int, Hex, Int, Int) => Partial(attrs::fallocate, "mode 0 only; hole punching and FALLOC_FL_KEEP_SIZE give EOPNOTSUPP");
     292 dup3(Int, Int, Hex) => Full(io::dup3);

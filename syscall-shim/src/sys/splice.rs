@@ -1,4 +1,4 @@
-//! `splice`: moving data between a pipe and a file, or between two pipes, in the
+//! `splice` and `tee`: moving data between a pipe and a file, or between two pipes, in the
 //! kernel. Linux moves page references; here the bytes go through a libOS buffer, with
 //! the same results: into a pipe no more than fits in its free buffers (waiting for one
 //! if it is full), out of a pipe what a `read` would return (waiting for data if it is
@@ -116,6 +116,38 @@ pub fn splice(ctx: &mut Ctx, a: &Args) -> SysResult {
         }
         (None, None) => Err(Errno::EINVAL),
     }
+}
+
+/// `tee(fd_in, fd_out, len, flags)`: copies what is in the pipe `fd_in` (waiting for
+/// data) into the pipe `fd_out` (as much as fits in its free buffers) without consuming
+/// it. EINVAL unless both are pipes and different ones.
+pub fn tee(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let (fd_in, fd_out, len, flags) = (a.fd(0), a.fd(1), a.raw(2).min(MAX_RW_COUNT), a.uint(3));
+    if flags & !SPLICE_F_ALL != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if len == 0 {
+        return Ok(0);
+    }
+    let (input, output) = {
+        let fds = ctx.kernel.fds.lock();
+        (fds.get(fd_in)?, fds.get(fd_out)?)
+    };
+    if !input.readable() || !output.writable() {
+        return Err(Errno::EBADF);
+    }
+    let (Some(ip), Some(op)) = (pipe_of(&input), pipe_of(&output)) else { return Err(Errno::EINVAL) };
+    if Arc::ptr_eq(ip.pipe(), op.pipe()) {
+        return Err(Errno::EINVAL);
+    }
+    let nb = flags & SPLICE_F_NONBLOCK != 0 || input.nonblocking() || output.nonblocking();
+    let mut buf = vec![0u8; len.min(ip.pipe().capacity() as u64) as usize];
+    let n = ip.pipe().peek(&mut buf, nb)?;
+    if n == 0 {
+        return Ok(0);
+    }
+    let room = op.pipe().wait_room(nb).map_err(|e| super::io::broken_pipe(ctx, e))?;
+    output.file.write(&buf[..n.min(room)], true).map_err(|e| super::io::broken_pipe(ctx, e))
 }
 
 fn store(ptr: UserPtr<i64>, value: u64) -> Result<(), Errno> {

@@ -272,6 +272,27 @@ impl Pipe {
         })
     }
 
+    /// Copies up to `out.len()` bytes from the front without consuming them (`tee`):
+    /// waits for data like [`Pipe::read`], and returns 0 at the end of file.
+    pub fn peek(&self, out: &mut [u8], nonblock: bool) -> SysResult {
+        self.readable.wait_until(|| {
+            let st = self.state.lock();
+            let mut done = 0;
+            for buf in &st.bufs {
+                let n = buf.len().min(out.len() - done);
+                out[done..done + n].copy_from_slice(&buf.data[buf.off..buf.off + n]);
+                done += n;
+                if done == out.len() {
+                    break;
+                }
+            }
+            if done > 0 || st.writers == 0 {
+                return Some(Ok(done));
+            }
+            nonblock.then_some(Err(Errno::EAGAIN))
+        })
+    }
+
     /// Waits until the pipe has a free buffer (or, with `nonblock`, EAGAIN if it has
     /// none) and returns how many bytes surely fit: `splice` into a pipe moves no more
     /// than that. EPIPE once there are no readers.
