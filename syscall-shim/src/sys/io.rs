@@ -105,14 +105,44 @@ fn vectored(iov: &[Iovec], mut op: impl FnMut(&Iovec, u64) -> SysResult) -> SysR
 pub fn readv(ctx: &mut Ctx, a: &Args) -> SysResult {
     let open = file(ctx, a.fd(0))?;
     let iov = iovecs(a.ptr(1), a.int(2))?;
+    if let Some(pipe) = pipe_of(&open) {
+        // One read across all the buffers, as Linux does (a packet fills them in turn).
+        let total: u64 = iov.iter().map(|v| v.len).sum();
+        let mut buf = alloc::vec![0u8; total.min(pipe.pipe().capacity() as u64) as usize];
+        let n = open.read(&mut buf)?;
+        let mut done = 0;
+        for v in &iov {
+            let k = (v.len as usize).min(n - done);
+            user::slice_mut(v.base, k)?.copy_from_slice(&buf[done..done + k]);
+            done += k;
+        }
+        return Ok(n);
+    }
     vectored(&iov, |v, _| open.read(user::slice_mut(v.base, v.len as usize)?))
 }
 
 pub fn writev(ctx: &mut Ctx, a: &Args) -> SysResult {
     let open = file(ctx, a.fd(0))?;
     let iov = iovecs(a.ptr(1), a.int(2))?;
+    let total: u64 = iov.iter().map(|v| v.len).sum();
+    if pipe_of(&open).is_some() && total <= PIPE_GATHER_MAX {
+        // One write, as Linux does: atomic up to PIPE_BUF, one packet per page.
+        let mut data = Vec::with_capacity(total as usize);
+        for v in &iov {
+            data.extend_from_slice(user::slice(v.base, v.len as usize)?);
+        }
+        return sigpipe(ctx, open.write(&data));
+    }
     let result = vectored(&iov, |v, _| open.write(user::slice(v.base, v.len as usize)?));
     sigpipe(ctx, result)
+}
+
+/// The largest `writev` to a pipe gathered into one write (larger ones go buffer by
+/// buffer: past `PIPE_BUF` Linux promises no atomicity anyway).
+const PIPE_GATHER_MAX: u64 = 1 << 20;
+
+fn pipe_of(open: &OpenFile) -> Option<&libos::pipe::PipeEnd> {
+    (*open.file).as_any().downcast_ref::<libos::pipe::PipeEnd>()
 }
 
 pub fn preadv(ctx: &mut Ctx, a: &Args) -> SysResult {
