@@ -100,6 +100,7 @@ impl Kernel {
         let mut kernel = Some(kernel);
         let k = KERNEL.call_once(|| kernel.take().expect("taken once"));
         assert!(kernel.is_none(), "the libOS kernel is installed once");
+        crate::wait::install(k.platform);
         k
     }
 

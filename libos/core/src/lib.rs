@@ -20,7 +20,10 @@ pub mod file;
 pub mod ident;
 pub mod kernel;
 pub mod limits;
+pub mod locks;
+pub mod memfd;
 pub mod mm;
+pub mod pipe;
 pub mod platform;
 pub mod poll;
 pub mod pseudo;
@@ -31,6 +34,7 @@ pub mod statx;
 pub mod thread;
 pub mod time;
 pub mod vfs;
+pub mod wait;
 
 #[cfg(test)]
 pub(crate) mod testing;

@@ -5,12 +5,16 @@
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::abi::{Rlimit, Timespec, Utsname};
 use crate::file::File;
 use crate::mm::Prot;
 use crate::time::ClockId;
 use crate::Errno;
+
+/// A platform's handle for a shareable memory object ([`Platform::shm_create`]).
+pub type ShmId = u64;
 
 /// What the platform knows about the machine and the identity the guest runs with.
 #[derive(Debug, Clone)]
@@ -58,12 +62,68 @@ pub trait Platform: Send + Sync {
     /// `mincore`: sets `out[i]` to 1 if page `i` of `[addr, addr+len)` is resident.
     fn residency(&self, addr: u64, len: u64, out: &mut [u8]) -> Result<(), Errno>;
 
+    /// Makes a shareable memory object of `len` bytes (a multiple of the page size),
+    /// zero-filled: the pages of a file while it is mapped (see [`crate::mm::filemap`]).
+    /// The libOS reads and writes it with [`Platform::shm_read`]/[`Platform::shm_write`]
+    /// and maps it into the guest with [`Platform::shm_map`]; every shared mapping of
+    /// one object sees the same bytes. Default: ENODEV (file mappings unsupported).
+    fn shm_create(&self, _len: u64) -> Result<ShmId, Errno> {
+        Err(Errno::ENODEV)
+    }
+    /// Changes the object's size: pages past the new end are dropped (a guest access to
+    /// them through a mapping faults with SIGBUS, as past the end of a mapped file on
+    /// Linux); new pages read as zeros.
+    fn shm_resize(&self, _id: ShmId, _len: u64) -> Result<(), Errno> {
+        Err(Errno::ENODEV)
+    }
+    /// Copies `buf.len()` bytes at `offset` of the object into `buf`.
+    fn shm_read(&self, _id: ShmId, _offset: u64, _buf: &mut [u8]) -> Result<(), Errno> {
+        Err(Errno::ENODEV)
+    }
+    /// Copies `data` into the object at `offset` (inside its size).
+    fn shm_write(&self, _id: ShmId, _offset: u64, _data: &[u8]) -> Result<(), Errno> {
+        Err(Errno::ENODEV)
+    }
+    /// Maps `[offset, offset+len)` of the object at guest `addr` (page-aligned) with
+    /// `prot`, replacing what was there: `shared` so that writes reach the object and
+    /// every other shared mapping of it; otherwise a private copy-on-write view of its
+    /// current contents.
+    fn shm_map(
+        &self,
+        _id: ShmId,
+        _offset: u64,
+        _addr: u64,
+        _len: u64,
+        _prot: Prot,
+        _shared: bool,
+    ) -> Result<(), Errno> {
+        Err(Errno::ENODEV)
+    }
+    /// Lets go of the object; mappings made from it stay valid (and keep their pages).
+    fn shm_release(&self, _id: ShmId) {}
+
     /// The current time on `clock`.
     fn now(&self, clock: ClockId) -> Timespec;
     /// The resolution of `clock`.
     fn resolution(&self, clock: ClockId) -> Timespec;
     /// Sleeps for `ns` nanoseconds (measured on the monotonic clock).
     fn sleep(&self, ns: u64);
+
+    /// Blocks the calling thread while `*word == expected`, until [`Platform::wake_all`]
+    /// is called on the same word, `timeout_ns` passes, or for no reason at all (callers
+    /// re-check what they wait for). A word in libOS memory, not the guest's: this is
+    /// how libOS wait queues ([`crate::wait::WaitQueue`]) sleep.
+    ///
+    /// Default: a plain sleep for the timeout (10 ms without one), for a platform whose
+    /// threads cannot wake each other; the waiter then finds out by re-checking.
+    fn wait_on(&self, word: &AtomicU32, expected: u32, timeout_ns: Option<u64>) {
+        if word.load(Ordering::Acquire) == expected {
+            self.sleep(timeout_ns.unwrap_or(10_000_000));
+        }
+    }
+    /// Wakes every thread blocked in [`Platform::wait_on`] on `word`. Default: nothing
+    /// (the default `wait_on` never blocks for long).
+    fn wake_all(&self, _word: &AtomicU32) {}
 
     /// Fills `buf` with cryptographically secure random bytes.
     fn fill_random(&self, buf: &mut [u8]);

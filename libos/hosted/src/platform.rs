@@ -3,14 +3,14 @@
 //! host's fds 0–2.
 
 use std::os::unix::ffi::OsStrExt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use libos::abi::{set_uts_field, Rlimit, Timespec, Utsname};
 use libos::file::File;
 use libos::limits::RLIMIT_NLIMITS;
 use libos::mm::Prot;
-use libos::platform::{ForeignMapping, HostInfo, Platform};
+use libos::platform::{ForeignMapping, HostInfo, Platform, ShmId};
 use libos::time::ClockId;
 use libos::Errno;
 
@@ -110,6 +110,97 @@ impl Platform for HostedPlatform {
         host::check(unsafe { libc::mincore(addr as *mut _, len as usize, out.as_mut_ptr()) } as isize).map(|_| ())
     }
 
+    // Shareable memory is a host memfd; every call is a raw host syscall (no TLS).
+
+    fn shm_create(&self, len: u64) -> Result<ShmId, Errno> {
+        // SAFETY: the name is a NUL-terminated string with static lifetime.
+        let fd = host::raw_retry(|| unsafe {
+            host::raw_syscall4(libc::SYS_memfd_create, c"unify-shm".as_ptr() as u64, libc::MFD_CLOEXEC as u64, 0, 0)
+        })?;
+        if let Err(e) = self.shm_resize(fd as ShmId, len) {
+            self.shm_release(fd as ShmId);
+            return Err(e);
+        }
+        Ok(fd as ShmId)
+    }
+
+    fn shm_resize(&self, id: ShmId, len: u64) -> Result<(), Errno> {
+        // SAFETY: ftruncate on a memfd this platform made; no memory is passed.
+        host::raw_retry(|| unsafe { host::raw_syscall4(libc::SYS_ftruncate, id, len, 0, 0) }).map(|_| ())
+    }
+
+    fn shm_read(&self, id: ShmId, offset: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        let mut done = 0;
+        while done < buf.len() {
+            let rest = &mut buf[done..];
+            // SAFETY: `rest` is a live buffer of the length passed.
+            let n = host::raw_retry(|| unsafe {
+                host::raw_syscall4(
+                    libc::SYS_pread64,
+                    id,
+                    rest.as_mut_ptr() as u64,
+                    rest.len() as u64,
+                    offset + done as u64,
+                )
+            })?;
+            if n == 0 {
+                // Past the object's end: zeros, as a mapping would show them.
+                rest.fill(0);
+                break;
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn shm_write(&self, id: ShmId, offset: u64, data: &[u8]) -> Result<(), Errno> {
+        let mut done = 0;
+        while done < data.len() {
+            let rest = &data[done..];
+            // SAFETY: `rest` is a live buffer of the length passed.
+            let n = host::raw_retry(|| unsafe {
+                host::raw_syscall4(
+                    libc::SYS_pwrite64,
+                    id,
+                    rest.as_ptr() as u64,
+                    rest.len() as u64,
+                    offset + done as u64,
+                )
+            })?;
+            if n == 0 {
+                return Err(Errno::EIO);
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn shm_map(&self, id: ShmId, offset: u64, addr: u64, len: u64, prot: Prot, shared: bool) -> Result<(), Errno> {
+        let kind = if shared { libc::MAP_SHARED } else { libc::MAP_PRIVATE };
+        // SAFETY: the range lies in the guest window, which the libOS owns; MAP_FIXED
+        // replaces only guest memory there.
+        let r = unsafe {
+            host::raw_syscall6(
+                libc::SYS_mmap,
+                addr,
+                len,
+                prot_bits(prot) as u64,
+                (kind | libc::MAP_FIXED) as u64,
+                id,
+                offset,
+            )
+        };
+        if (-4095..0).contains(&r) {
+            return Err(Errno::from_number(-r as i32).unwrap_or(Errno::ENOMEM));
+        }
+        Ok(())
+    }
+
+    fn shm_release(&self, id: ShmId) {
+        // SAFETY: closes a memfd this platform made; its mappings keep the memory.
+        unsafe { host::raw_syscall4(libc::SYS_close, id, 0, 0, 0) };
+    }
+
     fn now(&self, clock: ClockId) -> Timespec {
         // The common clocks are answered by the vDSO without touching TLS (glibc's
         // wrapper writes errno only on failure, and these never fail); the others may
@@ -141,6 +232,37 @@ impl Platform for HostedPlatform {
     fn sleep(&self, ns: u64) {
         ensure_host_tls();
         std::thread::sleep(std::time::Duration::from_nanos(ns));
+    }
+
+    fn wait_on(&self, word: &AtomicU32, expected: u32, timeout_ns: Option<u64>) {
+        let ts = timeout_ns
+            .map(|ns| libc::timespec { tv_sec: (ns / 1_000_000_000) as i64, tv_nsec: (ns % 1_000_000_000) as i64 });
+        let ts_ptr = ts.as_ref().map_or(0, |t| t as *const libc::timespec as u64);
+        // SAFETY: `word` is a live, aligned u32 in this process; `ts_ptr` is null or a
+        // timespec on this stack. A raw syscall touches no TLS. Any outcome (woken,
+        // value changed, timed out, interrupted) returns to a caller that re-checks.
+        unsafe {
+            host::raw_syscall4(
+                libc::SYS_futex,
+                word.as_ptr() as u64,
+                (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as u64,
+                u64::from(expected),
+                ts_ptr,
+            )
+        };
+    }
+
+    fn wake_all(&self, word: &AtomicU32) {
+        // SAFETY: as in `wait_on`; FUTEX_WAKE only reads the address.
+        unsafe {
+            host::raw_syscall4(
+                libc::SYS_futex,
+                word.as_ptr() as u64,
+                (libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG) as u64,
+                i32::MAX as u64,
+                0,
+            )
+        };
     }
 
     fn fill_random(&self, buf: &mut [u8]) {

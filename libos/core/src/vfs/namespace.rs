@@ -309,9 +309,15 @@ impl Vfs {
             FileKind::Regular | FileKind::Directory if wants_write => d.mount().check_writable()?,
             _ => {}
         }
+        if kind == FileKind::Fifo && d.parent().is_some() {
+            // Whatever filesystem it is on, a named FIFO opens onto its shared pipe. (A
+            // pipe reached through /proc/self/fd has no name: its inode hands out the
+            // pipe end itself, as Linux reopens the pipe without waiting for a peer.)
+            return crate::pipe::fifo::open(&d, flags);
+        }
         let file = d.inode().open(&d, flags)?;
         if flags & O_TRUNC != 0 && kind == FileKind::Regular && !created {
-            d.inode().truncate(0)?;
+            crate::mm::filemap::truncate(d.inode(), 0)?;
         }
         Ok(file)
     }
@@ -633,7 +639,7 @@ impl Vfs {
             _ => return Err(Errno::EINVAL),
         }
         d.mount().check_writable()?;
-        d.inode().truncate(len)
+        crate::mm::filemap::truncate(d.inode(), len)
     }
 
     /// `utimensat` on a path: `times` is `[atime, mtime]` as the guest passed them

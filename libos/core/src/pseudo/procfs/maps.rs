@@ -65,8 +65,20 @@ pub(super) fn maps(k: &'static Kernel) -> Vec<u8> {
     let (exe_dev, exe_ino) =
         k.vfs.lookup(&At::Cwd, &k.exe_path, true).and_then(|d| d.inode().metadata()).map_or((0, 0), |m| (m.dev, m.ino));
     let mut out = Vec::new();
+    let mut file_names: Vec<Vec<u8>> = Vec::new();
     {
         let mm = k.mm.read();
+        // The mapped files' paths, gathered first so the lines can borrow them.
+        for vma in mm.vmas() {
+            if let VmaKind::File(f) = &vma.kind {
+                let (mut path, deleted) = k.vfs.path_of(f.dentry());
+                if deleted {
+                    path.extend_from_slice(b" (deleted)");
+                }
+                file_names.push(path);
+            }
+        }
+        let mut next_file = file_names.iter();
         let image_base = mm.vmas().find(|v| v.kind == VmaKind::Image).map_or(0, |v| v.start);
         for vma in mm.vmas() {
             let mut line = MapLine {
@@ -88,6 +100,14 @@ pub(super) fn maps(k: &'static Kernel) -> Vec<u8> {
                 }
                 VmaKind::Heap => line.name = b"[heap]",
                 VmaKind::Stack => line.name = b"[stack]",
+                VmaKind::File(ref f) => {
+                    line.offset = f.offset_at(vma.start);
+                    if let Ok(md) = f.dentry().inode().metadata() {
+                        line.dev = md.dev;
+                        line.ino = md.ino;
+                    }
+                    line.name = next_file.next().map_or(b"", |n| n.as_slice());
+                }
                 VmaKind::Anonymous | VmaKind::Stubs => {}
             }
             push_line(&mut out, &line);

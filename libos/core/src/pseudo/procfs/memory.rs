@@ -75,6 +75,7 @@ pub(super) fn measure(k: &Kernel) -> MemoryUse {
                 use_.rss_anon += resident;
                 use_.brk_start = use_.brk_start.min(vma.start);
             }
+            VmaKind::File(_) => use_.rss_file += resident,
             VmaKind::Anonymous | VmaKind::Stubs => use_.rss_anon += resident,
         }
         if vma.prot.writable() && !vma.shared && vma.kind != VmaKind::Stack {
