@@ -37,6 +37,7 @@ mod mode;
 mod names;
 mod node;
 mod state;
+mod superblock;
 mod times;
 mod tree;
 
@@ -96,14 +97,37 @@ pub(crate) struct Volume {
     cluster_size: u32,
 }
 
+fn device_errno(e: crate::IoError) -> Errno {
+    errno::from_fs(e.into())
+}
+
 impl Volume {
     fn flush_device(&self) -> Result<(), Errno> {
-        self.device.flush().map_err(|e| errno::from_fs(e.into()))
+        self.device.flush().map_err(device_errno)
+    }
+
+    /// `syncfs`: drops what unlinked files no longer in use still hold, records the free
+    /// cluster count and flushes the device. (Every other change is on the device when its
+    /// call returns.)
+    fn sync(&self) -> Result<(), Errno> {
+        let free = {
+            let mut st = self.state.lock();
+            st.prune()?;
+            io(st.fs.stats())?.free_clusters()
+        };
+        superblock::write_free_count(&*self.device, free).map_err(device_errno)?;
+        self.flush_device()
     }
 }
 
 impl Drop for Volume {
+    /// The unmount: the last inode object and the `FatFs` are gone.
     fn drop(&mut self) {
+        // Errors cannot be reported from here; the volume stays marked dirty then, and
+        // the next mount recounts.
+        if self.sync().is_ok() {
+            let _ = superblock::mark_clean(&*self.device).and_then(|()| self.device.flush());
+        }
         // The fatfs filesystem is leaked; the device need not be (see `detach`).
         self.device.detach();
     }
@@ -120,8 +144,9 @@ impl FatFs {
     /// EIO if the device holds no FAT volume fatfs can open; EROFS if it refuses writes.
     ///
     /// The fatfs filesystem is leaked (about the size of the metadata cache, 1 MiB by
-    /// default) so that its handles can be kept: mount once per process. The device is
-    /// released when the `FatFs` and every inode it handed out are gone.
+    /// default) so that its handles can be kept: mount once per process. When the `FatFs`
+    /// and every inode it handed out are gone, the volume is unmounted (free count and
+    /// clean flag written, device flushed) and the device released.
     pub fn mount(
         device: impl BlockDevice + Send + Sync + 'static,
         clock: Clock,
@@ -162,7 +187,8 @@ impl FileSystem for FatFs {
 
     fn statfs(&self) -> Result<Statfs, Errno> {
         let stats = {
-            let st = self.vol.state.lock();
+            let mut st = self.vol.state.lock();
+            let _ = st.prune();
             io(st.fs.stats())?
         };
         let dev = self.vol.opts.dev;
@@ -182,11 +208,8 @@ impl FileSystem for FatFs {
         })
     }
 
-    /// Every change is on the device when its call returns; this drops what unlinked files
-    /// no longer in use still hold and flushes the device.
     fn sync(&self) -> Result<(), Errno> {
-        self.vol.state.lock().prune()?;
-        self.vol.flush_device()
+        self.vol.sync()
     }
 }
 

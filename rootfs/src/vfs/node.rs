@@ -27,8 +27,12 @@ impl FatInode {
         FatInode { vol, ino, kind }
     }
 
+    /// Runs `f` under the mount's lock, after settling what earlier calls left (a failure
+    /// there is the device's, and is reported by `sync`).
     fn with<R>(&self, f: impl FnOnce(&mut State) -> Result<R, Errno>) -> Result<R, Errno> {
-        f(&mut self.vol.state.lock())
+        let mut st = self.vol.state.lock();
+        let _ = st.prune();
+        f(&mut st)
     }
 
     /// ENOTDIR unless this is a directory.

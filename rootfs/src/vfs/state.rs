@@ -40,18 +40,23 @@ pub(super) type FEntry = fatfs::DirEntry<'static, Disk>;
 /// The root directory's inode number (vfat's `MSDOS_ROOT_INO`).
 pub(super) const ROOT_INO: u64 = 1;
 
-/// Where an unlinked file that is still open waits, in the root, until its last user
-/// lets go: FAT frees a file's clusters when its entry goes, so the entry stays, under
-/// this prefix and the inode number, hidden from listings. One left behind by a crash is
-/// removed when the root is next listed.
+/// Where an unlinked file that is still in use waits, in the root, until its last user
+/// lets go: FAT frees a file's clusters when its entry goes, so the entry stays, under this
+/// prefix and the inode number, hidden from listings. One left behind by a crash is removed
+/// when the root is next listed.
 pub(super) const UNLINKED_PREFIX: &str = ".unify-unlinked-";
 
 /// Whether a node's entry still has its name.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) enum Life {
     Linked,
-    /// A file unlinked while in use: its entry waits in the root under a hidden name.
-    Unlinked,
+    /// An unlinked file. Until the next call into the mount its entry stays where it was
+    /// (the VFS holds the node while it unlinks, so only then does it show whether
+    /// anything else still uses it); then the entry goes, or, if the file is still in
+    /// use, moves to the root under a hidden name (`hidden`) until it is not.
+    Unlinked {
+        hidden: bool,
+    },
     /// A directory removed while in use: its entry and clusters are gone.
     Removed,
 }
@@ -313,27 +318,56 @@ impl State {
         Err(Errno::EIO)
     }
 
-    /// Drops the dead nodes no inode object refers to any more, removing the hidden
-    /// entries of unlinked files.
+    /// Settles the dead nodes (see [`Life`]): what no inode object uses any more goes,
+    /// an unlinked file still in use moves out of its directory. Runs at the start of every
+    /// call into the mount.
     pub fn prune(&mut self) -> Result<(), Errno> {
         if self.dead.is_empty() {
             return Ok(());
         }
-        let dead = core::mem::take(&mut self.dead);
         let mut result = Ok(());
-        for ino in dead {
-            let Some(node) = self.nodes.get_mut(&ino) else { continue };
-            if node.handle.strong_count() > 0 {
-                self.dead.push(ino);
-                continue;
-            }
-            if node.life == Life::Unlinked {
-                if let Err(e) = node.settle().and_then(|()| io(self.fs.root_dir().remove(&node.name))) {
+        for ino in core::mem::take(&mut self.dead) {
+            match self.release(ino) {
+                Ok(true) => {}
+                Ok(false) => self.dead.push(ino),
+                Err(e) => {
+                    self.dead.push(ino);
                     result = Err(e);
                 }
             }
-            self.nodes.remove(&ino);
         }
         result
+    }
+
+    /// Frees what dead node `ino` holds that no inode object needs; `true` once the node
+    /// is gone.
+    pub fn release(&mut self, ino: u64) -> Result<bool, Errno> {
+        let node = self.node(ino)?;
+        let in_use = node.handle.strong_count() > 0;
+        match (node.life, in_use) {
+            (Life::Unlinked { hidden }, false) => {
+                let dir = if hidden { self.fs.root_dir() } else { self.node(node.parent)?.dir_handle()?.clone() };
+                let node = self.node_mut(ino)?;
+                node.settle()?;
+                io(dir.remove(&node.name))?;
+            }
+            (Life::Unlinked { hidden: false }, true) => {
+                let from = self.node(node.parent)?.dir_handle()?.clone();
+                let hidden = alloc::format!("{UNLINKED_PREFIX}{ino}");
+                let root = self.fs.root_dir();
+                let node = self.node_mut(ino)?;
+                node.settle()?;
+                io(from.rename(&node.name, &root, &hidden))?;
+                let entry = self.find_entry(&root, &fold(&hidden))?;
+                let node = self.node_mut(ino)?;
+                node.body = Body::File(entry.to_file());
+                (node.parent, node.name, node.life) = (ROOT_INO, hidden, Life::Unlinked { hidden: true });
+                return Ok(false);
+            }
+            (Life::Removed, false) => {}
+            _ => return Ok(false),
+        }
+        self.nodes.remove(&ino);
+        Ok(true)
     }
 }

@@ -7,7 +7,6 @@
 //! the errnos Linux's. fatfs writes a renamed entry in a new place, so a node's kept handle
 //! is found again afterwards (a handle remembers where its entry is).
 
-use alloc::format;
 use alloc::string::String;
 
 use libos::vfs::rename_flags::RENAME_NOREPLACE;
@@ -17,13 +16,12 @@ use libos::Errno;
 use super::errno::io;
 use super::listing::Child;
 use super::names::{alias_is_upper_case, fold, Name};
-use super::state::{Body, Life, Node, State, ROOT_INO, UNLINKED_PREFIX};
+use super::state::{Body, Life, Node, State, ROOT_INO};
 
 impl State {
     /// Makes `name` in directory `dir`: a regular file or a directory (EPERM for the other
     /// kinds, which vfat cannot store). Returns the new node's inode number.
     pub fn create(&mut self, dir: u64, name: &Name<'_>, kind: FileKind) -> Result<u64, Errno> {
-        self.prune()?;
         if self.listing(dir)?.find(&name.key).is_some() {
             return Err(Errno::EEXIST);
         }
@@ -54,7 +52,6 @@ impl State {
     /// `unlink` (`want` a regular file: EISDIR for a directory) or `rmdir` (`want` a
     /// directory: ENOTDIR, ENOTEMPTY) of `key` in `dir`.
     pub fn remove(&mut self, dir: u64, key: &str, want: FileKind) -> Result<(), Errno> {
-        self.prune()?;
         let (cookie, ino) = self.child(dir, key)?;
         match (want, self.node(ino)?.kind) {
             (FileKind::Directory, FileKind::Regular) => return Err(Errno::ENOTDIR),
@@ -68,29 +65,22 @@ impl State {
         Ok(())
     }
 
-    /// Removes entry `cookie` (node `ino`, a file or an empty directory) of `dir` from the
-    /// volume and the listing. A file still in use keeps its clusters under a hidden name
-    /// in the root until it is no longer used; a directory still in use becomes a removed
-    /// directory (lookups and listings in it are ENOENT).
+    /// Removes entry `cookie` (node `ino`, a file or an empty directory) of `dir`. A file
+    /// is unlinked: its entry is settled at the next call (see [`Life`]). A directory goes
+    /// from the volume at once; if still in use it becomes a removed directory (lookups and
+    /// listings in it are ENOENT).
     fn drop_entry(&mut self, dir: u64, cookie: u64, ino: u64) -> Result<(), Errno> {
-        let handle = self.node(dir)?.dir_handle()?.clone();
         let now = self.now();
         let node = self.node_mut(ino)?;
         node.settle()?;
-        let in_use = node.handle.strong_count() > 0;
-        let name = node.name.clone();
-        if in_use && node.kind == FileKind::Regular {
-            let hidden = format!("{UNLINKED_PREFIX}{ino}");
-            let root = self.fs.root_dir();
-            io(handle.rename(&name, &root, &hidden))?;
-            let entry = self.find_entry(&root, &fold(&hidden))?;
-            let node = self.node_mut(ino)?;
-            node.body = Body::File(entry.to_file());
-            (node.parent, node.name, node.life) = (ROOT_INO, hidden, Life::Unlinked);
+        if node.kind == FileKind::Regular {
+            node.life = Life::Unlinked { hidden: false };
             node.touch_changed(now);
             self.dead.push(ino);
         } else {
-            io(handle.remove(&name))?;
+            let in_use = node.handle.strong_count() > 0;
+            let name = node.name.clone();
+            io(self.node(dir)?.dir_handle()?.remove(&name))?;
             if in_use {
                 let node = self.node_mut(ino)?;
                 node.life = Life::Removed;
@@ -118,7 +108,6 @@ impl State {
         if flags & !RENAME_NOREPLACE != 0 {
             return Err(Errno::EINVAL);
         }
-        self.prune()?;
         let (old_cookie, ino) = self.child(old_dir, old_key)?;
         self.listing(new_dir)?;
         let kind = self.node(ino)?.kind;
@@ -142,6 +131,9 @@ impl State {
             }
             // fatfs renames only onto a free name: the target goes first (not atomic).
             self.drop_entry(new_dir, target_cookie, target)?;
+            if self.release(target)? {
+                self.dead.retain(|&d| d != target);
+            }
         }
         let from = self.node(old_dir)?.dir_handle()?.clone();
         let to = self.node(new_dir)?.dir_handle()?.clone();

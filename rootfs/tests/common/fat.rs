@@ -170,3 +170,24 @@ pub fn err<T>(r: Result<T, Errno>) -> Errno {
         Err(e) => e,
     }
 }
+
+/// Runs `fsck.fat -n` (read-only check) on the volume when dosfstools is installed, and
+/// fails on anything it reports.
+pub fn fsck(dev: &MemDevice) {
+    let Ok(path) = which_fsck() else { return };
+    let image =
+        std::env::temp_dir().join(format!("unify-fsck-{}-{:?}.img", std::process::id(), std::thread::current().id()));
+    std::fs::write(&image, dev.to_vec()).unwrap();
+    let out = std::process::Command::new(path).arg("-n").arg(&image).output().unwrap();
+    let _ = std::fs::remove_file(&image);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "fsck.fat: {text}{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn which_fsck() -> Result<std::path::PathBuf, ()> {
+    ["/usr/sbin/fsck.fat", "/sbin/fsck.fat", "/usr/bin/fsck.fat"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists())
+        .ok_or(())
+}
