@@ -6,6 +6,8 @@
 //! `cargo test --release -p unify-rootfs --test vfs_bench -- --nocapture` prints the
 //! figures; the test asserts only that every byte read is right.
 
+#![cfg(feature = "std")]
+
 mod common;
 
 use std::path::Path;

@@ -121,7 +121,7 @@ fn a_full_volume_gives_a_short_write_then_enospc_and_stays_readable() {
             }
         }
     }
-    assert!(short || total % chunk.len() as u64 == 0);
+    assert!(short || total.is_multiple_of(chunk.len() as u64));
     assert_eq!(fx.stat("/fill").unwrap().st_size as u64, total);
     assert_eq!(fx.fs.statfs().unwrap().f_bfree, 0);
     assert_eq!(err(fx.vfs.mkdir(CWD, b"/newdir", 0o755)), Errno::ENOSPC);

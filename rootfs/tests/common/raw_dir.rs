@@ -55,7 +55,7 @@ impl Geometry {
 
     fn next(&self, dev: &MemDevice, c: u32) -> Option<u32> {
         let v = u32_at(&read(dev, self.fat_offset + 4 * u64::from(c), 4), 0) & 0x0fff_ffff;
-        (v >= 2 && v < 0x0fff_fff8).then_some(v)
+        (2..0x0fff_fff8).contains(&v).then_some(v)
     }
 
     fn set(&self, dev: &MemDevice, c: u32, v: u32) {
