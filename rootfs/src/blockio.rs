@@ -19,8 +19,10 @@
 //! many times per operation; the durability flush of the device is
 //! [`FatVolume::flush`](crate::FatVolume::flush)'s job.)
 
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::fio::{self, ErrorKind, SeekFrom};
 use crate::{BlockDevice, IoError};
@@ -47,6 +49,9 @@ pub(crate) struct BlockIo<D> {
 struct Cache {
     tags: Vec<u64>,
     data: Vec<u8>,
+    /// Set by whoever wrote to the device behind this adapter's back (see
+    /// [`BlockIo::with_invalidation`]): the cache is emptied before its next use.
+    invalidated: Option<Arc<AtomicBool>>,
 }
 
 fn io_error(e: IoError) -> fio::Error {
@@ -73,13 +78,24 @@ impl<D: BlockDevice> BlockIo<D> {
             dev,
             len,
             pos: 0,
-            cache: Cache { tags: vec![EMPTY; cache_blocks], data: vec![0; cache_blocks * BLOCK] },
+            cache: Cache { tags: vec![EMPTY; cache_blocks], data: vec![0; cache_blocks * BLOCK], invalidated: None },
         }
+    }
+
+    /// As [`BlockIo::new`], with a flag that empties the cache when set: for a user that
+    /// also writes to the device directly (always before fatfs reads again).
+    pub(crate) fn with_invalidation(dev: D, cache_blocks: usize, flag: Arc<AtomicBool>) -> BlockIo<D> {
+        let mut io = BlockIo::new(dev, cache_blocks);
+        io.cache.invalidated = Some(flag);
+        io
     }
 
     /// The slot holding block `blk`, loading it (over whatever that slot held) if needed.
     fn slot(&mut self, blk: u64) -> Result<usize, IoError> {
         let c = &mut self.cache;
+        if c.invalidated.as_ref().is_some_and(|f| f.swap(false, Ordering::Relaxed)) {
+            c.tags.fill(EMPTY);
+        }
         let slot = (blk % c.tags.len() as u64) as usize;
         if c.tags[slot] != blk {
             let start = blk * BLOCK as u64;

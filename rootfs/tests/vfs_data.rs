@@ -96,6 +96,7 @@ fn contents_survive_a_remount() {
     for (path, data) in &files {
         assert_eq!(&vol.read_file(path).unwrap(), data, "{path}");
     }
+    fx.unmount_and_check();
 }
 
 #[test]
@@ -168,6 +169,7 @@ fn an_unlinked_open_file_lives_until_closed() {
     assert_eq!(fx.fs.statfs().unwrap().f_bfree, free, "every cluster is back");
     let vol = FatVolume::open(MemDevice::from_vec(fx.dev.to_vec())).unwrap();
     assert!(vol.read_dir("/").unwrap().is_empty());
+    fx.unmount_and_check();
 }
 
 #[test]

@@ -85,6 +85,7 @@ fn five_thousand_entries_each_once_across_an_unlink() {
         fx.stat(&format!("/big/{}", name(i).to_uppercase())).unwrap();
     }
     eprintln!("{} lookups: {:?}", ENTRIES / 7, t.elapsed());
+    fx.unmount_and_check();
 }
 
 #[test]

@@ -23,6 +23,7 @@ fn paths_walk_through_directories() {
     fx.vfs.chdir(CWD, b"/a/b").unwrap();
     assert_eq!(fx.vfs.getcwd().unwrap(), b"/a/b");
     assert_eq!(fx.read_file("c.txt"), b"deep");
+    fx.unmount_and_check();
 }
 
 #[test]
@@ -73,6 +74,7 @@ fn names_vfat_cannot_store_are_einval() {
     let unicode = "Grüße, 世界 [1] & (2) + {3}; =";
     fx.write_file(&format!("/{unicode}"), b"u");
     assert_eq!(fx.read_file(&format!("/{}", unicode.to_uppercase())), b"u");
+    fx.unmount_and_check();
 }
 
 #[test]
@@ -93,6 +95,7 @@ fn unlink_and_rmdir_errnos() {
     assert!(fx.names("/").is_empty());
     let fx = fx.remount();
     assert!(fx.names("/").is_empty());
+    fx.unmount_and_check();
 }
 
 #[test]
@@ -147,6 +150,7 @@ fn rename_replaces_and_refuses_as_linux_does() {
     let fx = fx.remount();
     assert_eq!(fx.read_file("/empty/moved"), b"A");
     assert_eq!(fx.read_file("/e/inside"), b"");
+    fx.unmount_and_check();
 }
 
 #[test]
@@ -164,4 +168,5 @@ fn renamed_files_keep_working_through_open_descriptors() {
     let fx = fx.remount();
     assert_eq!(fx.read_file("/to/file"), b"before after");
     assert_eq!(fx.read_file("/to/from/new"), b"n");
+    fx.unmount_and_check();
 }

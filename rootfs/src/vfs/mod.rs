@@ -36,6 +36,7 @@ mod listing;
 mod mode;
 mod names;
 mod node;
+mod raw;
 mod state;
 mod superblock;
 mod times;
@@ -43,6 +44,7 @@ mod tree;
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
+use core::sync::atomic::AtomicBool;
 
 use fatfs::FsOptions;
 use libos::vfs::inode::magic::MSDOS_SUPER_MAGIC;
@@ -155,7 +157,8 @@ impl FatFs {
         let device: SharedDevice = Arc::new(device);
         let device = Arc::new(Detachable::new(device));
         let time: &'static FatClock = Box::leak(Box::new(FatClock(clock.clone())));
-        let disk = BlockIo::new(device.clone(), opts.cache_blocks);
+        let invalidated = Arc::new(AtomicBool::new(false));
+        let disk = BlockIo::with_invalidation(device.clone(), opts.cache_blocks, invalidated.clone());
         let fs =
             fatfs::FileSystem::new(disk, FsOptions::new().time_provider(time)).map_err(|e| {
                 match errno::from_io(&e) {
@@ -165,7 +168,9 @@ impl FatFs {
             })?;
         let fs: &'static state::Fs = Box::leak(Box::new(fs));
         let cluster_size = fs.cluster_size();
-        let vol = Arc::new(Volume { state: spin::Mutex::new(State::new(fs, clock)), device, opts, cluster_size });
+        let raw = raw::RawVolume::new(device.clone(), invalidated)?;
+        let state = State::new(fs, raw, clock);
+        let vol = Arc::new(Volume { state: spin::Mutex::new(state), device, opts, cluster_size });
         let root = vol.state.lock().handle(&vol, ROOT_INO)?;
         Ok(Arc::new(FatFs { vol, root }))
     }

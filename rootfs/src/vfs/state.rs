@@ -25,6 +25,7 @@ use super::errno::io;
 use super::listing::{Child, Fnv, Listing};
 use super::names::fold;
 use super::node::FatInode;
+use super::raw::RawVolume;
 use super::{times, Volume};
 use crate::blockio::BlockIo;
 use crate::time::{date_to_unix, datetime_to_unix};
@@ -87,6 +88,8 @@ pub(super) struct Node {
     pub ctime: i64,
     /// The FAT read-only attribute (kept in memory: fatfs 0.3.6 cannot write attributes).
     pub read_only: bool,
+    /// A directory's first cluster (0 for the root and for files: not needed).
+    pub cluster: u32,
     pub life: Life,
     /// The inode object handed out for this node, if one is alive.
     pub handle: Weak<FatInode>,
@@ -111,6 +114,7 @@ impl Node {
             atime: date_to_unix(e.accessed()),
             ctime: mtime,
             read_only: e.attributes().contains(fatfs::FileAttributes::READ_ONLY),
+            cluster: if kind == FileKind::Directory { super::raw::first_cluster(e) } else { 0 },
             life: Life::Linked,
             handle: Weak::new(),
         }
@@ -129,6 +133,7 @@ impl Node {
             atime: times::atime(now),
             ctime: mtime,
             read_only: false,
+            cluster: 0,
             life: Life::Linked,
             handle: Weak::new(),
         }
@@ -178,6 +183,8 @@ pub(super) struct State {
     /// Nodes whose entry is gone but whose inode object was alive then; dropped (and an
     /// unlinked file's hidden entry removed) once no inode object is left.
     pub dead: Vec<u64>,
+    /// For what fatfs cannot do (see `raw`).
+    pub raw: RawVolume,
     clock: Clock,
 }
 
@@ -200,7 +207,7 @@ fn is_dot(e: &FEntry) -> bool {
 
 impl State {
     /// The state of a freshly mounted `fs`: only the root is known.
-    pub fn new(fs: &'static Fs, clock: Clock) -> State {
+    pub fn new(fs: &'static Fs, raw: RawVolume, clock: Clock) -> State {
         let mut nodes = HashMap::default();
         let mut root = Node::new(
             FileKind::Directory,
@@ -212,7 +219,7 @@ impl State {
         // vfat's root has no entry and so no times: it shows the epoch until changed.
         (root.mtime, root.atime, root.ctime) = (0, 0, 0);
         nodes.insert(ROOT_INO, root);
-        State { fs, nodes, next_ino: ROOT_INO + 1, dead: Vec::new(), clock }
+        State { fs, nodes, next_ino: ROOT_INO + 1, dead: Vec::new(), raw, clock }
     }
 
     pub fn now(&self) -> Timespec {

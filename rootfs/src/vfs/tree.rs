@@ -36,10 +36,15 @@ impl State {
         if let Body::Dir { listing, .. } = &mut node.body {
             *listing = Some(super::listing::Listing::new());
         }
-        let alias_key = if alias_is_upper_case(name.text) {
+        let alias_key = if kind == FileKind::Regular && alias_is_upper_case(name.text) {
             None
         } else {
-            let alias = fold(&self.find_entry(&handle, &name.key)?.short_file_name());
+            let entry = self.find_entry(&handle, &name.key)?;
+            if kind == FileKind::Directory {
+                node.cluster = super::raw::first_cluster(&entry);
+                self.raw.fix_new_dir(node.cluster, self.node(dir)?.cluster)?;
+            }
+            let alias = fold(&entry.short_file_name());
             (alias != name.key).then_some(alias)
         };
         let ino = self.add_node(node);
@@ -152,6 +157,11 @@ impl State {
         }
         (node.parent, node.name) = (new_dir, String::from(new_name.text));
         node.touch_changed(now);
+        if kind == FileKind::Directory && old_dir != new_dir {
+            let cluster = node.cluster;
+            let parent = self.node(new_dir)?.cluster;
+            self.raw.set_dotdot(cluster, parent)?;
+        }
         self.listing(old_dir)?.remove(old_cookie);
         let alias_key = (alias != new_name.key).then_some(alias);
         let child = Child { name: String::from(new_name.text), alias_key, ino, kind };

@@ -63,6 +63,13 @@ impl Fat {
         Fat::on(dev)
     }
 
+    /// Unmounts (drops everything) and checks the volume with `fsck.fat`.
+    pub fn unmount_and_check(self) {
+        let dev = self.dev.clone();
+        drop(self);
+        fsck(&dev);
+    }
+
     /// Moves the clock forward.
     pub fn tick(&self, secs: u64) {
         self.time.fetch_add(secs * 1_000_000_000, Ordering::Relaxed);
