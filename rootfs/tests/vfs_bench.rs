@@ -153,6 +153,7 @@ fn image(cluster_size: Option<u32>, files: &[(String, Vec<u8>)]) -> Vec<u8> {
 }
 
 #[test]
+#[cfg_attr(debug_assertions, ignore = "a benchmark: run it in release")]
 fn stat_open_read_of_a_2000_file_tree() {
     let files = tree();
     let total: u64 = files.iter().map(|(_, d)| d.len() as u64).sum();

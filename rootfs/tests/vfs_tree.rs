@@ -170,3 +170,18 @@ fn renamed_files_keep_working_through_open_descriptors() {
     assert_eq!(fx.read_file("/to/from/new"), b"n");
     fx.unmount_and_check();
 }
+
+#[test]
+fn directories_read_from_the_volume_move_with_their_dotdot() {
+    let fx = Fat::new();
+    fx.mkdir("/x");
+    fx.mkdir("/x/y");
+    fx.write_file("/x/y/f", b"f");
+    fx.mkdir("/z");
+    let fx = fx.remount();
+    fx.vfs.rename(CWD, b"/x/y", CWD, b"/z/y", 0).unwrap();
+    fx.vfs.rename(CWD, b"/z", CWD, b"/x/z", 0).unwrap();
+    assert_eq!(fx.read_file("/x/z/y/f"), b"f");
+    assert_eq!(fx.ino("/x/z/y/.."), fx.ino("/x/z"));
+    fx.unmount_and_check();
+}
