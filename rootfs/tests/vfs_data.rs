@@ -193,3 +193,54 @@ fn an_unlinked_file_left_by_a_crash_is_removed_at_the_next_mount() {
     let vol = FatVolume::open(MemDevice::from_vec(fx.dev.to_vec())).unwrap();
     assert!(vol.read_dir("/").unwrap().is_empty());
 }
+
+#[test]
+fn a_read_only_device_reads_and_refuses_writes() {
+    let fx = Fat::new();
+    fx.mkdir("/d");
+    fx.write_file("/d/f", b"kept");
+    // Taken while mounted: the volume is marked dirty and its free count is stale.
+    let bytes = fx.dev.to_vec();
+    drop(fx);
+    let (clock, _) = test_clock();
+    let dev = MemDevice::read_only(bytes);
+    let fs = unify_rootfs::FatFs::mount(dev, clock.clone(), unify_rootfs::MountOptions::new(0, 0)).unwrap();
+    let root = fs.root();
+    let d = root.lookup(b"D").unwrap();
+    let f = d.lookup(b"f").unwrap();
+    let mut buf = [0u8; 8];
+    assert_eq!(f.read_at(0, &mut buf), Ok(4));
+    assert_eq!(f.write_at(0, b"x"), Err(Errno::EROFS));
+    assert_eq!(err(d.create(b"new", libos::vfs::FileKind::Regular, 0o644, 0)), Errno::EROFS);
+    assert_eq!(fs.sync(), Ok(()), "nothing to write");
+}
+
+#[test]
+fn a_mapped_image_is_used_in_place() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let fx = Fat::new();
+    fx.write_file("/f", b"from the image");
+    let region: &'static mut [u8] = Vec::leak(fx.dev.to_vec());
+    drop(fx);
+    let flushes = Arc::new(AtomicUsize::new(0));
+    let counter = flushes.clone();
+    let dev = unify_rootfs::SliceDevice::with_flush(
+        region,
+        Box::new(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        }),
+    );
+    let (clock, _) = test_clock();
+    let fs = unify_rootfs::FatFs::mount(dev, clock, unify_rootfs::MountOptions::new(0, 0)).unwrap();
+    let f = fs.root().lookup(b"f").unwrap();
+    let mut buf = [0u8; 32];
+    let n = f.read_at(0, &mut buf).unwrap();
+    assert_eq!(&buf[..n], b"from the image");
+    f.write_at(n as u64, b", changed").unwrap();
+    f.sync().unwrap();
+    assert_eq!(flushes.load(Ordering::Relaxed), 1);
+    let n = f.read_at(0, &mut buf).unwrap();
+    assert_eq!(&buf[..n], b"from the image, changed");
+}

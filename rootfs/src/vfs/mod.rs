@@ -117,7 +117,11 @@ impl Volume {
             st.prune()?;
             io(st.fs.stats())?.free_clusters()
         };
-        superblock::write_free_count(&*self.device, free).map_err(device_errno)?;
+        match superblock::write_free_count(&*self.device, free) {
+            // A read-only device keeps what it has, as a read-only mount would.
+            Ok(()) | Err(crate::IoError::ReadOnly) => {}
+            Err(e) => return Err(device_errno(e)),
+        }
         self.flush_device()
     }
 }

@@ -40,8 +40,8 @@ fn u16_at(b: &[u8], at: usize) -> u64 {
     u64::from(u16::from_le_bytes([b[at], b[at + 1]]))
 }
 
-fn io_errno(_: IoError) -> Errno {
-    Errno::EIO
+fn io_errno(e: IoError) -> Errno {
+    super::errno::from_fs(e.into())
 }
 
 /// The first cluster of `e` (0 for none), from fatfs's `Debug` output of the entry.

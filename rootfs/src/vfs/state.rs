@@ -192,7 +192,7 @@ pub(super) struct State {
 // hold one, and `Fs` is not `Sync` (its `RefCell`s and `Cell`s; its options' `&'static dyn
 // TimeProvider` and `&'static dyn OemCpConverter` have no `Sync` bound). Sending a `State`
 // to another thread lets that thread use the filesystem through those references. That is
-// sound because nothing else can reach the filesystem at the same time: `Volume::mount`
+// sound because nothing else can reach the filesystem at the same time: `FatFs::mount`
 // leaks it and hands the only reference to the `State` it builds, every fatfs object is
 // made from that reference and stays inside this `State`, and a `State` is only ever used
 // through the `spin::Mutex` in `Volume`, one thread at a time. The trait objects are a

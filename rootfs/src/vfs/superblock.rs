@@ -41,7 +41,10 @@ pub(super) fn write_free_count(dev: &dyn BlockDevice, free: u32) -> Result<(), I
     let sector = u64::from(u16_at(&boot, FS_INFO_SECTOR)) * u64::from(u16_at(&boot, BYTES_PER_SECTOR));
     let mut info = [0u8; 512];
     dev.read_at(sector, &mut info)?;
-    if u32_at(&info, 0) != FS_INFO_LEAD_SIG || u32_at(&info, 484) != FS_INFO_STRUC_SIG {
+    if u32_at(&info, 0) != FS_INFO_LEAD_SIG
+        || u32_at(&info, 484) != FS_INFO_STRUC_SIG
+        || u32_at(&info, FREE_COUNT as usize) == free
+    {
         return Ok(());
     }
     dev.write_at(sector + FREE_COUNT, &free.to_le_bytes())
