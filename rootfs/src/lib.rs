@@ -36,6 +36,7 @@ pub(crate) use std::io as fio;
 
 mod blockio;
 mod device;
+mod dirfix;
 mod error;
 pub mod manifest;
 pub mod path;

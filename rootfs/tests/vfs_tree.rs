@@ -185,3 +185,20 @@ fn directories_read_from_the_volume_move_with_their_dotdot() {
     assert_eq!(fx.ino("/x/z/y/.."), fx.ino("/x/z"));
     fx.unmount_and_check();
 }
+
+#[cfg(feature = "std")]
+#[test]
+fn an_image_from_the_builder_mounts_and_checks_clean() {
+    let mut b = unify_rootfs::ImageBuilder::new(None);
+    b.add_file("/bin/tool", b"#!".to_vec()).unwrap();
+    b.add_file("/usr/share/doc/Long Name Here.txt", b"doc".to_vec()).unwrap();
+    b.add_dir("/var/empty").unwrap();
+    let dev = std::sync::Arc::new(unify_rootfs::MemDevice::from_vec(b.build_in_memory().unwrap()));
+    fsck(&dev);
+    let fx = Fat::on(dev);
+    assert_eq!(fx.read_file("/usr/share/doc/long name here.txt"), b"doc");
+    assert_eq!(fx.ino("/usr/share/.."), fx.ino("/usr"));
+    fx.vfs.rename(CWD, b"/usr/share", CWD, b"/var/empty/share", 0).unwrap();
+    fx.mkdir("/var/empty/share/new");
+    fx.unmount_and_check();
+}
