@@ -14,19 +14,17 @@
 //! - **Handles are kept.** fatfs 0.3.6 opens everything by walking from the root and
 //!   scanning directories. Here its `FileSystem` is leaked to `'static` at mount, so fatfs
 //!   `File`s and `Dir`s can live in the nodes: a read continues on the handle where the
-//!   last one stopped, and a directory is read from the volume once, into a [`Listing`]
+//!   last one stopped, and a directory is read from the volume once, into a `Listing`
 //!   that answers lookups through a hash of the case-folded name and that this layer keeps
 //!   up to date as it changes the directory (nothing else writes the volume).
 //! - **One lock.** fatfs is single-threaded; the filesystem and every object that refers
-//!   to it live in [`state::State`] behind the mount's one `spin::Mutex`.
+//!   to it live in `state::State` behind the mount's one `spin::Mutex`.
 //! - **Nodes live as long as their entries.** A node gets its inode number from a counter
 //!   when its directory is first listed and keeps it while the entry exists (renames
 //!   included), which is what `stat`, `getdents64` and the VFS's dentry cache need.
-//! - **vfat's rules** for names ([`names`]), modes and owners ([`mode`]) and times
-//!   ([`times`]); `statfs` says `msdos` (`MSDOS_SUPER_MAGIC`) with vfat's `f_namelen` of
+//! - **vfat's rules** for names (`names.rs`), modes and owners (`mode.rs`) and times
+//!   (`times.rs`); `statfs` says `msdos` (`MSDOS_SUPER_MAGIC`) with vfat's `f_namelen` of
 //!   1530 (255 UTF-16 units × 6 bytes, what Linux reports).
-//!
-//! [`Listing`]: listing::Listing
 
 mod clock;
 mod data;
