@@ -8,7 +8,7 @@ use libos::{Errno, Kernel, SysResult, Thread};
 
 use crate::args::Args;
 use crate::names::SYSCALL_COUNT;
-use crate::sys::{fs, futex, ident, io, kill, mm, process, random, signal, time};
+use crate::sys::{attrs, cwd, dirops, futex, ident, io, kill, mm, open, process, random, signal, stat, time};
 
 /// The state a handler works on.
 pub struct Ctx<'a> {
@@ -71,8 +71,11 @@ macro_rules! syscall_table {
 syscall_table! {
     0 read(Int, OutBuf, UInt) => Full(io::read);
     1 write(Int, InBuf(2), UInt) => Full(io::write);
+    2 open(Str, Hex, Hex) => Full(open::open);
     3 close(Int) => Full(io::close);
+    4 stat(Str, Hex) => Full(stat::stat);
     5 fstat(Int, Hex) => Full(io::fstat);
+    6 lstat(Str, Hex) => Full(stat::lstat);
     7 poll(Hex, UInt, Int) => Partial(io::poll, "blocking waits re-check readiness with a back-off of at most 10 ms");
     8 lseek(Int, Int, UInt) => Full(io::lseek);
     9 mmap(Hex, UInt, Hex, Hex, Int, Hex) => Partial(mm::mmap, "anonymous memory only; file mappings come with the filesystem");
@@ -86,6 +89,7 @@ syscall_table! {
     18 pwrite64(Int, InBuf(2), UInt, Int) => Full(io::pwrite64);
     19 readv(Int, Hex, Int) => Full(io::readv);
     20 writev(Int, Hex, Int) => Full(io::writev);
+    21 access(Str, Hex) => Full(stat::access);
     24 sched_yield() => Full(ident::sched_yield);
     25 mremap(Hex, UInt, UInt, Hex, Hex) => Partial(mm::mremap, "MREMAP_DONTUNMAP gives EINVAL");
     27 mincore(Hex, UInt, Hex) => Full(mm::mincore);
@@ -98,8 +102,27 @@ syscall_table! {
     62 kill(Int, Int) => Partial(kill::kill, "to this process only; default actions and SIG_IGN, no delivery to handlers yet");
     63 uname(Hex) => Full(ident::uname);
     72 fcntl(Int, Int, Hex) => Partial(io::fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL; locks come with the filesystem");
-    79 getcwd(OutBuf, UInt) => Partial(fs::getcwd, "always / until the filesystem exists");
-    89 readlink(Str, OutBuf, Int) => Partial(fs::readlink, "only /proc/self/exe until the filesystem exists");
+    74 fsync(Int) => Full(attrs::fsync);
+    75 fdatasync(Int) => Full(attrs::fsync);
+    76 truncate(Str, Int) => Full(attrs::truncate);
+    77 ftruncate(Int, Int) => Full(attrs::ftruncate);
+    79 getcwd(OutBuf, UInt) => Full(cwd::getcwd);
+    80 chdir(Str) => Full(cwd::chdir);
+    81 fchdir(Int) => Full(cwd::fchdir);
+    82 rename(Str, Str) => Full(dirops::rename);
+    83 mkdir(Str, Hex) => Full(dirops::mkdir);
+    84 rmdir(Str) => Full(dirops::rmdir);
+    85 creat(Str, Hex) => Full(open::creat);
+    86 link(Str, Str) => Full(dirops::link);
+    87 unlink(Str) => Full(dirops::unlink);
+    88 symlink(Str, Str) => Full(dirops::symlink);
+    89 readlink(Str, OutBuf, Int) => Full(dirops::readlink);
+    90 chmod(Str, Hex) => Full(attrs::chmod);
+    91 fchmod(Int, Hex) => Full(attrs::fchmod);
+    92 chown(Str, Int, Int) => Full(attrs::chown);
+    93 fchown(Int, Int, Int) => Full(attrs::fchown);
+    94 lchown(Str, Int, Int) => Full(attrs::lchown);
+    95 umask(Hex) => Full(cwd::umask);
     96 gettimeofday(Hex, Hex) => Full(time::gettimeofday);
     97 getrlimit(UInt, Hex) => Full(ident::getrlimit);
     99 sysinfo(Hex) => Full(ident::sysinfo);
@@ -112,31 +135,55 @@ syscall_table! {
     121 getpgid(Int) => Full(ident::getpgid);
     124 getsid(Int) => Full(ident::getpgid);
     131 sigaltstack(Hex, Hex) => Full(signal::sigaltstack);
+    133 mknod(Str, Hex, Hex) => Full(dirops::mknod);
+    137 statfs(Str, Hex) => Full(stat::statfs);
+    138 fstatfs(Int, Hex) => Full(stat::fstatfs);
     157 prctl(Int, Hex, Hex, Hex, Hex) => Partial(ident::prctl, "PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE, PR_SET_DUMPABLE; others EINVAL");
     158 arch_prctl(Hex, Hex) => Partial(process::arch_prctl, "ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS");
     160 setrlimit(UInt, Hex) => Full(ident::setrlimit);
+    162 sync() => Full(attrs::sync);
     186 gettid() => Full(ident::gettid);
     200 tkill(Int, Int) => Partial(kill::tkill, "to this thread only; default actions and SIG_IGN, no delivery to handlers yet");
     201 time(Hex) => Full(time::time);
     202 futex(Hex, Int, UInt, Hex, Hex, UInt) => Partial(futex::futex, "one thread: wakes find no waiter, matching waits sleep to their timeout; PI operations ENOSYS");
     204 sched_getaffinity(Int, UInt, Hex) => Full(ident::sched_getaffinity);
+    217 getdents64(Int, Hex, UInt) => Full(io::getdents64);
     218 set_tid_address(Hex) => Full(process::set_tid_address);
     228 clock_gettime(Int, Hex) => Full(time::clock_gettime);
     229 clock_getres(Int, Hex) => Full(time::clock_getres);
     230 clock_nanosleep(Int, Int, Hex, Hex) => Partial(time::clock_nanosleep, "never interrupted (no signal delivery yet)");
     231 exit_group(Int) => Full(process::exit_group);
     234 tgkill(Int, Int, Int) => Partial(kill::tgkill, "to this thread only; default actions and SIG_IGN, no delivery to handlers yet");
-    262 newfstatat(Int, Str, Hex, Hex) => Partial(fs::newfstatat, "on an fd (AT_EMPTY_PATH) only until the filesystem exists");
-    267 readlinkat(Int, Str, OutBuf, Int) => Partial(fs::readlinkat, "only /proc/self/exe until the filesystem exists");
+    257 openat(Int, Str, Hex, Hex) => Full(open::openat);
+    258 mkdirat(Int, Str, Hex) => Full(dirops::mkdirat);
+    259 mknodat(Int, Str, Hex, Hex) => Full(dirops::mknodat);
+    260 fchownat(Int, Str, Int, Int, Hex) => Full(attrs::fchownat);
+    262 newfstatat(Int, Str, Hex, Hex) => Full(stat::newfstatat);
+    263 unlinkat(Int, Str, Hex) => Full(dirops::unlinkat);
+    264 renameat(Int, Str, Int, Str) => Full(dirops::renameat);
+    265 linkat(Int, Str, Int, Str, Hex) => Full(dirops::linkat);
+    266 symlinkat(Str, Int, Str) => Full(dirops::symlinkat);
+    267 readlinkat(Int, Str, OutBuf, Int) => Full(dirops::readlinkat);
+    268 fchmodat(Int, Str, Hex) => Full(attrs::fchmodat);
+    269 faccessat(Int, Str, Hex) => Full(stat::faccessat);
     271 ppoll(Hex, UInt, Hex, Hex, UInt) => Partial(io::ppoll, "the signal mask is not applied during the wait");
     273 set_robust_list(Hex, UInt) => Full(process::set_robust_list);
     274 get_robust_list(Int, Hex, Hex) => Full(process::get_robust_list);
+    280 utimensat(Int, Str, Hex, Hex) => Full(attrs::utimensat);
+    285 fallocate(Int, Hex, Int, Int) => Partial(attrs::fallocate, "mode 0 only; hole punching and FALLOC_FL_KEEP_SIZE give EOPNOTSUPP");
     292 dup3(Int, Int, Hex) => Full(io::dup3);
     295 preadv(Int, Hex, Int, Int) => Full(io::preadv);
     296 pwritev(Int, Hex, Int, Int) => Full(io::pwritev);
     302 prlimit64(Int, UInt, Hex, Hex) => Full(ident::prlimit64);
+    306 syncfs(Int) => Full(attrs::syncfs);
+    316 renameat2(Int, Str, Int, Str, Hex) => Partial(dirops::renameat2, "RENAME_EXCHANGE and RENAME_WHITEOUT give EINVAL where the filesystem cannot do them (vfat, tmpfs here)");
     318 getrandom(OutBuf, UInt, Hex) => Full(random::getrandom);
+    332 statx(Int, Str, Hex, Hex, Hex) => Partial(stat::statx, "no birth time (STATX_BTIME never set)");
     334 rseq(Hex, UInt, Hex, Hex) => Fails(Errno::ENOSYS, "restartable sequences are not offered; glibc and tcmalloc fall back");
+    436 close_range(UInt, UInt, Hex) => Full(open::close_range);
+    437 openat2(Int, Str, Hex, UInt) => Fails(Errno::ENOSYS, "libcs fall back to openat");
+    439 faccessat2(Int, Str, Hex, Hex) => Full(stat::faccessat2);
+    452 fchmodat2(Int, Str, Hex, Hex) => Full(attrs::fchmodat2);
 }
 
 /// `INDEX[nr]` is the position of syscall `nr` in [`SYSCALLS`], or `u16::MAX`.

@@ -43,6 +43,8 @@ pod!(
     libos::abi::PollFd,
     libos::abi::Winsize,
     libos::abi::Termios,
+    libos::statx::Statx,
+    libos::vfs::Statfs,
 );
 // SAFETY: an array of Pod values is Pod (no padding between elements of a Pod type).
 unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}

@@ -85,6 +85,18 @@ pub trait File: Send + Sync {
     fn getdents64(&self, _buf: &mut [u8]) -> SysResult {
         Err(Errno::ENOTDIR)
     }
+    /// `fstatfs` of a file outside the VFS tree (files in the tree answer through their
+    /// dentry's mount). Default: the anonymous-inode filesystem Linux reports for
+    /// eventfds and epoll fds.
+    fn statfs(&self) -> Result<crate::vfs::Statfs, Errno> {
+        Ok(crate::vfs::Statfs {
+            f_type: crate::vfs::inode::magic::ANON_INODE_FS_MAGIC,
+            f_bsize: 4096,
+            f_namelen: 255,
+            f_frsize: 4096,
+            ..Default::default()
+        })
+    }
     /// The name this file was opened through, for a file in the VFS tree (`fchdir`,
     /// `fstatfs`, `f*` metadata calls, `*at` directory fds, `/proc/self/fd`).
     fn dentry(&self) -> Option<Arc<crate::vfs::Dentry>> {

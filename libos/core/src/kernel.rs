@@ -1,6 +1,7 @@
 //! The libOS instance: one guest process and the platform under it.
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use crate::abi::Timespec;
 use crate::fd::FdTable;
@@ -11,6 +12,7 @@ use crate::mm::MemoryMap;
 use crate::platform::{HostInfo, Platform};
 use crate::signal::SignalActions;
 use crate::time::ClockId;
+use crate::vfs::Vfs;
 
 /// Everything a Linux kernel keeps for the one process the libOS runs.
 pub struct Kernel {
@@ -26,18 +28,44 @@ pub struct Kernel {
     /// Monotonic time at start, for `sysinfo`'s uptime.
     pub started: Timespec,
     /// The program's path as the guest named it (`/proc/self/exe`, `AT_EXECFN`).
-    pub exe_path: alloc::vec::Vec<u8>,
-    /// The working directory, an absolute path (`/` until the filesystem exists).
-    pub cwd: spin::Mutex<alloc::vec::Vec<u8>>,
+    pub exe_path: Vec<u8>,
+    /// The filesystem namespace: mounts, root, working directory, umask.
+    pub vfs: Vfs,
+    /// The argument and environment strings, each NUL-terminated and concatenated, as
+    /// `/proc/self/cmdline` and `/proc/self/environ` read them.
+    pub cmdline: Vec<u8>,
+    pub environ: Vec<u8>,
+}
+
+/// What a platform hands [`Kernel::new`] besides itself and the memory map.
+pub struct ProcessSetup<'a> {
+    /// The program's absolute path in the guest's filesystem.
+    pub exe_path: &'a [u8],
+    pub argv: &'a [Vec<u8>],
+    pub env: &'a [Vec<u8>],
+    /// The access modes and status flags fds 0–2 were opened with.
+    pub console_flags: [u32; 3],
+    /// The namespace, with the root filesystem and the pseudo-filesystems mounted.
+    pub vfs: Vfs,
+}
+
+/// The strings joined as `/proc/self/cmdline` shows them: each followed by a NUL.
+fn nul_joined(strings: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(strings.iter().map(|s| s.len() + 1).sum());
+    for s in strings {
+        out.extend_from_slice(s);
+        out.push(0);
+    }
+    out
 }
 
 static KERNEL: spin::Once<Kernel> = spin::Once::new();
 
 impl Kernel {
-    /// Creates the instance for the program at `exe_path`: fds 0–2 are the platform's
-    /// console (with `console_flags`, the access modes and status flags they were opened
-    /// with); the thread name is the path's last component.
-    pub fn new(platform: &'static dyn Platform, mm: MemoryMap, exe_path: &[u8], console_flags: [u32; 3]) -> Kernel {
+    /// Creates the instance for the program `setup` describes: fds 0–2 are the
+    /// platform's console; the thread name is the path's last component.
+    pub fn new(platform: &'static dyn Platform, mm: MemoryMap, setup: ProcessSetup<'_>) -> Kernel {
+        let ProcessSetup { exe_path, argv, env, console_flags, vfs } = setup;
         let comm = exe_path.rsplit(|&b| b == b'/').next().unwrap_or(exe_path);
         let host = platform.host_info();
         let limits = Limits::new(host.rlimits, host.uid == 0);
@@ -60,7 +88,9 @@ impl Kernel {
             identity: Identity::from_host(&host),
             started: platform.now(ClockId::Boottime),
             exe_path: exe_path.to_vec(),
-            cwd: spin::Mutex::new(alloc::vec![b'/']),
+            vfs,
+            cmdline: nul_joined(argv),
+            environ: nul_joined(env),
             host,
         }
     }

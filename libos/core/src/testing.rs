@@ -317,5 +317,15 @@ pub(crate) fn kernel_on(platform: FakePlatform) -> (&'static FakePlatform, Kerne
     let platform = platform.leak();
     let mm = crate::mm::MemoryMap::new(0x10_0000, 0x1_0000_0000, 0x8000_0000);
     let rw = crate::file::oflags::O_RDWR;
-    (platform, Kernel::new(platform, mm, b"/usr/bin/fake-test", [rw, rw, rw]))
+    let clock: crate::vfs::Clock = alloc::sync::Arc::new(move || platform.now(crate::time::ClockId::Realtime));
+    let root = crate::vfs::TmpFs::new(clock.clone());
+    let vfs = crate::vfs::Vfs::new(root, crate::vfs::MountFlags::default(), b"tmpfs", clock);
+    let setup = crate::kernel::ProcessSetup {
+        exe_path: b"/usr/bin/fake-test",
+        argv: &[b"fake-test".to_vec()],
+        env: &[],
+        console_flags: [rw, rw, rw],
+        vfs,
+    };
+    (platform, Kernel::new(platform, mm, setup))
 }

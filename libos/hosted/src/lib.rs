@@ -14,7 +14,10 @@ mod heap;
 mod host;
 mod layout;
 mod load;
+mod namespace;
+mod plan_cache;
 mod platform;
+mod program;
 mod stats;
 mod sud;
 
@@ -100,7 +103,9 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
     if hwcap2 & HWCAP2_FSGSBASE == 0 {
         return Err(HostedError::NoFsgsbase);
     }
-    let bytes = std::fs::read(&opts.program).map_err(|e| HostedError::Read(opts.program.clone(), e))?;
+    let bytes = std::fs::File::open(&opts.program)
+        .and_then(|f| program::read_program(|off, buf| std::os::unix::fs::FileExt::read_at(&f, buf, off)))
+        .map_err(|e| HostedError::Read(opts.program.clone(), e))?;
     let plan = unify_loader::parse(&bytes).map_err(|e| HostedError::Load(opts.program.clone(), e))?;
 
     reserve_window()?;
@@ -119,7 +124,11 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
     // What /proc/self/exe reads: the program's absolute path, as on Linux.
     let exe = std::fs::canonicalize(&opts.program).unwrap_or_else(|_| opts.program.clone());
     let exe = std::os::unix::ffi::OsStrExt::as_bytes(exe.as_os_str()).to_vec();
-    let kernel = Kernel::install(Kernel::new(&PLATFORM, mm, &exe, console_flags()));
+    let (vfs, pseudo) = namespace::build(&PLATFORM);
+    let setup =
+        libos::ProcessSetup { exe_path: &exe, argv: &opts.argv, env: &opts.env, console_flags: console_flags(), vfs };
+    let kernel = Kernel::install(Kernel::new(&PLATFORM, mm, setup));
+    pseudo.attach(kernel);
     syscall_shim::set_trace(opts.trace);
     if opts.stats {
         stats::enable();
@@ -197,6 +206,7 @@ fn build_stack(opts: &RunOptions, plan: &unify_loader::LoadPlan, base: u64) -> R
     // CPU-time clocks) go straight to the host kernel and report this process's values.
     if opts.host_vdso && vdso != 0 {
         aux.push(AuxEntry(auxv::AT_SYSINFO_EHDR, vdso));
+        platform::note_vdso_lent();
     }
     let mut random = [0u8; 16];
     libos::Platform::fill_random(&PLATFORM, &mut random);

@@ -9,6 +9,7 @@ static ENABLED: AtomicBool = AtomicBool::new(false);
 static MAIN_BLOCK: AtomicPtr<ThreadBlock> = AtomicPtr::new(std::ptr::null_mut());
 static SITES: AtomicUsize = AtomicUsize::new(0);
 static REWRITTEN: AtomicUsize = AtomicUsize::new(0);
+static PLAN_CACHED: AtomicBool = AtomicBool::new(false);
 
 pub fn enable() {
     ENABLED.store(true, Ordering::Relaxed);
@@ -21,6 +22,11 @@ pub fn register(block: &mut ThreadBlock) {
 pub fn set_sites(found: usize, rewritten: usize) {
     SITES.store(found, Ordering::Relaxed);
     REWRITTEN.store(rewritten, Ordering::Relaxed);
+}
+
+/// Whether the rewrite plan came from the plan cache.
+pub fn set_plan_cached(cached: bool) {
+    PLAN_CACHED.store(cached, Ordering::Relaxed);
 }
 
 /// Prints the counters on stderr when `--stats` asked for them.
@@ -38,8 +44,9 @@ pub fn report() {
     let total = fast + slow;
     let pct = if total == 0 { 100.0 } else { fast as f64 * 100.0 / total as f64 };
     eprintln!(
-        "unify: stats: {total} syscalls, {fast} rewritten path, {slow} SIGSYS path ({pct:.2}% rewritten); sites: {} found, {} rewritten",
+        "unify: stats: {total} syscalls, {fast} rewritten path, {slow} SIGSYS path ({pct:.2}% rewritten); sites: {} found, {} rewritten ({})",
         SITES.load(Ordering::Relaxed),
-        REWRITTEN.load(Ordering::Relaxed)
+        REWRITTEN.load(Ordering::Relaxed),
+        if PLAN_CACHED.load(Ordering::Relaxed) { "plan from cache" } else { "planned at load" }
     );
 }

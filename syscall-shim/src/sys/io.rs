@@ -146,6 +146,16 @@ pub fn close(ctx: &mut Ctx, a: &Args) -> SysResult {
     Ok(0)
 }
 
+/// `getdents64(fd, buf, count)`: directory entries from the fd's position.
+pub fn getdents64(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let open = file(ctx, a.fd(0))?;
+    if open.flags() & libos::vfs::oflags::O_PATH != 0 {
+        return Err(Errno::EBADF);
+    }
+    let buf = user::slice_mut(a.raw(1), a.usize(2).min(MAX_RW_COUNT))?;
+    open.file.getdents64(buf)
+}
+
 pub fn fstat(ctx: &mut Ctx, a: &Args) -> SysResult {
     let open = file(ctx, a.fd(0))?;
     let st = open.file.stat()?;

@@ -1,13 +1,18 @@
 //! Syscall handlers, one file per family. Each decodes its typed arguments, reaches
 //! guest memory through [`crate::user`], and calls the libOS.
 
-pub mod fs;
+pub mod attrs;
+pub mod cwd;
+pub mod dirops;
 pub mod futex;
 pub mod ident;
 pub mod io;
 pub mod kill;
 pub mod mm;
+pub mod open;
+pub mod path;
 pub mod process;
 pub mod random;
 pub mod signal;
+pub mod stat;
 pub mod time;

@@ -182,6 +182,8 @@ pub mod magic {
     pub const PROC_SUPER_MAGIC: i64 = 0x9fa0;
     pub const SYSFS_MAGIC: i64 = 0x6265_6572;
     pub const DEVPTS_SUPER_MAGIC: i64 = 0x1cd1;
+    pub const PIPEFS_MAGIC: i64 = 0x5049_5045;
+    pub const ANON_INODE_FS_MAGIC: i64 = 0x0904_1934;
 }
 
 /// Lets the VFS and a filesystem recover the concrete type behind a `dyn Inode` (a
@@ -305,6 +307,19 @@ pub trait Inode: AsAny + Send + Sync {
     /// The target of a symlink; EINVAL for any other node.
     fn readlink(&self) -> Result<Vec<u8>, Errno> {
         Err(Errno::EINVAL)
+    }
+
+    /// For a *magic link* — a symlink that stands for an object rather than a path, as
+    /// procfs's `/proc/self/exe`, `cwd`, `root` and `fd/N` do — the dentry of that
+    /// object: path resolution moves there instead of resolving the text [`readlink`]
+    /// shows (Linux's `nd_jump_link`), so `open("/proc/self/fd/3")` reaches fd 3's file
+    /// even after it was renamed or removed. `link` is the dentry of this link.
+    ///
+    /// Default: `Ok(None)`, an ordinary symlink.
+    ///
+    /// [`readlink`]: Inode::readlink
+    fn jump_target(&self, _link: &Arc<Dentry>) -> Result<Option<Arc<Dentry>>, Errno> {
+        Ok(None)
     }
 
     /// Reads at `offset`; 0 at or past the end. EISDIR on a directory; EINVAL for a
