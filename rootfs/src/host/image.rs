@@ -10,6 +10,7 @@ use std::prelude::rust_2021::*;
 use std::time::UNIX_EPOCH;
 use std::{format, vec};
 
+use crate::dirfix::{first_cluster, DirLayout};
 use crate::fio::Write as _;
 use crate::manifest::{Manifest, MANIFEST_PATH};
 use crate::path::{components, validate_name};
@@ -450,9 +451,12 @@ impl ImageBuilder {
         let vol = FatVolume::open(dev).map_err(guest("/"))?;
         let mut report = BuildReport { size, cluster_size: 0, files: 0, dirs: 0, bytes: 0, free_bytes: 0 };
         let mut host_error = None;
+        let mut new_dirs = Vec::new();
         let result = vol.with_fs(|fs| {
             let mut dirs: HashMap<String, FDir<'_, D>> = HashMap::new();
             dirs.insert(String::new(), fs.root_dir());
+            // First clusters of the directories made, the root as FAT's `..` names it (0).
+            let mut clusters: HashMap<String, u32> = HashMap::new();
             let mut buf = vec![0u8; 1024 * 1024];
             for item in &self.items {
                 let path = item.path();
@@ -464,6 +468,12 @@ impl ImageBuilder {
                 match item {
                     Item::Dir { .. } => {
                         let new = dir.create_dir(name).map_err(|e| (path, FsError::from_io(&e)))?;
+                        // Where it went, for the repair of its `.` and `..` (see `dirfix`).
+                        let entry = dir.iter().filter_map(Result::ok).find(|e| e.file_name() == name);
+                        let cluster = entry.map_or(0, |e| first_cluster(&e));
+                        let parent_cluster = clusters.get(&fold(parent)).copied().unwrap_or(0);
+                        clusters.insert(fold(path), cluster);
+                        new_dirs.push((cluster, parent_cluster));
                         dirs.insert(fold(path), new);
                         report.dirs += 1;
                     }
@@ -526,6 +536,10 @@ impl ImageBuilder {
         report.cluster_size = stats.cluster_size;
         report.free_bytes = u64::from(stats.free_clusters) * u64::from(stats.cluster_size);
         let dev = vol.unmount().map_err(guest("/"))?;
+        let layout = DirLayout::read(&dev).map_err(|e| guest("/")(e.into()))?;
+        for (cluster, parent) in new_dirs {
+            layout.fix_new_dir(&dev, cluster, parent).map_err(|e| guest("/")(e.into()))?;
+        }
         Ok((dev, report))
     }
 }
