@@ -3,19 +3,17 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::fs::{self, File};
-use std::io::{self, Read};
+use std::format;
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::prelude::rust_2021::*;
 use std::time::UNIX_EPOCH;
-use std::{format, vec};
 
-use crate::fio::Write as _;
+use super::writer::write_items;
 use crate::manifest::{Manifest, MANIFEST_PATH};
 use crate::path::{components, validate_name};
-use crate::volume::{
-    format as format_device, set_file_times, write_into, FDir, FatVolume, FormatOptions, MIN_VOLUME_SIZE,
-};
+use crate::volume::{format as format_device, FormatOptions, MIN_VOLUME_SIZE};
 use crate::{BlockDevice, FileDevice, FsError, MemDevice};
 
 const MIB: u64 = 1024 * 1024;
@@ -178,7 +176,7 @@ pub struct BuildReport {
 }
 
 #[derive(Clone, Debug)]
-enum Item {
+pub(super) enum Item {
     Dir { path: String },
     File { path: String, source: FileSource, size: u64, mtime: Option<i64> },
 }
@@ -187,8 +185,8 @@ enum Item {
 ///
 /// Nothing is read or written until a `build_*` call: `add_*` record what goes where
 /// (checking names and collecting sizes), `build_*` formats a volume with
-/// `fatfs::format_volume` and copies files in, streaming host files in chunks (files of any
-/// size up to FAT's 4 GiB − 1 use constant memory). Parent directories are created as
+/// `fatfs::format_volume` and writes the content directly in one pass (`writer`), streaming
+/// host files in chunks (files of any size up to FAT's 4 GiB − 1 use constant memory). Parent directories are created as
 /// needed. Adding a file twice keeps the last source.
 #[derive(Clone, Debug, Default)]
 pub struct ImageBuilder {
@@ -199,7 +197,7 @@ pub struct ImageBuilder {
     index: HashMap<String, usize>,
 }
 
-fn fold(path: &str) -> String {
+pub(super) fn fold(path: &str) -> String {
     path.chars().flat_map(char::to_uppercase).collect()
 }
 
@@ -441,97 +439,29 @@ impl ImageBuilder {
     }
 
     /// Formats `dev` and writes everything onto it.
+    ///
+    /// The volume is formatted with `fatfs::format_volume`; the content is then laid out and
+    /// written directly (see `writer`), in time linear in the number of names and bytes,
+    /// whatever the size of the directories.
     pub fn build_on<D: BlockDevice + Send + Sync>(&self, dev: D) -> Result<(D, BuildReport), BuildError> {
-        fn guest(path: &str) -> impl FnOnce(FsError) -> BuildError + '_ {
-            move |error| BuildError::Guest { path: path.to_string(), error }
-        }
         let size = dev.len();
-        format_device(&dev, &self.format).map_err(guest("/"))?;
-        let vol = FatVolume::open(dev).map_err(guest("/"))?;
-        let mut report = BuildReport { size, cluster_size: 0, files: 0, dirs: 0, bytes: 0, free_bytes: 0 };
-        let mut host_error = None;
-        let result = vol.with_fs(|fs| {
-            let mut dirs: HashMap<String, FDir<'_, D>> = HashMap::new();
-            dirs.insert(String::new(), fs.root_dir());
-            let mut buf = vec![0u8; 1024 * 1024];
-            for item in &self.items {
-                let path = item.path();
-                let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
-                let Some(dir) = dirs.get(&fold(parent)) else {
-                    // Parents are always added before their children.
-                    return Err((path, FsError::NotFound));
-                };
-                match item {
-                    Item::Dir { .. } => {
-                        let new = dir.create_dir(name).map_err(|e| (path, FsError::from_io(&e)))?;
-                        dirs.insert(fold(path), new);
-                        report.dirs += 1;
-                    }
-                    Item::File { source, mtime, .. } => {
-                        let mut f = dir.create_file(name).map_err(|e| (path, FsError::from_io(&e)))?;
-                        let written = match source {
-                            FileSource::Bytes(bytes) => {
-                                let mut rest = &bytes[..];
-                                let mut src = |out: &mut [u8]| {
-                                    let n = out.len().min(rest.len());
-                                    out[..n].copy_from_slice(&rest[..n]);
-                                    rest = &rest[n..];
-                                    Ok(n)
-                                };
-                                write_into(&mut f, 0, 0, &mut src, &mut buf)
-                            }
-                            FileSource::Host(hp) => {
-                                let mut file = File::open(hp).map_err(|e| {
-                                    host_error = Some(BuildError::Host { path: hp.clone(), error: e });
-                                    (path, FsError::Io)
-                                })?;
-                                let mut src = |out: &mut [u8]| loop {
-                                    match file.read(out) {
-                                        Ok(n) => return Ok(n),
-                                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                                        Err(e) => {
-                                            host_error = Some(BuildError::Host { path: hp.clone(), error: e });
-                                            return Err(FsError::Io);
-                                        }
-                                    }
-                                };
-                                write_into(&mut f, 0, 0, &mut src, &mut buf)
-                            }
-                        }
-                        .map_err(|e| (path, e))?;
-                        if host_error.is_some() {
-                            return Err((path, FsError::Io));
-                        }
-                        let expected = match source {
-                            FileSource::Bytes(b) => b.len() as u64,
-                            FileSource::Host(hp) => fs::metadata(hp).map(|m| m.len()).unwrap_or(written),
-                        };
-                        if written < expected {
-                            // `write_into` stops short (without error) when the volume fills.
-                            return Err((path, FsError::NoSpace));
-                        }
-                        set_file_times(&mut f, None, *mtime);
-                        f.flush().map_err(|e| (path, FsError::from_io(&e)))?;
-                        report.files += 1;
-                        report.bytes += written;
-                    }
-                }
-            }
-            Ok(())
-        });
-        if let Err((path, error)) = result {
-            return Err(host_error.unwrap_or_else(|| BuildError::Guest { path: path.to_string(), error }));
-        }
-        let stats = vol.statfs().map_err(guest("/"))?;
-        report.cluster_size = stats.cluster_size;
-        report.free_bytes = u64::from(stats.free_clusters) * u64::from(stats.cluster_size);
-        let dev = vol.unmount().map_err(guest("/"))?;
+        format_device(&dev, &self.format).map_err(|error| BuildError::Guest { path: "/".into(), error })?;
+        let now = std::time::SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+        let w = write_items(&dev, &self.items, self.format.volume_label, now)?;
+        let report = BuildReport {
+            size,
+            cluster_size: w.cluster_size,
+            files: w.files,
+            dirs: w.dirs,
+            bytes: w.bytes,
+            free_bytes: u64::from(w.free_clusters) * u64::from(w.cluster_size),
+        };
         Ok((dev, report))
     }
 }
 
 impl Item {
-    fn path(&self) -> &str {
+    pub(super) fn path(&self) -> &str {
         match self {
             Item::Dir { path } | Item::File { path, .. } => path,
         }

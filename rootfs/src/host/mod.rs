@@ -2,6 +2,8 @@
 
 mod file_device;
 mod image;
+mod short_name;
+mod writer;
 
 pub use file_device::FileDevice;
 pub use image::{BuildError, BuildReport, FileSource, ImageBuilder, Warning};
