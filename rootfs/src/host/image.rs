@@ -192,7 +192,7 @@ pub(super) enum Item {
 pub struct ImageBuilder {
     size: Option<u64>,
     format: FormatOptions,
-    items: Vec<Item>,
+    pub(super) items: Vec<Item>,
     /// Upper-cased guest path → index in `items`.
     index: HashMap<String, usize>,
 }
@@ -219,7 +219,7 @@ fn entry_bytes(name: &str) -> u64 {
 }
 
 /// Normalises a guest path to `/a/b` and checks every name.
-fn normalize(path: &str) -> Result<(String, Vec<String>), BuildError> {
+pub(super) fn normalize(path: &str) -> Result<(String, Vec<String>), BuildError> {
     let bad = |reason| BuildError::InvalidPath { path: path.to_string(), reason };
     let comps = components(path).map_err(|e| match e {
         FsError::NameTooLong => bad("a name is longer than 255 bytes"),
@@ -403,6 +403,12 @@ impl ImageBuilder {
         total
     }
 
+    /// Sets the image size (`None`: chosen from the content, as [`ImageBuilder::new`] says).
+    pub fn set_size(&mut self, size_bytes: Option<u64>) -> &mut Self {
+        self.size = size_bytes;
+        self
+    }
+
     /// The image size `build_*` will use.
     pub fn image_size(&self) -> u64 {
         if let Some(size) = self.size {
@@ -430,7 +436,7 @@ impl ImageBuilder {
         Ok(dev.into_vec())
     }
 
-    fn checked_size(&self) -> Result<u64, BuildError> {
+    pub(super) fn checked_size(&self) -> Result<u64, BuildError> {
         let size = self.image_size();
         if size < MIN_VOLUME_SIZE {
             return Err(BuildError::TooSmall { size, min: MIN_VOLUME_SIZE });

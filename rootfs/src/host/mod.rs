@@ -1,8 +1,12 @@
-//! The host side (feature `std`): a block device over a host file, and the image builder.
+//! The host side (feature `std`): a block device over a host file, and the image builder
+//! (with how images that run a program are laid out, written and updated).
 
 mod file_device;
 mod image;
+mod output;
+mod program;
 mod short_name;
+mod update;
 mod writer;
 
 pub use file_device::FileDevice;
