@@ -336,7 +336,7 @@ impl ImageBuilder {
             .map(|e| e.map(|e| e.path()))
             .collect::<io::Result<Vec<PathBuf>>>()
             .map_err(host(dir))?;
-        entries.sort();
+        entries.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
         let mut taken = HashSet::new();
         for path in entries {
             let m = fs::symlink_metadata(&path).map_err(host(&path))?;
