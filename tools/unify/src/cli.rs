@@ -46,8 +46,8 @@ pub struct ImageArgs {
     /// yet. Symbolic links and special files in directories are left out with a warning.
     #[arg(short = 'v', long = "volume", value_name = "HOSTPATH:GUESTPATH[:ro]")]
     pub volumes: Vec<OsString>,
-    /// The program's working directory in the image (default `/`). Created if missing, as
-    /// `docker run -w` does.
+    /// The program's working directory in the image (default `/`). Created in the image if
+    /// missing, as `docker run -w` does; not below /dev, /etc, /proc, /sys or /tmp.
     #[arg(short = 'w', long = "workdir", value_name = "GUESTDIR")]
     pub workdir: Option<String>,
     /// Set an environment variable for the program (KEY=VALUE, or KEY to pass unify's own
@@ -68,7 +68,8 @@ pub struct ImageArgs {
     after_help = "\
 The program runs from a FAT32 root filesystem image: the program at /bin/<name>, the -v \
 files, empty /dev /etc /proc /sys /tmp (the libOS mounts its own there) and a manifest \
-(/.unify/manifest: argv, env, working directory). argv[0] is PROGRAM as typed.
+(/.unify/manifest: argv, env, working directory, read-only paths). argv[0] is PROGRAM as \
+typed; the program's /proc/self/exe is /bin/<name>.
 
 Without --image the image is a temporary sparse file in $TMPDIR that has no name, so \
 nothing is left behind whatever happens to the run.
@@ -76,9 +77,10 @@ nothing is left behind whatever happens to the run.
 --image FILE keeps the image:
   - FILE does not exist: it is built as above (PROGRAM required) and kept.
   - FILE exists: the run uses it as it is, with what earlier runs wrote. -v replaces \
-what is at each GUESTPATH; PROGRAM, if given, replaces /bin/<name> and the manifest's \
+what is at each GUESTPATH (and its read-only mark); -w is created if missing; PROGRAM, if given, replaces /bin/<name> and the manifest's \
 argv, env and working directory. Without PROGRAM the manifest's program runs, and -e \
-(per variable), -w and ARGS change this run only. --size cannot resize it.
+(per variable), -w and ARGS change this run only. --size cannot resize it. The image is \
+locked while a run uses it.
 
 IMAGE (a FAT32 image, told from a program by its content) is short for --image IMAGE \
 without PROGRAM: ARGS replace the manifest's argv[1..].

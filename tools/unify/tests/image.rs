@@ -284,6 +284,21 @@ fn a_kept_image_is_built_once_then_reused() {
 }
 
 #[test]
+fn a_kept_image_in_use_is_refused() {
+    let dir = scratch("locked");
+    let exe = echo_program(&dir);
+    let img = dir.join("locked.img");
+    assert!(unify().arg("build").arg(&exe).arg("-o").arg(&img).output().unwrap().status.success());
+    let held = std::fs::File::open(&img).unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    assert_eq!(unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&held), libc::LOCK_EX) }, 0);
+    let out = unify().arg(&img).output().unwrap();
+    assert_refused(&out, 126, "in use by another unify run");
+    drop(held);
+    assert_eq!(unify().arg(&img).output().unwrap().status.code(), Some(5));
+}
+
+#[test]
 fn temporary_images_leave_nothing_in_tmpdir() {
     let dir = scratch("tmpdir");
     let exe = echo_program(&dir);
