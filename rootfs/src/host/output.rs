@@ -92,7 +92,7 @@ impl ImageBuilder {
         }
         file.set_len(size).map_err(host(dir))?;
         let dev = FileDevice::from_file(file, false).map_err(host(dir))?;
-        let (dev, report) = self.build_on(dev)?;
+        let (dev, report) = self.build_on_zeroed(dev)?;
         Ok((dev.into_file(), report))
     }
 
@@ -110,7 +110,7 @@ impl ImageBuilder {
         let built = (|| {
             file.set_len(size).map_err(host(path))?;
             let dev = FileDevice::from_file(file, false).map_err(host(path))?;
-            let (dev, report) = self.build_on(dev)?;
+            let (dev, report) = self.build_on_zeroed(dev)?;
             let file = dev.into_file();
             file.sync_all().map_err(host(path))?;
             Ok((file, report))

@@ -12,7 +12,8 @@
 //! directory but the root, files and directories each in one contiguous chain, both FAT
 //! copies, and the FSInfo sector's free count and next-free hint.
 
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, Read};
 use std::prelude::rust_2021::*;
@@ -22,7 +23,7 @@ use super::image::{fold, BuildError, FileSource, Item};
 use super::short_name::{lfn_checksum, ShortNames};
 use crate::time::unix_to_datetime;
 use crate::volume::MAX_FILE_SIZE;
-use crate::{BlockDevice, FsError};
+use crate::{BlockDevice, FsError, IoError};
 
 const ENTRY: usize = 32;
 /// A FAT directory holds at most 65,536 entries.
@@ -141,6 +142,98 @@ impl<D: BlockDevice> Batch<'_, D> {
             self.start += self.buf.len() as u64;
             self.buf.clear();
         }
+        Ok(())
+    }
+}
+
+/// A device that holds only zeros (a new sparse file, new memory), seen through a stage
+/// in memory: `format` writes its metadata a field at a time and a megabyte of zeros for the
+/// FATs, and reads some back; here only the 4 KiB blocks given non-zero bytes are kept, and
+/// [`Fresh::commit`] writes them out in a few large writes.
+pub(super) struct Fresh<'d, D: BlockDevice> {
+    dev: &'d D,
+    blocks: RefCell<BTreeMap<u64, Vec<u8>>>,
+}
+
+const STAGE_BLOCK: u64 = 4096;
+
+impl<'d, D: BlockDevice> Fresh<'d, D> {
+    pub(super) fn new(dev: &'d D) -> Self {
+        Fresh { dev, blocks: RefCell::new(BTreeMap::new()) }
+    }
+
+    /// Writes the staged blocks to the device, runs of adjacent blocks at once.
+    pub(super) fn commit(self) -> Result<(), IoError> {
+        let blocks = self.blocks.into_inner();
+        let mut run: Option<(u64, Vec<u8>)> = None;
+        for (n, data) in blocks {
+            match &mut run {
+                Some((start, buf)) if *start + buf.len() as u64 == n * STAGE_BLOCK => buf.extend_from_slice(&data),
+                _ => {
+                    if let Some((start, buf)) = run.take() {
+                        self.dev.write_at(start, &buf)?;
+                    }
+                    run = Some((n * STAGE_BLOCK, data));
+                }
+            }
+        }
+        if let Some((start, buf)) = run {
+            self.dev.write_at(start, &buf)?;
+        }
+        Ok(())
+    }
+
+    fn check(&self, off: u64, len: usize) -> Result<(), IoError> {
+        match off.checked_add(len as u64) {
+            Some(end) if end <= self.dev.len() => Ok(()),
+            _ => Err(IoError::OutOfRange),
+        }
+    }
+
+    /// Calls `f(block, offset in block, range of the buffer)` for each block `off..off+len` touches.
+    fn pieces(off: u64, len: usize, mut f: impl FnMut(u64, usize, core::ops::Range<usize>)) {
+        let mut done = 0;
+        while done < len {
+            let at = off + done as u64;
+            let within = (at % STAGE_BLOCK) as usize;
+            let n = (STAGE_BLOCK as usize - within).min(len - done);
+            f(at / STAGE_BLOCK, within, done..done + n);
+            done += n;
+        }
+    }
+}
+
+impl<D: BlockDevice> BlockDevice for Fresh<'_, D> {
+    fn len(&self) -> u64 {
+        self.dev.len()
+    }
+
+    fn read_at(&self, off: u64, buf: &mut [u8]) -> Result<(), IoError> {
+        self.check(off, buf.len())?;
+        let blocks = self.blocks.borrow();
+        Self::pieces(off, buf.len(), |block, within, range| match blocks.get(&block) {
+            Some(data) => buf[range.clone()].copy_from_slice(&data[within..within + range.len()]),
+            None => buf[range].fill(0),
+        });
+        Ok(())
+    }
+
+    fn write_at(&self, off: u64, buf: &[u8]) -> Result<(), IoError> {
+        self.check(off, buf.len())?;
+        let mut blocks = self.blocks.borrow_mut();
+        Self::pieces(off, buf.len(), |block, within, range| {
+            let piece = &buf[range];
+            // (`fold` rather than `all`: no early exit, so it vectorises.)
+            if !blocks.contains_key(&block) && piece.iter().fold(0, |acc, &b| acc | b) == 0 {
+                return;
+            }
+            let data = blocks.entry(block).or_insert_with(|| vec![0; STAGE_BLOCK as usize]);
+            data[within..within + piece.len()].copy_from_slice(piece);
+        });
+        Ok(())
+    }
+
+    fn flush(&self) -> Result<(), IoError> {
         Ok(())
     }
 }
@@ -293,7 +386,8 @@ pub(super) fn write_items<D: BlockDevice>(
     write_dir(&mut batch, &dirs[0], root_cluster, 0).map_err(dev_err)?;
     let cluster_of = |d: usize| dirs[d].item.map_or(root_cluster, |i| first[i]);
     let mut written = Written { files: 0, dirs: 0, bytes: 0, free_clusters: 0, cluster_size: geo.cluster_size as u32 };
-    let mut chunk = vec![0u8; 1 << 20];
+    let largest = items.iter().map(|i| if let Item::File { size, .. } = i { *size } else { 0 }).max().unwrap_or(0);
+    let mut chunk = vec![0u8; largest.min(1 << 20) as usize];
     for (i, item) in items.iter().enumerate() {
         match item {
             Item::Dir { path } => {

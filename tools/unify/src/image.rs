@@ -31,18 +31,27 @@ pub fn detect(path: &Path) -> Result<Target, Failure> {
 }
 
 /// Checks that `path` is a program unify can load (static x86-64 ELF) before any image is
-/// written, with the loader's one-line reason if not.
+/// written, with the loader's one-line reason if not. Reads only what the loader looks at
+/// (headers and segments, not symbols or debug information) when the headers say.
 pub fn check_program(path: &Path) -> Result<(), Failure> {
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+    const PREFIX: u64 = 64 * 1024;
+    let cannot_read = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::NotFound => Failure::not_found(format!("{}: no such file", path.display())),
         _ => Failure::refused(format!("{}: cannot read: {e}", path.display())),
-    })?;
+    };
+    let mut file = File::open(path).map_err(cannot_read)?;
+    let mut bytes = Vec::new();
+    file.by_ref().take(PREFIX).read_to_end(&mut bytes).map_err(cannot_read)?;
+    if bytes.len() as u64 == PREFIX {
+        let rest = unify_loader::needed_len(&bytes).map_or(u64::MAX, |n| n.saturating_sub(PREFIX));
+        file.take(rest).read_to_end(&mut bytes).map_err(cannot_read)?;
+    }
     unify_loader::parse(&bytes).map_err(|e| Failure::refused(format!("{}: {e}", path.display())))?;
     Ok(())
 }
 
 /// A build error as one line, with the kind of failure it is.
-fn failure(e: BuildError, context: &str) -> Failure {
+pub fn failure(e: BuildError, context: &str) -> Failure {
     let msg = if context.is_empty() { e.to_string() } else { format!("{context}: {e}") };
     match e {
         BuildError::InvalidPath { .. } | BuildError::Conflict { .. } | BuildError::TooSmall { .. } => {

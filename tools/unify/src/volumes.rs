@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use unify_rootfs::{BuildError, ImageBuilder, Warning};
 
 use crate::fail::Failure;
+use crate::image;
 use crate::options::guest_path;
 
 /// Warnings printed per `-v` before the rest are counted.
@@ -96,7 +97,7 @@ fn parse_one(spec: &OsString) -> Result<Volume, Failure> {
 /// only in case, is an error.
 pub fn add_all(builder: &mut ImageBuilder, volumes: &[Volume]) -> Result<(), Failure> {
     for v in volumes {
-        let failed = |e: BuildError| Failure::failed(format!("-v {}: {e}", v.spec));
+        let failed = |e: BuildError| image::failure(e, &format!("-v {}", v.spec));
         if !v.is_dir {
             builder.add_file(&v.guest, v.host.clone()).map_err(failed)?;
             continue;
