@@ -118,3 +118,49 @@ fn apply_to_replaces_the_given_paths_and_keeps_the_rest() {
     big.add_file("/huge", vec![1u8; 70 * MIB as usize]).unwrap();
     assert!(matches!(big.apply_to(&vol, &[]), Err(BuildError::Guest { error: FsError::NoSpace, .. })));
 }
+
+#[test]
+fn from_image_carries_everything_a_run_left_except_what_is_dropped() {
+    let tmp = TempDir::new("rebuild");
+    let path = tmp.path().join("kept.img");
+    let mut b = ImageBuilder::new(Some(64 * MIB));
+    for i in 0..300 {
+        b.add_file(&format!("/big/entry number {i:04} with a long name.txt"), format!("{i}").into_bytes()).unwrap();
+    }
+    b.add_file("/data/old.txt", b"old".to_vec()).unwrap();
+    b.add_file("/keep/a", vec![1u8; 3000]).unwrap();
+    b.build_new_file(&path, false).unwrap();
+
+    // What a run might do through fatfs: fragmented files, new directories, removals,
+    // renames, 8.3-only names.
+    let vol = FatVolume::open(FileDevice::open(&path).unwrap()).unwrap();
+    vol.create_file("/keep/b", true).unwrap();
+    vol.write_at("/keep/b", 0, &vec![2u8; 5000]).unwrap();
+    vol.write_at("/keep/a", 3000, &vec![3u8; 9000]).unwrap();
+    vol.create_dir("/keep/New Dir").unwrap();
+    vol.create_file("/keep/New Dir/ünïcödé.txt", true).unwrap();
+    vol.write_at("/keep/New Dir/ünïcödé.txt", 0, b"u").unwrap();
+    vol.create_file("/keep/UPPER.TXT", true).unwrap();
+    vol.remove_file("/big/entry number 0007 with a long name.txt").unwrap();
+    vol.rename("/big/entry number 0008 with a long name.txt", "/keep/moved").unwrap();
+    vol.set_times("/keep/b", None, Some(1_500_000_000)).unwrap();
+    let before = snapshot(&vol, "/");
+    vol.unmount().unwrap();
+
+    let rebuilt = ImageBuilder::from_image(&path, &[]).unwrap();
+    assert_eq!(rebuilt.image_size(), 64 * MIB);
+    rebuilt.build_new_file(&path, true).unwrap();
+    let vol = FatVolume::open(FileDevice::open_read_only(&path).unwrap()).unwrap();
+    assert_eq!(snapshot(&vol, "/"), before);
+    assert_eq!(vol.stat("/keep/b").unwrap().mtime, 1_500_000_000);
+    drop(vol);
+
+    let mut next = ImageBuilder::from_image(&path, &["/BIG", "/data/old.txt"]).unwrap();
+    next.add_file("/data/new.txt", b"new".to_vec()).unwrap();
+    next.build_new_file(&path, true).unwrap();
+    let vol = FatVolume::open(FileDevice::open_read_only(&path).unwrap()).unwrap();
+    assert!(vol.stat("/big").is_err());
+    assert_eq!(vol.read_dir("/data").unwrap().len(), 1);
+    assert_eq!(vol.read_file("/keep/a").unwrap().len(), 12_000);
+    assert_eq!(names_in(tmp.path()), ["kept.img"]);
+}

@@ -28,6 +28,13 @@ pub enum FileSource {
     Bytes(Vec<u8>),
     /// A host file, read (streamed) when the image is built.
     Host(PathBuf),
+    /// Ranges of a host file, in order, as `(offset, length)`: a file inside another image.
+    HostExtents {
+        /// The host file.
+        path: PathBuf,
+        /// Where the bytes are.
+        extents: Vec<(u64, u64)>,
+    },
 }
 
 impl From<Vec<u8>> for FileSource {
@@ -279,6 +286,7 @@ impl ImageBuilder {
         let source = source.into();
         let (size, mtime) = match &source {
             FileSource::Bytes(b) => (b.len() as u64, None),
+            FileSource::HostExtents { extents, .. } => (extents.iter().map(|e| e.1).sum(), None),
             FileSource::Host(p) => {
                 let m = fs::metadata(p).map_err(host(p))?;
                 if !m.is_file() {
@@ -291,7 +299,13 @@ impl ImageBuilder {
         self.add_item(guest_path, source, size, mtime)
     }
 
-    fn add_item(&mut self, guest: &str, source: FileSource, size: u64, mtime: Option<i64>) -> Result<(), BuildError> {
+    pub(super) fn add_item(
+        &mut self,
+        guest: &str,
+        source: FileSource,
+        size: u64,
+        mtime: Option<i64>,
+    ) -> Result<(), BuildError> {
         let (path, comps) = normalize(guest)?;
         let Some((_, parents)) = comps.split_last() else {
             return Err(BuildError::InvalidPath { path, reason: "a file needs a name" });

@@ -2,10 +2,14 @@
 //! (with how images that run a program are laid out, written and updated).
 
 mod file_device;
+mod geometry;
 mod image;
 mod output;
 mod program;
+mod reader;
+mod rebuild;
 mod short_name;
+mod source;
 mod update;
 mod writer;
 

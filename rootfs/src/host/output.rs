@@ -25,10 +25,10 @@ fn host(path: &Path) -> impl FnOnce(io::Error) -> BuildError + '_ {
     move |error| BuildError::Host { path: path.to_path_buf(), error }
 }
 
-/// A new file in `dir`, readable and writable by its owner only: without a name if the
+/// A new file in `dir` with permissions `mode` (less the umask): without a name if the
 /// filesystem allows (`None`), else with the returned name.
-fn new_file(dir: &Path) -> io::Result<(File, Option<PathBuf>)> {
-    let tmpfile = OpenOptions::new().read(true).write(true).mode(0o600).custom_flags(libc::O_TMPFILE).open(dir);
+fn new_file(dir: &Path, mode: u32) -> io::Result<(File, Option<PathBuf>)> {
+    let tmpfile = OpenOptions::new().read(true).write(true).mode(mode).custom_flags(libc::O_TMPFILE).open(dir);
     match tmpfile {
         Ok(f) => return Ok((f, None)),
         // Filesystems without O_TMPFILE say EOPNOTSUPP (older kernels EISDIR).
@@ -37,7 +37,7 @@ fn new_file(dir: &Path) -> io::Result<(File, Option<PathBuf>)> {
     }
     loop {
         let path = temp_name(dir);
-        match OpenOptions::new().read(true).write(true).create_new(true).mode(0o600).open(&path) {
+        match OpenOptions::new().read(true).write(true).create_new(true).mode(mode).open(&path) {
             Ok(f) => return Ok((f, Some(path))),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
@@ -81,12 +81,13 @@ impl ImageBuilder {
             && &h[82..90] == b"FAT32   "
     }
 
-    /// Builds the image into a file in `dir` that has no name (the image of one run: it
-    /// is gone when the last descriptor closes, even if the process is killed). Returns the
+    /// Builds the image into a file in `dir` that has no name and is private to its owner
+    /// (the image of one run: it is gone when the last descriptor closes, even if the
+    /// process is killed). Returns the
     /// open file (read-write, positioned at 0) and the report.
     pub fn build_unlinked(&self, dir: &Path) -> Result<(File, BuildReport), BuildError> {
         let size = self.checked_size()?;
-        let (file, name) = new_file(dir).map_err(host(dir))?;
+        let (file, name) = new_file(dir, 0o600).map_err(host(dir))?;
         if let Some(name) = &name {
             fs::remove_file(name).map_err(host(name))?;
         }
@@ -98,7 +99,8 @@ impl ImageBuilder {
 
     /// Builds the image into `path`, which appears only once the image is complete: the
     /// image is built in an unnamed (or temporary) file in the same directory and then
-    /// linked (or renamed) into place. Unless `replace`, an existing `path` is an error
+    /// linked (or renamed) into place. A new file gets permissions 0666 less the umask, a
+    /// replaced one keeps its own. Unless `replace`, an existing `path` is an error
     /// (`AlreadyExists`) and is never touched. A failed build leaves nothing behind.
     pub fn build_new_file(&self, path: &Path, replace: bool) -> Result<BuildReport, BuildError> {
         let size = self.checked_size()?;
@@ -106,7 +108,11 @@ impl ImageBuilder {
             return Err(BuildError::Host { path: path.to_path_buf(), error: io::ErrorKind::AlreadyExists.into() });
         }
         let dir = parent_dir(path);
-        let (file, temp) = new_file(dir).map_err(host(dir))?;
+        let (file, temp) = new_file(dir, 0o666).map_err(host(dir))?;
+        if let Ok(old) = fs::metadata(path) {
+            // A replaced image keeps its permissions.
+            file.set_permissions(old.permissions()).map_err(host(path))?;
+        }
         let built = (|| {
             file.set_len(size).map_err(host(path))?;
             let dev = FileDevice::from_file(file, false).map_err(host(path))?;

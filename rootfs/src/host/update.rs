@@ -2,11 +2,11 @@
 //! that a run is to reuse), through the mounted volume.
 
 use std::format;
-use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::prelude::rust_2021::*;
 
 use super::image::{normalize, BuildError, BuildReport, FileSource, ImageBuilder, Item};
+use super::source;
 use crate::{BlockDevice, FatVolume, FileKind, FsError};
 
 fn guest(path: &str) -> impl FnOnce(FsError) -> BuildError + '_ {
@@ -30,36 +30,21 @@ fn remove_tree<D: BlockDevice>(vol: &FatVolume<D>, path: &str) -> Result<(), FsE
 
 /// Writes `source` over the (empty) file `path`; returns the bytes written.
 fn copy_in<D: BlockDevice>(vol: &FatVolume<D>, path: &str, source: &FileSource) -> Result<u64, BuildError> {
-    match source {
-        FileSource::Bytes(bytes) => {
-            let mut rest = &bytes[..];
-            vol.write_stream(path, 0, &mut |out| {
-                let n = out.len().min(rest.len());
-                out[..n].copy_from_slice(&rest[..n]);
-                rest = &rest[n..];
-                Ok(n)
-            })
-            .map_err(guest(path))
-        }
-        FileSource::Host(host_path) => {
-            let host_err = |error| BuildError::Host { path: host_path.clone(), error };
-            let mut file = File::open(host_path).map_err(host_err)?;
-            let mut failed: Option<io::Error> = None;
-            let written = vol.write_stream(path, 0, &mut |out| loop {
-                match file.read(out) {
-                    Ok(n) => return Ok(n),
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        failed = Some(e);
-                        return Err(FsError::Io);
-                    }
-                }
-            });
-            match (written, failed) {
-                (_, Some(error)) => Err(host_err(error)),
-                (r, None) => r.map_err(guest(path)),
+    let (mut reader, host_path) = source::open(source).map_err(|(path, error)| BuildError::Host { path, error })?;
+    let mut failed: Option<io::Error> = None;
+    let written = vol.write_stream(path, 0, &mut |out| loop {
+        match reader.read(out) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                failed = Some(e);
+                return Err(FsError::Io);
             }
         }
+    });
+    match (written, failed) {
+        (_, Some(error)) => Err(BuildError::Host { path: host_path.unwrap_or_default(), error }),
+        (r, None) => r.map_err(guest(path)),
     }
 }
 
@@ -111,7 +96,7 @@ impl ImageBuilder {
                         }
                         let error = io::Error::new(io::ErrorKind::UnexpectedEof, "the file shrank while being copied");
                         let host_path = match source {
-                            FileSource::Host(p) => p.clone(),
+                            FileSource::Host(p) | FileSource::HostExtents { path: p, .. } => p.clone(),
                             FileSource::Bytes(_) => path.into(),
                         };
                         return Err(BuildError::Host { path: host_path, error });

@@ -14,13 +14,14 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::prelude::rust_2021::*;
 use std::vec;
 
+use super::geometry::Geometry;
 use super::image::{fold, BuildError, FileSource, Item};
 use super::short_name::{lfn_checksum, ShortNames};
+use super::source;
 use crate::time::unix_to_datetime;
 use crate::volume::MAX_FILE_SIZE;
 use crate::{BlockDevice, FsError, IoError};
@@ -35,66 +36,6 @@ const ATTR_ARCHIVE: u8 = 0x20;
 const FAT_EOC: u32 = 0x0FFF_FFFF;
 /// Writes are gathered up to this size before they go to the device.
 const WRITE_BATCH: usize = 4 << 20;
-
-/// Where things are on the volume, read back from the boot sector `format` wrote.
-struct Geometry {
-    cluster_size: u64,
-    fat_offset: u64,
-    fat_bytes: u64,
-    num_fats: u64,
-    data_offset: u64,
-    total_clusters: u32,
-    root_cluster: u32,
-    fs_info_offset: u64,
-}
-
-fn le16(b: &[u8], at: usize) -> u64 {
-    u64::from(u16::from_le_bytes([b[at], b[at + 1]]))
-}
-
-fn le32(b: &[u8], at: usize) -> u64 {
-    u64::from(u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]))
-}
-
-impl Geometry {
-    fn read<D: BlockDevice>(dev: &D) -> Result<Geometry, FsError> {
-        let mut b = [0u8; 512];
-        dev.read_at(0, &mut b)?;
-        let sector = le16(&b, 11);
-        let per_cluster = u64::from(b[13]);
-        let reserved = le16(&b, 14);
-        let num_fats = u64::from(b[16]);
-        let total_sectors = le32(&b, 32);
-        let fat_sectors = le32(&b, 36);
-        let root_cluster = le32(&b, 44) as u32;
-        let fs_info = le16(&b, 48);
-        if sector == 0 || per_cluster == 0 || num_fats == 0 || fat_sectors == 0 || b[510..] != [0x55, 0xAA] {
-            return Err(FsError::Corrupt);
-        }
-        let data_sector = reserved + num_fats * fat_sectors;
-        let clusters = total_sectors.saturating_sub(data_sector) / per_cluster;
-        // Every cluster needs its FAT entry.
-        let clusters = clusters.min(fat_sectors * sector / 4 - 2);
-        Ok(Geometry {
-            cluster_size: sector * per_cluster,
-            fat_offset: reserved * sector,
-            fat_bytes: fat_sectors * sector,
-            num_fats,
-            data_offset: data_sector * sector,
-            total_clusters: u32::try_from(clusters).map_err(|_| FsError::Corrupt)?,
-            root_cluster,
-            fs_info_offset: fs_info * sector,
-        })
-    }
-
-    fn cluster_offset(&self, cluster: u32) -> u64 {
-        self.data_offset + u64::from(cluster - 2) * self.cluster_size
-    }
-
-    fn clusters_for(&self, bytes: u64) -> u64 {
-        bytes.div_ceil(self.cluster_size)
-    }
-}
 
 /// DOS date and time fields.
 #[derive(Clone, Copy)]
@@ -441,29 +382,27 @@ fn write_file<D: BlockDevice>(
     path: &str,
 ) -> Result<(), BuildError> {
     let to_guest = |e: FsError| guest(path, e);
-    match source {
-        FileSource::Bytes(bytes) => batch.write(off, &bytes[..size as usize]).map_err(to_guest),
-        FileSource::Host(host_path) => {
-            let host_err = |error: io::Error| BuildError::Host { path: host_path.clone(), error };
-            let mut file = File::open(host_path).map_err(host_err)?;
-            let mut done = 0u64;
-            while done < size {
-                let want = (size - done).min(chunk.len() as u64) as usize;
-                let n = match file.read(&mut chunk[..want]) {
-                    Ok(0) => {
-                        let error = io::Error::new(io::ErrorKind::UnexpectedEof, "the file shrank while being copied");
-                        return Err(host_err(error));
-                    }
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(host_err(e)),
-                };
-                batch.write(off + done, &chunk[..n]).map_err(to_guest)?;
-                done += n as u64;
-            }
-            Ok(())
-        }
+    if let FileSource::Bytes(bytes) = source {
+        return batch.write(off, &bytes[..size as usize]).map_err(to_guest);
     }
+    let (mut reader, host_path) = source::open(source).map_err(|(path, error)| BuildError::Host { path, error })?;
+    let host_err = |error: io::Error| BuildError::Host { path: host_path.clone().unwrap_or_default(), error };
+    let mut done = 0u64;
+    while done < size {
+        let want = (size - done).min(chunk.len() as u64) as usize;
+        let n = match reader.read(&mut chunk[..want]) {
+            Ok(0) => {
+                let error = io::Error::new(io::ErrorKind::UnexpectedEof, "the file shrank while being copied");
+                return Err(host_err(error));
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(host_err(e)),
+        };
+        batch.write(off + done, &chunk[..n]).map_err(to_guest)?;
+        done += n as u64;
+    }
+    Ok(())
 }
 
 /// A 32-byte 8.3 directory entry.
@@ -483,7 +422,7 @@ fn short_entry(name: &[u8; 11], attr: u8, cluster: u32, size: u32, created: Stam
 }
 
 /// Appends the long-name entries for `name`, last part first, as fatfs writes them.
-fn long_entries(out: &mut Vec<u8>, name: &str, checksum: u8) {
+pub(super) fn long_entries(out: &mut Vec<u8>, name: &str, checksum: u8) {
     let units: Vec<u16> = name.encode_utf16().collect();
     let parts: Vec<&[u16]> = units.chunks(13).collect();
     for (k, part) in parts.iter().enumerate().rev() {

@@ -151,9 +151,15 @@ pub fn open_kept(path: &Path) -> Result<File, Failure> {
     Ok(file)
 }
 
-/// Copies `content` into the kept image `file` (see `unify run --help` for the rules) and
-/// returns the manifest it now holds.
-pub fn update_kept(file: &File, path: &Path, content: &Content<'_>) -> Result<Manifest, Failure> {
+/// Copies `content` into the kept image `file` at `path` (see `unify run --help` for the
+/// rules); returns the image to run from and the manifest it holds.
+///
+/// Without `-v` the few changes (the program, the manifest, `-w`) are made in place through
+/// the filesystem. `-v` replaces whole trees, which through fatfs costs time quadratic in
+/// the size of the directories touched, so the image is rebuilt instead: everything else
+/// it holds is carried over, the new image replaces the old file once complete, and the
+/// run gets the new file (locked like the old one).
+pub fn update_kept(file: File, path: &Path, content: &Content<'_>) -> Result<(File, Manifest), Failure> {
     let shown = path.display().to_string();
     let damaged = |e: FsError| Failure::failed(format!("{shown}: {e}"));
     let dev = file.try_clone().and_then(|f| FileDevice::from_file(f, false));
@@ -163,10 +169,43 @@ pub fn update_kept(file: &File, path: &Path, content: &Content<'_>) -> Result<Ma
         Err(FsError::NotFound) => None,
         Err(e) => return Err(damaged(e)),
     };
+    let replace: Vec<&str> = content.volumes.iter().map(|v| v.guest.as_str()).collect();
+    if !replace.is_empty() {
+        vol.unmount().map_err(damaged)?;
+        match ImageBuilder::from_image(path, &replace) {
+            Ok(mut b) => {
+                let manifest = content.fill(&mut b, old)?;
+                b.build_new_file(path, true).map_err(|e| failure(e, &shown))?;
+                let rebuilt = open_kept(path)?;
+                drop(file);
+                return Ok((rebuilt, manifest));
+            }
+            // Something the direct reader does not follow: fall back to the filesystem.
+            Err(BuildError::Guest { error: FsError::Corrupt, .. }) => {}
+            Err(e) => return Err(failure(e, &shown)),
+        }
+        let dev = file.try_clone().and_then(|f| FileDevice::from_file(f, false));
+        let vol = FatVolume::open(dev.map_err(|e| Failure::failed(format!("{shown}: {e}")))?).map_err(damaged)?;
+        return apply(&vol, content, old, &replace, &shown).and_then(|m| {
+            vol.unmount().map_err(damaged)?;
+            Ok((file, m))
+        });
+    }
+    let manifest = apply(&vol, content, old, &replace, &shown)?;
+    vol.unmount().map_err(damaged)?;
+    Ok((file, manifest))
+}
+
+/// Copies `content` into the mounted image through the filesystem.
+fn apply(
+    vol: &FatVolume<FileDevice>,
+    content: &Content<'_>,
+    old: Option<Manifest>,
+    replace: &[&str],
+    shown: &str,
+) -> Result<Manifest, Failure> {
     let mut b = ImageBuilder::new(None);
     let manifest = content.fill(&mut b, old)?;
-    let replace: Vec<&str> = content.volumes.iter().map(|v| v.guest.as_str()).collect();
-    b.apply_to(&vol, &replace).map_err(|e| failure(e, &shown))?;
-    vol.unmount().map_err(damaged)?;
+    b.apply_to(vol, replace).map_err(|e| failure(e, shown))?;
     Ok(manifest)
 }

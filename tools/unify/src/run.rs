@@ -76,9 +76,7 @@ fn prepare(args: &RunArgs) -> Result<(File, Manifest), Failure> {
                 return Ok((image::open_kept(file)?, manifest));
             }
             refuse_size(&given, file)?;
-            let image = image::open_kept(file)?;
-            let manifest = image::update_kept(&image, file, &content)?;
-            Ok((image, manifest))
+            image::update_kept(image::open_kept(file)?, file, &content)
         }
         (Some(file), None) => {
             if !file.exists() {
@@ -130,9 +128,8 @@ fn refuse_size(given: &Given, file: &Path) -> Result<(), Failure> {
 fn run_kept(file: &Path, specs: &[OsString], given: &Given, args: &[OsString]) -> Result<(File, Manifest), Failure> {
     refuse_size(given, file)?;
     let volumes = volumes::parse(specs, None)?;
-    let image = image::open_kept(file)?;
     let content = Content { volumes: &volumes, workdir: given.workdir.as_deref(), program: None };
-    let mut manifest = image::update_kept(&image, file, &content)?;
+    let (image, mut manifest) = image::update_kept(image::open_kept(file)?, file, &content)?;
     if !args.is_empty() {
         let argv0 = manifest.argv.first().cloned().unwrap_or_else(|| manifest.program.clone().into_bytes());
         manifest.argv = std::iter::once(argv0).chain(args.iter().map(|a| a.clone().into_vec())).collect();
