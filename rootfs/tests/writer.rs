@@ -33,6 +33,8 @@ fn names_of_every_shape_read_back_and_pass_fsck() {
         ".hidden",
         ".bashrc.swp",
         "a.b.c.d",
+        "foo bar",
+        "FOOBAR~1",
         "exactly13char",
         "twenty-six characters lo.g",
         "spaces and (parens) [and] brackets + more; = ok",

@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::prelude::rust_2021::*;
+use std::vec;
 
 const PAD: u8 = b' ';
 
@@ -124,6 +125,28 @@ impl ShortNames {
     }
 }
 
+/// The 8.3 names for the entries `names` of one directory, in order. Names that are valid
+/// 8.3 names keep them and are reserved first, so that no other entry's numbered alias can
+/// equal one of them (a lookup by that name would then find two entries; fatfs refuses to
+/// create such a name for the same reason).
+pub(super) fn aliases(names: &[&str]) -> Vec<[u8; 11]> {
+    let mut set = ShortNames::default();
+    let mut out = vec![[0u8; 11]; names.len()];
+    let mut rest = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let basis = Basis::new(name);
+        if basis.exact && set.taken.insert(basis.short) {
+            out[i] = basis.short;
+        } else {
+            rest.push(i);
+        }
+    }
+    for i in rest {
+        out[i] = set.alias(names[i]);
+    }
+    out
+}
+
 /// The checksum of an 8.3 name that its long-name entries carry.
 pub(super) fn lfn_checksum(short: &[u8; 11]) -> u8 {
     short.iter().fold(0u8, |sum, &b| sum.rotate_right(1).wrapping_add(b))
@@ -146,6 +169,14 @@ mod tests {
         assert_eq!(alias(&mut n, "ver +1.2.text"), "VER_12~1TEX");
         assert_eq!(alias(&mut n, ".bashrc.swp"), "BASHRC~1SWP");
         assert_eq!(alias(&mut n, "FOO"), "FOO~1      ", "a second FOO gets a tail");
+    }
+
+    #[test]
+    fn real_8_3_names_win_over_aliases() {
+        let got = aliases(&["foo bar", "FOOBAR~1", "x"]);
+        assert_eq!(&got[1], b"FOOBAR~1   ");
+        assert_eq!(&got[0], b"FOOBAR~2   ");
+        assert_eq!(&got[2], b"X          ");
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::vec;
 
 use super::geometry::Geometry;
 use super::image::{fold, BuildError, FileSource, Item};
-use super::short_name::{lfn_checksum, ShortNames};
+use super::short_name::{aliases, lfn_checksum};
 use super::source;
 use crate::time::unix_to_datetime;
 use crate::volume::MAX_FILE_SIZE;
@@ -310,14 +310,12 @@ pub(super) fn write_items<D: BlockDevice>(
             (None, Some(label)) => out.extend_from_slice(&short_entry(&label, ATTR_VOLUME_ID, 0, 0, created, created)),
             (None, None) => {}
         }
-        let mut aliases = ShortNames::default();
-        for &c in &d.children {
+        let names: Vec<&str> = d.children.iter().map(|&c| name_of(items[c].path())).collect();
+        for ((&c, name), alias) in d.children.iter().zip(&names).zip(aliases(&names)) {
             let (attr, size, modified) = match &items[c] {
                 Item::Dir { .. } => (ATTR_DIRECTORY, 0, created),
                 Item::File { size, mtime, .. } => (ATTR_ARCHIVE, *size as u32, mtime.map_or(created, Stamp::of)),
             };
-            let name = name_of(items[c].path());
-            let alias = aliases.alias(name);
             long_entries(&mut out, name, lfn_checksum(&alias));
             out.extend_from_slice(&short_entry(&alias, attr, first[c], size, created, modified));
         }
