@@ -4,6 +4,7 @@
 //! `libos-metal` with page tables and devices. Everything above this trait is shared.
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use crate::abi::{Rlimit, Timespec, Utsname};
 use crate::file::File;
@@ -23,6 +24,18 @@ pub struct HostInfo {
     pub free_ram: u64,
     /// Initial resource limits, indexed by `RLIMIT_*`.
     pub rlimits: [Rlimit; crate::limits::RLIMIT_NLIMITS],
+}
+
+/// A mapping in the guest's address space that the platform placed and the libOS's
+/// memory map does not hold: the host's vDSO and its data pages lent to the guest, the
+/// legacy vsyscall page. `/proc/self/maps` lists these after the map's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignMapping {
+    pub start: u64,
+    pub end: u64,
+    pub prot: Prot,
+    /// What `/proc/self/maps` calls it: `[vdso]`, `[vvar]`, `[vsyscall]`.
+    pub name: Vec<u8>,
 }
 
 /// Services the libOS needs from the platform.
@@ -61,6 +74,33 @@ pub trait Platform: Send + Sync {
     fn cpu_mask(&self) -> u64;
     /// Identity and machine description.
     fn host_info(&self) -> HostInfo;
+
+    /// The guest's controlling terminal, what `/dev/tty` opens. Default: none, and
+    /// opening `/dev/tty` is ENXIO as for a Linux process without one.
+    fn controlling_tty(&self) -> Option<Arc<dyn File>> {
+        None
+    }
+    /// What `/proc/self/fd/N` shows for a console file the guest started with as fd
+    /// `fd` (0–2), wherever it is now. Default: none, and procfs names it from its
+    /// `stat` (a terminal's `/dev` path, `pipe:[ino]`).
+    fn console_name(&self, _fd: u32) -> Option<Vec<u8>> {
+        None
+    }
+    /// The guest CPU's answer to `CPUID` with `leaf` and `subleaf`: eax, ebx, ecx, edx
+    /// (`/proc/cpuinfo`). Default: none, and `/proc/cpuinfo` lists the CPUs without
+    /// describing them.
+    fn cpuid(&self, _leaf: u32, _subleaf: u32) -> Option<[u32; 4]> {
+        None
+    }
+    /// The DNS servers the guest should ask, as text addresses (`/etc/resolv.conf`).
+    /// Default: none, and resolvers fall back to their own default (127.0.0.1).
+    fn nameservers(&self) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+    /// The mappings the platform placed in the guest's view outside the memory map.
+    fn foreign_mappings(&self) -> Vec<ForeignMapping> {
+        Vec::new()
+    }
 
     /// Writes one diagnostic line from the libOS itself (warnings, trace) to the user.
     fn log(&self, line: &str);

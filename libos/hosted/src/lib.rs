@@ -130,14 +130,11 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
 
     // What /proc/self/exe reads: the program's absolute path in the image.
     let exe = opts.program.clone();
-    let setup = libos::ProcessSetup {
-        exe_path: &exe,
-        argv: &opts.argv,
-        env: &opts.env,
-        console_flags: console_flags(),
-        vfs: namespace::build(&PLATFORM),
-    };
+    let (vfs, pseudo) = namespace::build(&PLATFORM);
+    let setup =
+        libos::ProcessSetup { exe_path: &exe, argv: &opts.argv, env: &opts.env, console_flags: console_flags(), vfs };
     let kernel = Kernel::install(Kernel::new(&PLATFORM, mm, setup));
+    pseudo.attach(kernel);
     syscall_shim::set_trace(opts.trace);
     if opts.stats {
         stats::enable();
@@ -215,6 +212,7 @@ fn build_stack(opts: &RunOptions, plan: &unify_loader::LoadPlan, base: u64) -> R
     // CPU-time clocks) go straight to the host kernel and report this process's values.
     if opts.host_vdso && vdso != 0 {
         aux.push(AuxEntry(auxv::AT_SYSINFO_EHDR, vdso));
+        platform::note_vdso_lent();
     }
     let mut random = [0u8; 16];
     libos::Platform::fill_random(&PLATFORM, &mut random);

@@ -2,13 +2,15 @@
 //! guest window, time and randomness come from the host kernel, the console is the
 //! host's fds 0–2.
 
-use std::sync::Arc;
+use std::os::unix::ffi::OsStrExt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use libos::abi::{set_uts_field, Rlimit, Timespec, Utsname};
 use libos::file::File;
 use libos::limits::RLIMIT_NLIMITS;
 use libos::mm::Prot;
-use libos::platform::{HostInfo, Platform};
+use libos::platform::{ForeignMapping, HostInfo, Platform};
 use libos::time::ClockId;
 use libos::Errno;
 
@@ -176,6 +178,58 @@ impl Platform for HostedPlatform {
         host_info()
     }
 
+    /// The host's `/dev/tty`, opened on first use and kept: whether the host process
+    /// has a controlling terminal is whether that open succeeds.
+    fn controlling_tty(&self) -> Option<Arc<dyn File>> {
+        ensure_host_tls();
+        static HOST_TTY: OnceLock<Option<i32>> = OnceLock::new();
+        let fd = *HOST_TTY.get_or_init(|| {
+            // SAFETY: a NUL-terminated path; the fd is kept for the life of the process.
+            let fd = unsafe { libc::open(c"/dev/tty".as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+            (fd >= 0).then_some(fd)
+        });
+        fd.map(|fd| Arc::new(HostFd(fd)) as Arc<dyn File>)
+    }
+
+    /// What the host's own `/proc/self/fd/N` says: the terminal, pipe or file the
+    /// console is.
+    fn console_name(&self, fd: u32) -> Option<Vec<u8>> {
+        ensure_host_tls();
+        let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
+        Some(target.as_os_str().as_bytes().to_vec())
+    }
+
+    fn cpuid(&self, leaf: u32, subleaf: u32) -> Option<[u32; 4]> {
+        // SAFETY: CPUID exists on every x86-64 CPU and only reads identification
+        // registers. (Older compilers declare the intrinsic unsafe.)
+        #[allow(unused_unsafe)]
+        let r = unsafe { std::arch::x86_64::__cpuid_count(leaf, subleaf) };
+        Some([r.eax, r.ebx, r.ecx, r.edx])
+    }
+
+    /// The host's name servers: guest sockets are host sockets, so the guest asks what
+    /// the host asks (none if the host names none: both then use 127.0.0.1).
+    fn nameservers(&self) -> Vec<Vec<u8>> {
+        ensure_host_tls();
+        let Ok(conf) = std::fs::read("/etc/resolv.conf") else { return Vec::new() };
+        conf.split(|&b| b == b'\n')
+            .filter_map(|line| {
+                let mut words = line.split(|b| b.is_ascii_whitespace()).filter(|w| !w.is_empty());
+                (words.next()? == b"nameserver").then(|| words.next().map(<[u8]>::to_vec)).flatten()
+            })
+            .collect()
+    }
+
+    /// The host's vDSO and its data pages (once lent to the guest) and the vsyscall
+    /// page, as the host's `/proc/self/maps` lists them.
+    fn foreign_mappings(&self) -> Vec<ForeignMapping> {
+        ensure_host_tls();
+        static HOST_MAPPINGS: OnceLock<Vec<ForeignMapping>> = OnceLock::new();
+        let lent = VDSO_LENT.load(Ordering::Relaxed);
+        let all = HOST_MAPPINGS.get_or_init(host_special_mappings);
+        all.iter().filter(|m| lent || m.name == b"[vsyscall]").cloned().collect()
+    }
+
     fn log(&self, line: &str) {
         ensure_host_tls();
         let mut text = String::with_capacity(line.len() + 1);
@@ -209,6 +263,33 @@ impl Platform for HostedPlatform {
             libc::_exit(128 + sig)
         }
     }
+}
+
+/// Set once the guest has been given the host's vDSO (`AT_SYSINFO_EHDR`).
+static VDSO_LENT: AtomicBool = AtomicBool::new(false);
+
+/// Records that the guest was given the host's vDSO: `/proc/self/maps` shows it.
+pub fn note_vdso_lent() {
+    VDSO_LENT.store(true, Ordering::Relaxed);
+}
+
+/// The kernel-provided mappings of this process (`[vvar]`, `[vvar_vclock]`, `[vdso]`,
+/// `[vsyscall]`), from its `/proc/self/maps`.
+fn host_special_mappings() -> Vec<ForeignMapping> {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else { return Vec::new() };
+    let mut out = Vec::new();
+    for line in maps.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (Some(range), Some(perms), Some(name)) = (fields.first(), fields.get(1), fields.get(5)) else { continue };
+        if !matches!(*name, "[vvar]" | "[vvar_vclock]" | "[vdso]" | "[vsyscall]") {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else { continue };
+        let (Ok(start), Ok(end)) = (u64::from_str_radix(start, 16), u64::from_str_radix(end, 16)) else { continue };
+        let bits = perms.bytes().zip([1u32, 2, 4]).filter(|&(c, _)| c != b'-').fold(0, |acc, (_, bit)| acc | bit);
+        out.push(ForeignMapping { start, end, prot: Prot::from_bits_truncate(bits), name: name.as_bytes().to_vec() });
+    }
+    out
 }
 
 fn host_info() -> HostInfo {

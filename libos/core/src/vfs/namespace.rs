@@ -21,7 +21,7 @@ use super::file::InodeFile;
 use super::inode::{FileKind, FileSystem, Metadata, Statfs};
 use super::mount::{Mount, MountFlags, MountInfo, Placeholder};
 use super::oflags::*;
-use super::path::{absolute_path, check_path, cross_mounts, lookup_child, Last, ParentOf, Walker};
+use super::path::{absolute_path, check_path, cross_mounts, lookup_child, Last, LinkTarget, ParentOf, Walker};
 use super::rename_flags::*;
 use super::utime::{UTIME_NOW, UTIME_OMIT};
 use super::{access, Clock, PATH_MAX};
@@ -356,16 +356,22 @@ impl Vfs {
             if flags & O_EXCL != 0 {
                 return Err(Errno::EEXIST);
             }
-            if found.kind() == FileKind::Symlink {
+            let found = if found.kind() == FileKind::Symlink {
                 if flags & O_NOFOLLOW != 0 {
                     return Err(Errno::ELOOP);
                 }
-                owned = walker.follow(&found)?;
-                path = &owned;
-                start = p.dir;
-                continue;
-            }
-            let found = cross_mounts(found);
+                match walker.follow(&found)? {
+                    LinkTarget::Jump(object) => object,
+                    LinkTarget::Path(target) => {
+                        owned = target;
+                        path = &owned;
+                        start = p.dir;
+                        continue;
+                    }
+                }
+            } else {
+                cross_mounts(found)
+            };
             if found.is_dir() {
                 return Err(Errno::EISDIR);
             }
