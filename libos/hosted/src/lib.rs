@@ -24,41 +24,40 @@ mod sud;
 use std::convert::Infallible;
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
 
 use libos::mm::{MemoryMap, Prot, Vma, VmaKind};
 use libos::{Kernel, Thread};
 use unify_loader::stack::{self, auxv, AuxEntry, StackParams};
+use unify_rootfs::{FatVolume, FileDevice};
 
 use crate::entry::{install_block, unify_enter_guest, ThreadBlock};
 use crate::layout::{GUEST_HI, GUEST_LO, MMAP_BASE, STACK_SIZE, STACK_TOP};
 use crate::platform::{host_map, HostedPlatform};
 
 /// What to run and how.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 pub struct RunOptions {
-    /// The program file on the host.
-    pub program: PathBuf,
-    /// The guest's argv (argv[0] included).
+    /// The root filesystem image (FAT32), opened read-write; mounted at `/`.
+    /// The run owns it; a temporary image is unlinked by the CLI before the run starts.
+    pub image: std::fs::File,
+    /// The program's absolute path inside the image, e.g. b"/bin/rg".
+    pub program: Vec<u8>,
+    /// The guest's argv (argv[0] included), env (`KEY=VALUE` each), working directory (absolute guest path).
     pub argv: Vec<Vec<u8>>,
-    /// The guest's environment, `KEY=VALUE` each.
     pub env: Vec<Vec<u8>>,
-    /// Print a strace-style line per syscall on stderr.
+    pub cwd: Vec<u8>,
     pub trace: bool,
-    /// Print syscall-path counters on stderr at exit.
     pub stats: bool,
-    /// Rewrite syscall sites at load time (off: every syscall takes the SIGSYS path).
     pub rewrite: bool,
-    /// Give the guest the host's vDSO for clock reads (off: every clock read is a
-    /// syscall the libOS serves, visible in the trace).
     pub host_vdso: bool,
 }
 
 /// Why the program could not be started. Each displays as one line.
 #[derive(Debug)]
 pub enum HostedError {
-    Read(PathBuf, io::Error),
-    Load(PathBuf, unify_loader::LoadError),
+    Image(unify_rootfs::FsError),
+    Read(String, io::Error),
+    Load(String, unify_loader::LoadError),
     NoFsgsbase,
     Reserve(io::Error),
     Layout(String),
@@ -69,8 +68,9 @@ pub enum HostedError {
 impl fmt::Display for HostedError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            HostedError::Read(p, e) => write!(f, "{}: cannot read: {e}", p.display()),
-            HostedError::Load(p, e) => write!(f, "{}: {e}", p.display()),
+            HostedError::Image(e) => write!(f, "the root filesystem image: {e}"),
+            HostedError::Read(p, e) => write!(f, "{p} (in the image): cannot read: {e}"),
+            HostedError::Load(p, e) => write!(f, "{p} (in the image): {e}"),
             HostedError::NoFsgsbase => {
                 write!(f, "this CPU or kernel does not offer FSGSBASE to user space; the hosted platform needs it")
             }
@@ -103,10 +103,17 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
     if hwcap2 & HWCAP2_FSGSBASE == 0 {
         return Err(HostedError::NoFsgsbase);
     }
-    let bytes = std::fs::File::open(&opts.program)
-        .and_then(|f| program::read_program(|off, buf| std::os::unix::fs::FileExt::read_at(&f, buf, off)))
-        .map_err(|e| HostedError::Read(opts.program.clone(), e))?;
-    let plan = unify_loader::parse(&bytes).map_err(|e| HostedError::Load(opts.program.clone(), e))?;
+    // The program is read out of the image; the guest's filesystem is not the image yet.
+    let program = String::from_utf8_lossy(&opts.program).into_owned();
+    let image = opts.image.try_clone().and_then(|f| FileDevice::from_file(f, true));
+    let volume =
+        FatVolume::open(image.map_err(|e| HostedError::Read(program.clone(), e))?).map_err(HostedError::Image)?;
+    let bytes = program::read_program(|off, buf| {
+        volume.read_at(&program, off, buf).map_err(|e| io::Error::from_raw_os_error(e.errno()))
+    })
+    .map_err(|e| HostedError::Read(program.clone(), e))?;
+    drop(volume);
+    let plan = unify_loader::parse(&bytes).map_err(|e| HostedError::Load(program.clone(), e))?;
 
     reserve_window()?;
     let mut mm = MemoryMap::new(GUEST_LO, GUEST_HI, MMAP_BASE);
@@ -121,9 +128,8 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
         .map_err(|_| HostedError::Layout("the stack overlaps the program".into()))?;
     let sp = build_stack(opts, &plan, image.base)?;
 
-    // What /proc/self/exe reads: the program's absolute path, as on Linux.
-    let exe = std::fs::canonicalize(&opts.program).unwrap_or_else(|_| opts.program.clone());
-    let exe = std::os::unix::ffi::OsStrExt::as_bytes(exe.as_os_str()).to_vec();
+    // What /proc/self/exe reads: the program's absolute path in the image.
+    let exe = opts.program.clone();
     let (vfs, pseudo) = namespace::build(&PLATFORM);
     let setup =
         libos::ProcessSetup { exe_path: &exe, argv: &opts.argv, env: &opts.env, console_flags: console_flags(), vfs };
