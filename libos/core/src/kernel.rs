@@ -104,6 +104,19 @@ impl Kernel {
         k
     }
 
+    /// The installed instance, if there is one yet.
+    pub fn try_get() -> Option<&'static Kernel> {
+        KERNEL.get()
+    }
+
+    /// What must reach storage before the process ends, however it ends: shared file
+    /// mappings are written back to their files, then every filesystem is synced (as
+    /// unmounting would).
+    pub fn flush_for_exit(&self) {
+        crate::mm::filemap::write_back_all();
+        let _ = self.vfs.sync_all();
+    }
+
     /// The installed instance.
     ///
     /// # Panics

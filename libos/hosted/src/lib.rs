@@ -28,7 +28,6 @@ use std::io;
 use libos::mm::{MemoryMap, Prot, Vma, VmaKind};
 use libos::{Kernel, Thread};
 use unify_loader::stack::{self, auxv, AuxEntry, StackParams};
-use unify_rootfs::{FatVolume, FileDevice};
 
 use crate::entry::{install_block, unify_enter_guest, ThreadBlock};
 use crate::layout::{GUEST_HI, GUEST_LO, MMAP_BASE, STACK_SIZE, STACK_TOP};
@@ -103,16 +102,18 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
     if hwcap2 & HWCAP2_FSGSBASE == 0 {
         return Err(HostedError::NoFsgsbase);
     }
-    // The program is read out of the image; the guest's filesystem is not the image yet.
+    // The guest's filesystem: the image at `/` and the pseudo-filesystems; the program
+    // is read from it like any other file.
     let program = String::from_utf8_lossy(&opts.program).into_owned();
-    let image = opts.image.try_clone().and_then(|f| FileDevice::from_file(f, true));
-    let volume =
-        FatVolume::open(image.map_err(|e| HostedError::Read(program.clone(), e))?).map_err(HostedError::Image)?;
+    let (vfs, pseudo) = namespace::build(&PLATFORM, &opts.image, &opts.cwd)?;
+    let file = vfs
+        .open(&libos::vfs::At::Cwd, &opts.program, libos::file::oflags::O_RDONLY, 0)
+        .map_err(|e| HostedError::Read(program.clone(), io::Error::from_raw_os_error(e as i32)))?;
     let bytes = program::read_program(|off, buf| {
-        volume.read_at(&program, off, buf).map_err(|e| io::Error::from_raw_os_error(e.errno()))
+        file.pread(buf, off).map_err(|e| io::Error::from_raw_os_error(e as i32))
     })
     .map_err(|e| HostedError::Read(program.clone(), e))?;
-    drop(volume);
+    drop(file);
     let plan = unify_loader::parse(&bytes).map_err(|e| HostedError::Load(program.clone(), e))?;
 
     reserve_window()?;
@@ -130,7 +131,6 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
 
     // What /proc/self/exe reads: the program's absolute path in the image.
     let exe = opts.program.clone();
-    let (vfs, pseudo) = namespace::build(&PLATFORM);
     let setup =
         libos::ProcessSetup { exe_path: &exe, argv: &opts.argv, env: &opts.env, console_flags: console_flags(), vfs };
     let kernel = Kernel::install(Kernel::new(&PLATFORM, mm, setup));

@@ -364,6 +364,9 @@ impl Platform for HostedPlatform {
 
     fn exit_process(&self, status: i32) -> ! {
         ensure_host_tls();
+        if let Some(kernel) = libos::Kernel::try_get() {
+            kernel.flush_for_exit();
+        }
         stats::report();
         // SAFETY: ends the process; nothing of the guest or libOS needs unwinding.
         unsafe { libc::_exit(status) }
@@ -371,6 +374,9 @@ impl Platform for HostedPlatform {
 
     fn exit_by_signal(&self, sig: u32) -> ! {
         ensure_host_tls();
+        if let Some(kernel) = libos::Kernel::try_get() {
+            kernel.flush_for_exit();
+        }
         stats::report();
         let sig = sig as i32;
         // SAFETY: restores the default action, unblocks the signal and sends it to

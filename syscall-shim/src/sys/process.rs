@@ -19,13 +19,11 @@ mod arch {
 const USER_ADDR_MAX: u64 = 0x0000_7fff_ffff_f000;
 
 pub fn exit(ctx: &mut Ctx, a: &Args) -> SysResult {
-    libos::mm::filemap::write_back_all();
     ctx.kernel.platform.exit_process(a.int(0) & 0xff)
 }
 
-/// Ends the process; what shared file mappings changed reaches the files first.
+/// Ends the process (the platform flushes files first: `Kernel::flush_for_exit`).
 pub fn exit_group(ctx: &mut Ctx, a: &Args) -> SysResult {
-    libos::mm::filemap::write_back_all();
     ctx.kernel.platform.exit_process(a.int(0) & 0xff)
 }
 
