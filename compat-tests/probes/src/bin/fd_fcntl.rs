@@ -96,7 +96,6 @@ fn main() {
     section("other commands");
     println!("unknown command 9999: {}", v(sys::fcntl(fd, 9999, 0)));
     println!("F_GETPIPE_SZ on a file: {}", v(sys::fcntl(fd, libc::F_GETPIPE_SZ, 0)));
-    println!("F_GET_SEALS on a file: {}", v(sys::fcntl(fd, libc::F_GET_SEALS, 0)));
     let p = must("O_PATH", sys::open("f", libc::O_PATH, 0));
     println!("O_PATH fd: F_GETFL has O_PATH: {}", sys::fcntl(p, F_GETFL, 0) as i32 & libc::O_PATH != 0);
     println!("O_PATH fd: F_GETFD {}", v(sys::fcntl(p, F_GETFD, 0)));
