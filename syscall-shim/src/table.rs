@@ -113,6 +113,7 @@ syscall_table! {
     75 fdatasync(Int) => Full(attrs::fsync);
     76 truncate(Str, Int) => Full(attrs::truncate);
     77 ftruncate(Int, Int) => Full(attrs::ftruncate);
+    78 getdents(Int, Hex, UInt) => Full(io::getdents);
     79 getcwd(OutBuf, UInt) => Full(cwd::getcwd);
     80 chdir(Str) => Full(cwd::chdir);
     81 fchdir(Int) => Full(cwd::fchdir);

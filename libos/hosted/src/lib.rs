@@ -109,10 +109,9 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
     let file = vfs
         .open(&libos::vfs::At::Cwd, &opts.program, libos::file::oflags::O_RDONLY, 0)
         .map_err(|e| HostedError::Read(program.clone(), io::Error::from_raw_os_error(e as i32)))?;
-    let bytes = program::read_program(|off, buf| {
-        file.pread(buf, off).map_err(|e| io::Error::from_raw_os_error(e as i32))
-    })
-    .map_err(|e| HostedError::Read(program.clone(), e))?;
+    let bytes =
+        program::read_program(|off, buf| file.pread(buf, off).map_err(|e| io::Error::from_raw_os_error(e as i32)))
+            .map_err(|e| HostedError::Read(program.clone(), e))?;
     drop(file);
     let plan = unify_loader::parse(&bytes).map_err(|e| HostedError::Load(program.clone(), e))?;
 

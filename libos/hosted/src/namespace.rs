@@ -30,7 +30,14 @@ fn map_image(image: &File) -> Result<&'static mut [u8], HostedError> {
     // SAFETY: a new shared mapping of the image file, chosen by the kernel (outside the
     // guest window, which is reserved later and never overlaps existing mappings).
     let map = unsafe {
-        libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, image.as_raw_fd(), 0)
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+            image.as_raw_fd(),
+            0,
+        )
     };
     if map == libc::MAP_FAILED {
         return Err(HostedError::Read("the root filesystem image".into(), std::io::Error::last_os_error()));

@@ -63,7 +63,19 @@ pub fn pwrite64(ctx: &mut Ctx, a: &Args) -> SysResult {
     }
     let offset = u64::try_from(a.long(3)).map_err(|_| Errno::EINVAL)?;
     let buf = user::slice(a.raw(1), a.usize(2).min(MAX_RW_COUNT))?;
-    sigpipe(ctx, open.file.pwrite(buf, offset))
+    sigpipe(ctx, positioned_write(&open, buf, offset))
+}
+
+/// `pwrite` at `offset`, except on a description opened with `O_APPEND`, where Linux
+/// appends whatever the offset says (and, being a positioned write, leaves the file
+/// position alone).
+fn positioned_write(open: &OpenFile, buf: &[u8], offset: u64) -> SysResult {
+    if open.flags() & oflags::O_APPEND != 0 {
+        if let Some(d) = open.file.dentry().filter(|d| d.kind() == libos::vfs::FileKind::Regular) {
+            return libos::mm::filemap::append(d.inode(), buf).map(|(n, _)| n);
+        }
+    }
+    open.file.pwrite(buf, offset)
 }
 
 /// Reads and validates an iovec array the way Linux does (EINVAL for a bad count or a
@@ -162,7 +174,7 @@ pub fn pwritev(ctx: &mut Ctx, a: &Args) -> SysResult {
     }
     let iov = iovecs(a.ptr(1), a.int(2))?;
     let base = u64::try_from(a.long(3)).map_err(|_| Errno::EINVAL)?;
-    let result = vectored(&iov, |v, done| open.file.pwrite(user::slice(v.base, v.len as usize)?, base + done));
+    let result = vectored(&iov, |v, done| positioned_write(&open, user::slice(v.base, v.len as usize)?, base + done));
     sigpipe(ctx, result)
 }
 
@@ -189,6 +201,31 @@ pub fn getdents64(ctx: &mut Ctx, a: &Args) -> SysResult {
     }
     let buf = user::slice_mut(a.raw(1), a.usize(2).min(MAX_RW_COUNT))?;
     open.file.getdents64(buf)
+}
+
+/// `getdents(fd, buf, count)`, the old `linux_dirent` form: the same records as
+/// `getdents64` with the type moved from before the name to the record's last byte.
+/// Both layouts give a name of `n` bytes a record of `align8(20 + n)` bytes, so the
+/// records are converted where they lie.
+pub fn getdents(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let open = file(ctx, a.fd(0))?;
+    if open.flags() & libos::vfs::oflags::O_PATH != 0 {
+        return Err(Errno::EBADF);
+    }
+    let buf = user::slice_mut(a.raw(1), a.usize(2).min(MAX_RW_COUNT))?;
+    let n = open.file.getdents64(buf)?;
+    let mut at = 0;
+    while at < n {
+        let reclen = usize::from(u16::from_le_bytes([buf[at + 16], buf[at + 17]]));
+        let rec = &mut buf[at..at + reclen];
+        let d_type = rec[18];
+        let name_len = rec[19..].iter().position(|&b| b == 0).unwrap_or(reclen - 20);
+        rec.copy_within(19..19 + name_len, 18);
+        rec[18 + name_len..reclen].fill(0);
+        rec[reclen - 1] = d_type;
+        at += reclen;
+    }
+    Ok(n)
 }
 
 pub fn fstat(ctx: &mut Ctx, a: &Args) -> SysResult {

@@ -55,6 +55,11 @@ pub fn mmap(ctx: &mut Ctx, addr: u64, len: u64, prot: u32, flags: MapFlags, fd: 
     }
     let dentry = match open.file.dentry() {
         Some(d) if d.kind() == FileKind::Regular => d,
+        Some(d) if is_dev_zero(&d) => {
+            // /dev/zero maps as anonymous memory (shared or private), as on Linux.
+            let anon = MapFlags(flags.0 | MapFlags::ANONYMOUS);
+            return k.mm.write().mmap_anonymous(k.platform, addr, len, prot, anon).map(|a| a as usize);
+        }
         _ => return Err(Errno::ENODEV),
     };
     if flags.0 & MapFlags::GROWSDOWN != 0 {
@@ -68,6 +73,11 @@ pub fn mmap(ctx: &mut Ctx, addr: u64, len: u64, prot: u32, flags: MapFlags, fd: 
     }
     let src = FileSource { dentry, offset, may_write };
     k.mm.write().mmap_file(k.platform, addr, len, prot, flags, src).map(|a| a as usize)
+}
+
+/// Whether `d` is the zero device (character device 1:5), wherever it is named.
+fn is_dev_zero(d: &libos::vfs::Dentry) -> bool {
+    d.kind() == FileKind::CharDevice && d.inode().metadata().is_ok_and(|m| m.rdev == libos::vfs::makedev(1, 5))
 }
 
 /// `msync(addr, len, flags)`.
