@@ -110,11 +110,11 @@ impl Kernel {
     }
 
     /// What must reach storage before the process ends, however it ends: shared file
-    /// mappings are written back to their files, then every filesystem is synced (as
-    /// unmounting would).
+    /// mappings are written back to their files, then every filesystem is left as an
+    /// unmount leaves it.
     pub fn flush_for_exit(&self) {
         crate::mm::filemap::write_back_all();
-        let _ = self.vfs.sync_all();
+        let _ = self.vfs.unmount_all();
     }
 
     /// The installed instance.

@@ -218,6 +218,17 @@ impl FileSystem for FatFs {
     fn sync(&self) -> Result<(), Errno> {
         self.vol.sync()
     }
+
+    /// The process is ending and the `FatFs` will not be dropped: what the drop of the
+    /// volume would do, now (synced, marked clean, flushed).
+    fn unmount(&self) -> Result<(), Errno> {
+        self.vol.sync()?;
+        match superblock::mark_clean(&*self.vol.device) {
+            Ok(()) | Err(crate::IoError::ReadOnly) => {}
+            Err(e) => return Err(device_errno(e)),
+        }
+        self.vol.flush_device()
+    }
 }
 
 impl core::fmt::Debug for FatFs {

@@ -412,4 +412,9 @@ pub trait FileSystem: Send + Sync {
     fn sync(&self) -> Result<(), Errno> {
         Ok(())
     }
+    /// The process is ending: leave storage as an unmount would (synced, marked
+    /// clean). Nothing is written through this filesystem afterwards.
+    fn unmount(&self) -> Result<(), Errno> {
+        self.sync()
+    }
 }

@@ -718,6 +718,17 @@ impl Vfs {
         d.mount().fs().sync()
     }
 
+    /// The process is ending: every filesystem is left as an unmount leaves it, the
+    /// last mounted first.
+    pub fn unmount_all(&self) -> Result<(), Errno> {
+        let mounts: Vec<Arc<Mount>> = self.mounts.lock().iter().rev().map(|e| e.mount.clone()).collect();
+        let mut result = Ok(());
+        for mount in mounts {
+            result = result.and(mount.fs().unmount());
+        }
+        result
+    }
+
     /// `sync`: every mounted filesystem.
     pub fn sync_all(&self) -> Result<(), Errno> {
         let mounts: Vec<Arc<Mount>> = self.mounts.lock().iter().map(|e| e.mount.clone()).collect();
