@@ -11,6 +11,7 @@ use crate::limits::{Limits, RLIMIT_NOFILE};
 use crate::mm::MemoryMap;
 use crate::platform::{HostInfo, Platform};
 use crate::signal::SignalActions;
+use crate::thread::ThreadGroup;
 use crate::time::ClockId;
 use crate::vfs::Vfs;
 
@@ -35,6 +36,8 @@ pub struct Kernel {
     /// `/proc/self/cmdline` and `/proc/self/environ` read them.
     pub cmdline: Vec<u8>,
     pub environ: Vec<u8>,
+    /// The process's threads.
+    pub threads: ThreadGroup,
 }
 
 /// What a platform hands [`Kernel::new`] besides itself and the memory map.
@@ -91,6 +94,7 @@ impl Kernel {
             vfs,
             cmdline: nul_joined(argv),
             environ: nul_joined(env),
+            threads: ThreadGroup::new(host.pid, host.ppid),
             host,
         }
     }

@@ -14,15 +14,19 @@
 extern crate alloc;
 
 pub mod abi;
+pub mod clone;
+pub mod cpuset;
 pub mod errno;
 pub mod fd;
 pub mod file;
+pub mod futex;
 pub mod ident;
 pub mod kernel;
 pub mod limits;
 pub mod mm;
 pub mod platform;
 pub mod poll;
+pub mod rusage;
 pub mod signal;
 pub mod statx;
 pub mod thread;

@@ -2,6 +2,7 @@
 //! guest memory through [`crate::user`], and calls the libOS.
 
 pub mod attrs;
+pub mod clone;
 pub mod cwd;
 pub mod dirops;
 pub mod futex;
@@ -13,6 +14,9 @@ pub mod open;
 pub mod path;
 pub mod process;
 pub mod random;
+pub mod robust;
+pub mod rusage;
+pub mod sched;
 pub mod signal;
 pub mod stat;
 pub mod time;
