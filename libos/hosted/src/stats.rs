@@ -59,8 +59,9 @@ pub fn report() {
         REWRITTEN.load(Ordering::Relaxed)
     );
     let threads = &libos::Kernel::get().threads;
+    let (carriers, idle) = crate::thread::carrier_counts();
     eprintln!(
-        "unify: stats: threads: {} started, {} live at exit; libOS heap: {} KiB in use",
+        "unify: stats: threads: {} started, {} live at exit; host threads for them: {carriers} created, {idle} idle; libOS heap: {} KiB in use",
         threads.started(),
         threads.live(),
         crate::heap::in_use() / 1024

@@ -57,11 +57,16 @@ pub fn enter_thread(stack: &AltStack) -> io::Result<()> {
     if unsafe { libc::sigaltstack(&ss, std::ptr::null_mut()) } != 0 {
         return Err(io::Error::last_os_error());
     }
+    restore_base_mask();
+    enable()
+}
+
+/// Gives the calling thread the process's base signal mask again.
+pub fn restore_base_mask() {
     if let Some(mask) = BASE_MASK.get() {
         // SAFETY: a valid sigset; only this thread's mask changes.
         unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, mask, std::ptr::null_mut()) };
     }
-    enable()
 }
 
 /// The guest thread on this host thread has ended: no alternate stack any more.

@@ -27,6 +27,10 @@ const USER_ADDR_MAX: u64 = libos::clone::USER_ADDR_MAX;
 /// `pthread_join` learns of it), and the process ends only if it was the last thread.
 pub fn exit(ctx: &mut Ctx, a: &Args) -> SysResult {
     let status = a.int(0) & 0xff;
+    if let ThreadExit::Last(process_status) = ctx.kernel.threads.exit(ctx.thread.tid, status) {
+        // Nobody is left to see robust locks or the tid word (Linux skips both too).
+        ctx.kernel.platform.exit_process(process_status);
+    }
     exit_robust_list(ctx);
     let ctid = ctx.thread.clear_child_tid;
     if ctid != 0 {
@@ -34,10 +38,7 @@ pub fn exit(ctx: &mut Ctx, a: &Args) -> SysResult {
         let _ = UserPtr::<u32>::new(ctid).write(0);
         wake_one_shared(ctx.kernel, ctid);
     }
-    match ctx.kernel.threads.exit(ctx.thread.tid, status) {
-        ThreadExit::Last(process_status) => ctx.kernel.platform.exit_process(process_status),
-        ThreadExit::Others => ctx.kernel.platform.exit_thread(status),
-    }
+    ctx.kernel.platform.exit_thread(status)
 }
 
 pub fn exit_group(ctx: &mut Ctx, a: &Args) -> SysResult {
