@@ -141,10 +141,9 @@ extern "C" fn carrier_main(arg: *mut c_void) -> *mut c_void {
     }
     // SAFETY: gettid takes no arguments.
     let host_tid = unsafe { raw_syscall4(libc::SYS_gettid, 0, 0, 0, 0) } as u64;
-    loop {
-        // SAFETY: `ready` was seen set (by the creator, or in `wait_for_job`), so the
-        // job is there and nobody else touches the mailbox now.
-        let Some(job) = (unsafe { (*(*carrier).job.get()).take() }) else { break };
+    // SAFETY: `ready` was seen set (by the creator, or in `wait_for_job`), so the job
+    // is there and nobody else touches the mailbox now.
+    while let Some(job) = unsafe { (*(*carrier).job.get()).take() } {
         job.thread.shared.set_platform_id(host_tid);
         // SAFETY: the block is installed at GS and owned by this thread.
         unsafe {
