@@ -292,3 +292,44 @@ const _: () = {
     assert!(size_of::<FastFrame>() == 13 * 8);
     assert!(offset_of!(GuestRegs, xmm).is_multiple_of(16));
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parent() -> GuestRegs {
+        GuestRegs {
+            rax: 56,
+            rbx: 1,
+            rdx: 2,
+            r8: 3,
+            r12: 4,
+            rip: 0x40_1000,
+            rflags: 0x0346 | 0x100,
+            ..GuestRegs::default()
+        }
+    }
+
+    #[test]
+    fn the_child_sees_zero_its_stack_and_tls() {
+        let c = child_regs(parent(), 0x7000_0000, Some(0x5000_0000), 0x6000_0000, false);
+        assert_eq!((c.rax, c.rsp, c.fs_base), (0, 0x5000_0000, 0x6000_0000));
+        assert_eq!((c.rbx, c.rdx, c.r8, c.r12, c.rip), (1, 2, 3, 4, 0x40_1000));
+        assert_eq!(c.rcx, 0x40_1000, "RCX holds the return address, as after syscall");
+        assert_eq!(c.r11, c.rflags);
+        assert_eq!(c.rflags & 0x100, 0, "the trap flag is not inherited");
+        assert_eq!(c.rflags & 0x202, 0x202);
+    }
+
+    #[test]
+    fn without_a_stack_the_child_shares_the_parents() {
+        let c = child_regs(parent(), 0x7000_0000, None, 0, false);
+        assert_eq!(c.rsp, 0x7000_0000);
+    }
+
+    #[test]
+    fn a_fast_path_child_resumes_in_the_stub_below_the_red_zone() {
+        let c = child_regs(parent(), 0x7000_0000, Some(0x5000_0000), 0, true);
+        assert_eq!(c.rsp, 0x5000_0000 - 128);
+    }
+}
