@@ -44,6 +44,7 @@ pub const C_PROBES: &[CProbe] = &[
     CProbe { name: "hello_musl_pie", source: "hello_musl.c", link: Link::StaticPie },
     CProbe { name: "args_musl", source: "args_musl.c", link: Link::Static },
     CProbe { name: "mmap_musl", source: "mmap_musl.c", link: Link::Static },
+    CProbe { name: "threads_musl", source: "threads_musl.c", link: Link::Static },
 ];
 
 #[derive(Clone, Debug)]
@@ -139,6 +140,7 @@ pub const CASES: &[Case] = &[
     Case::new("thread_exit_worker", Program::Rust("thread_exit")).args(&["worker"]).stderr(),
     Case::rust("thread_churn").stderr(),
     Case::rust("rayon_sum").stderr(),
+    Case::new("threads_musl", Program::C("threads_musl")).stderr(),
     Case::new("rg_version", Program::Ripgrep).args(&["--version"]).stderr(),
     Case::new("rg_help", Program::Ripgrep).args(&["--help"]).stderr(),
     Case::new("rg_stdin", Program::Ripgrep).args(&["-n", "b.r"]).stdin("foo\nbar\nbaz\nbär\n").stderr(),
