@@ -29,6 +29,7 @@ pub mod poll;
 pub mod rusage;
 pub mod signal;
 pub mod statx;
+pub mod sync;
 pub mod thread;
 pub mod time;
 pub mod vfs;

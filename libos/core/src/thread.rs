@@ -19,6 +19,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use crate::abi::StackT;
 use crate::clone::ThreadSpec;
 use crate::signal::SS_DISABLE;
+use crate::sync::Mutex;
 use crate::Errno;
 
 /// The part of a thread other threads may look at.
@@ -131,7 +132,7 @@ struct Members {
 pub struct ThreadGroup {
     pid: u32,
     ppid: u32,
-    members: spin::Mutex<Members>,
+    members: Mutex<Members>,
     /// Threads started over the process's life, the first included.
     started: AtomicU64,
     /// `MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED` was done (a per-process state).
@@ -155,7 +156,7 @@ impl ThreadGroup {
         ThreadGroup {
             pid,
             ppid,
-            members: spin::Mutex::new(Members { live, last_tid: pid }),
+            members: Mutex::new(Members { live, last_tid: pid }),
             started: AtomicU64::new(1),
             membarrier_private: AtomicBool::new(false),
         }

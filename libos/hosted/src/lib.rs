@@ -126,6 +126,7 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
         vfs: namespace::build(&PLATFORM),
     };
     let kernel = Kernel::install(Kernel::new(&PLATFORM, mm, setup));
+    libos::sync::set_yield(platform::host_yield);
     syscall_shim::set_trace(opts.trace);
     if opts.stats {
         stats::enable();

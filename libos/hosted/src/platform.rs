@@ -48,6 +48,12 @@ fn prot_bits(prot: Prot) -> i32 {
 /// not charged against overcommit until touched (Rust runtimes reserve large regions).
 const GUEST_MAP: i32 = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE;
 
+/// Lets another host thread run (a raw syscall: no TLS).
+pub fn host_yield() {
+    // SAFETY: sched_yield takes no arguments.
+    unsafe { host::raw_syscall4(libc::SYS_sched_yield, 0, 0, 0, 0) };
+}
+
 /// Backs `[addr, addr+len)` with fresh memory of `prot`.
 pub fn host_map(addr: u64, len: u64, prot: i32) -> Result<(), Errno> {
     // SAFETY: the range lies in the guest window, which the libOS owns; MAP_FIXED
@@ -228,8 +234,7 @@ impl Platform for HostedPlatform {
     }
 
     fn yield_now(&self) {
-        // SAFETY: sched_yield takes no arguments; a raw syscall touches no TLS.
-        unsafe { host::raw_syscall4(libc::SYS_sched_yield, 0, 0, 0, 0) };
+        host_yield();
     }
 
     fn affinity(&self, thread: Option<u64>) -> Result<CpuSet, Errno> {
