@@ -140,6 +140,7 @@ pub const CASES: &[Case] = &[
     Case::new("thread_exit_worker", Program::Rust("thread_exit")).args(&["worker"]).stderr(),
     Case::rust("thread_churn").stderr(),
     Case::rust("rayon_sum").stderr(),
+    Case::rust("mmap_threads").stderr(),
     Case::new("threads_musl", Program::C("threads_musl")).stderr(),
     Case::new("rg_version", Program::Ripgrep).args(&["--version"]).stderr(),
     Case::new("rg_help", Program::Ripgrep).args(&["--help"]).stderr(),
