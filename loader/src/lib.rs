@@ -54,7 +54,7 @@ mod plan;
 pub mod stack;
 
 pub use error::LoadError;
-pub use plan::{parse, ElfKind, LoadPlan, PageRegion, Prot, Segment};
+pub use plan::{needed_len, parse, ElfKind, LoadPlan, PageRegion, Prot, Segment};
 
 /// The page size unify maps programs with (x86-64's base page).
 pub const PAGE_SIZE: u64 = 4096;

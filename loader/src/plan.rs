@@ -422,6 +422,32 @@ pub fn parse(bytes: &[u8]) -> Result<LoadPlan, LoadError> {
     })
 }
 
+/// How many leading bytes of the file [`parse`] and the segment copy read, judged
+/// from `prefix` (the file's first bytes): the headers and every program header's
+/// file range. `None` when `prefix` does not hold the ELF and program headers (or
+/// they are bad): read the whole file and let [`parse`] say what is wrong.
+///
+/// A platform reading the program from storage uses this to skip what only
+/// debuggers read (symbols and DWARF, often most of a Rust binary's size).
+///
+/// ```
+/// let elf = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+/// let needed = unify_loader::needed_len(&elf[..elf.len().min(64 * 1024)]);
+/// if let Some(n) = needed {
+///     assert!(n as usize <= elf.len());
+/// }
+/// ```
+pub fn needed_len(prefix: &[u8]) -> Option<u64> {
+    let header = parse_header(prefix).ok()?;
+    let phdrs = parse_program_headers(prefix, &header).ok()?;
+    let table_end = header.e_phoff + u64::from(header.e_phnum) * SIZEOF_PHDR as u64;
+    let mut end = table_end.max(SIZEOF_EHDR as u64);
+    for ph in &phdrs {
+        end = end.max(ph.p_offset.checked_add(ph.p_filesz)?);
+    }
+    Some(end)
+}
+
 /// Decodes and checks the ELF header: identity, class, byte order, machine and type.
 fn parse_header(bytes: &[u8]) -> Result<Header, LoadError> {
     if bytes.get(..ELFMAG.len()) != Some(&ELFMAG[..]) {

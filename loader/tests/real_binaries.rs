@@ -75,6 +75,23 @@ fn real_static_binaries_parse() {
     }
 }
 
+/// The prefix `needed_len` asks for is enough: parsing it gives the same plan and
+/// the same segment bytes as parsing the whole file.
+#[test]
+fn needed_len_prefix_parses_like_the_whole_file() {
+    for (name, bytes) in real_static_binaries() {
+        let n = unify_loader::needed_len(&bytes[..bytes.len().min(4096)]).expect(name) as usize;
+        assert!(n <= bytes.len(), "{name}");
+        let whole = parse(bytes).unwrap();
+        let prefix = parse(&bytes[..n]).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(format!("{whole:?}"), format!("{prefix:?}"), "{name}");
+        for seg in &whole.segments {
+            assert_eq!(seg.file_bytes(bytes), seg.file_bytes(&bytes[..n]), "{name}");
+        }
+    }
+    assert_eq!(unify_loader::needed_len(b"#!/bin/sh"), None);
+}
+
 #[test]
 fn static_exec_is_exec() {
     let Some(bytes) = c_static() else { return };

@@ -4,8 +4,13 @@
 //! fatfs reads its metadata in pieces of a few bytes (a directory entry is read field by
 //! field, a FAT entry is 4 bytes) and seeks before almost every read. Sending each piece to
 //! the device would mean a `pread` per field when hosted and a virtio request per field in a
-//! VM, so reads shorter than a block go through a cache of aligned 4 KiB blocks. Reads of a
-//! block or more (file data in whole clusters) go straight to the device.
+//! VM, so small reads go through a cache of aligned 4 KiB blocks. Larger reads are file data
+//! (fatfs reads data a cluster, or what is left of one, at a time; its largest metadata read
+//! is an 11-byte name) and go straight to the device, so data never evicts metadata.
+//!
+//! The cache is direct-mapped (block `b` lives in slot `b % slots`): a lookup is one
+//! comparison, which matters because fatfs alternates between the FAT and a directory or
+//! data block on almost every call.
 //!
 //! Writes go straight to the device (write-through) and update any cached copy, so the cache
 //! is never dirty: after every fatfs call returns, the device holds everything fatfs wrote,
@@ -14,8 +19,10 @@
 //! many times per operation; the durability flush of the device is
 //! [`FatVolume::flush`](crate::FatVolume::flush)'s job.)
 
+use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::fio::{self, ErrorKind, SeekFrom};
 use crate::{BlockDevice, IoError};
@@ -26,6 +33,9 @@ pub(crate) const BLOCK: usize = 4096;
 /// Default number of cached blocks (1 MiB).
 pub(crate) const DEFAULT_CACHE_BLOCKS: usize = 256;
 
+/// Reads longer than this are data and bypass the cache.
+const LARGEST_CACHED_READ: usize = 64;
+
 const EMPTY: u64 = u64::MAX;
 
 pub(crate) struct BlockIo<D> {
@@ -35,15 +45,13 @@ pub(crate) struct BlockIo<D> {
     cache: Cache,
 }
 
-/// Blocks of the device, each with its block number (`EMPTY` when unused) and a last-use
-/// stamp for eviction.
+/// Blocks of the device, each with its block number (`EMPTY` when unused).
 struct Cache {
     tags: Vec<u64>,
-    stamps: Vec<u64>,
     data: Vec<u8>,
-    clock: u64,
-    /// The slot of the last hit: most small reads follow one another in one block.
-    last: usize,
+    /// Set by whoever wrote to the device behind this adapter's back (see
+    /// [`BlockIo::with_invalidation`]): the cache is emptied before its next use.
+    invalidated: Option<Arc<AtomicBool>>,
 }
 
 fn io_error(e: IoError) -> fio::Error {
@@ -70,39 +78,32 @@ impl<D: BlockDevice> BlockIo<D> {
             dev,
             len,
             pos: 0,
-            cache: Cache {
-                tags: vec![EMPTY; cache_blocks],
-                stamps: vec![0; cache_blocks],
-                data: vec![0; cache_blocks * BLOCK],
-                clock: 0,
-                last: 0,
-            },
+            cache: Cache { tags: vec![EMPTY; cache_blocks], data: vec![0; cache_blocks * BLOCK], invalidated: None },
         }
     }
 
-    /// The slot holding block `blk`, loading it (and evicting the least recently used block)
-    /// if needed.
+    /// As [`BlockIo::new`], with a flag that empties the cache when set: for a user that
+    /// also writes to the device directly (always before fatfs reads again).
+    pub(crate) fn with_invalidation(dev: D, cache_blocks: usize, flag: Arc<AtomicBool>) -> BlockIo<D> {
+        let mut io = BlockIo::new(dev, cache_blocks);
+        io.cache.invalidated = Some(flag);
+        io
+    }
+
+    /// The slot holding block `blk`, loading it (over whatever that slot held) if needed.
     fn slot(&mut self, blk: u64) -> Result<usize, IoError> {
         let c = &mut self.cache;
-        // Most small reads follow one another in one block: that case touches nothing else.
-        if c.tags[c.last] == blk {
-            return Ok(c.last);
+        if c.invalidated.as_ref().is_some_and(|f| f.swap(false, Ordering::Relaxed)) {
+            c.tags.fill(EMPTY);
         }
-        c.clock += 1;
-        let slot = if let Some(i) = c.tags.iter().position(|&t| t == blk) {
-            i
-        } else {
-            let victim = (0..c.tags.len()).min_by_key(|&i| c.stamps[i]).unwrap_or(0);
+        let slot = (blk % c.tags.len() as u64) as usize;
+        if c.tags[slot] != blk {
             let start = blk * BLOCK as u64;
             let valid = (self.len - start).min(BLOCK as u64) as usize;
-            c.tags[victim] = EMPTY;
-            let buf = &mut c.data[victim * BLOCK..victim * BLOCK + valid];
-            self.dev.read_at(start, buf)?;
-            c.tags[victim] = blk;
-            victim
-        };
-        c.stamps[slot] = c.clock;
-        c.last = slot;
+            c.tags[slot] = EMPTY;
+            self.dev.read_at(start, &mut c.data[slot * BLOCK..slot * BLOCK + valid])?;
+            c.tags[slot] = blk;
+        }
         Ok(slot)
     }
 }
@@ -113,7 +114,7 @@ impl<D: BlockDevice> fio::Read for BlockIo<D> {
             return Ok(0);
         }
         let n = (buf.len() as u64).min(self.len - self.pos) as usize;
-        if n >= BLOCK || self.cache.tags.is_empty() {
+        if n > LARGEST_CACHED_READ || self.cache.tags.is_empty() {
             self.dev.read_at(self.pos, &mut buf[..n]).map_err(io_error)?;
             self.pos += n as u64;
             return Ok(n);

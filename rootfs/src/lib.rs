@@ -1,8 +1,10 @@
 //! unify's root filesystem: FAT32 volumes through [fatfs](https://docs.rs/fatfs/0.3.6).
 //!
 //! * The `no_std + alloc` core, for the libOS: [`BlockDevice`] (what a volume is stored
-//!   on), [`FatVolume`] (a mounted volume, one lock around it, operations by path with
-//!   Linux errnos), [`format`], and the image [`Manifest`].
+//!   on; [`SliceDevice`] for a mapped image), [`FatFs`] (a volume as a `libos::vfs`
+//!   filesystem with Linux vfat's behaviour: what the libOS mounts at `/`), [`FatVolume`]
+//!   (operations by path with Linux errnos, for tools and tests), [`format`], and the image
+//!   [`Manifest`].
 //! * With the `std` feature, for the tools: [`FileDevice`] (an image file as a block device)
 //!   and [`ImageBuilder`] (FAT32 images from host files, never mounting, never root).
 //!
@@ -34,10 +36,13 @@ pub(crate) use std::io as fio;
 
 mod blockio;
 mod device;
+mod dirfix;
 mod error;
 pub mod manifest;
 pub mod path;
+mod slice_device;
 pub mod time;
+pub mod vfs;
 mod volume;
 
 #[cfg(feature = "std")]
@@ -46,6 +51,8 @@ mod host;
 pub use device::{BlockDevice, MemDevice};
 pub use error::{errno, FsError, IoError};
 pub use manifest::{Manifest, ManifestError, PortMapping, Protocol, MANIFEST_PATH};
+pub use slice_device::{FlushFn, SliceDevice};
+pub use vfs::{FatFs, FatInode, MountOptions};
 pub use volume::{
     default_cluster_size, format, DirEntry, FatVolume, FileKind, FormatOptions, Metadata, StatFs, VolumeOptions,
     MAX_FILE_SIZE, MIN_VOLUME_SIZE,

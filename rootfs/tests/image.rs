@@ -183,10 +183,9 @@ fn big_directory(n: usize, size: Option<u64>, name: impl Fn(usize) -> String) {
     );
 }
 
-/// fatfs scans the whole directory on every create (twice), so building a directory is
-/// quadratic: ~10–15 s for 5,000 entries in a release build, far longer in debug. The
-/// image is made large enough for 4 KiB clusters, which fatfs walks faster than 512-byte
-/// ones (the file is sparse).
+/// Building writes the directory directly (linear time); a create at run time goes through
+/// fatfs, which scans the whole directory. The image is made large enough for 4 KiB
+/// clusters (the file is sparse).
 #[test]
 #[cfg_attr(debug_assertions, ignore = "slow in debug builds; run with --release")]
 fn a_directory_of_5000_entries() {

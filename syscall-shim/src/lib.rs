@@ -16,6 +16,7 @@ pub mod dispatch;
 pub mod names;
 #[cfg(feature = "rewrite")]
 pub mod rewrite;
+pub mod sigframe;
 pub mod sys;
 pub mod table;
 pub mod trace;

@@ -9,7 +9,8 @@ use libos::{Errno, Kernel, SysResult, Thread};
 use crate::args::Args;
 use crate::names::SYSCALL_COUNT;
 use crate::sys::{
-    attrs, clone, cwd, dirops, futex, ident, io, kill, mm, open, process, random, rusage, sched, signal, stat, time,
+    attrs, clone, copy, cwd, dirops, futex, ident, io, kill, lock, memfd, mm, mmap_file, open, pipe, process, random,
+    rusage, sched, signal, splice, stat, time,
 };
 
 /// The state a handler works on.
@@ -78,37 +79,42 @@ syscall_table! {
     4 stat(Str, Hex) => Full(stat::stat);
     5 fstat(Int, Hex) => Full(io::fstat);
     6 lstat(Str, Hex) => Full(stat::lstat);
-    7 poll(Hex, UInt, Int) => Partial(io::poll, "blocking waits re-check readiness with a back-off of at most 10 ms");
+    7 poll(Hex, UInt, Int) => Partial(io::poll, "pipes wake a blocked poll at once; other files are re-checked with a back-off of at most 10 ms");
     8 lseek(Int, Int, UInt) => Full(io::lseek);
-    9 mmap(Hex, UInt, Hex, Hex, Int, Hex) => Partial(mm::mmap, "anonymous memory only; file mappings come with the filesystem");
+    9 mmap(Hex, UInt, Hex, Hex, Int, Hex) => Partial(mm::mmap, "regular files and memfds; a private file mapping is a snapshot (Linux shows later file changes in pages not yet written); the file's node catches up with shared mappings on msync(MS_SYNC), fsync, the last munmap and exit (reads through fds see the mappings at once)");
     10 mprotect(Hex, UInt, Hex) => Full(mm::mprotect);
     11 munmap(Hex, UInt) => Full(mm::munmap);
     12 brk(Hex) => Full(mm::brk);
     13 rt_sigaction(Int, Hex, Hex, UInt) => Partial(signal::rt_sigaction, "actions are recorded; delivery comes with threads and faults");
     14 rt_sigprocmask(Int, Hex, Hex, UInt) => Full(signal::rt_sigprocmask);
-    16 ioctl(Int, Hex, Hex) => Partial(io::ioctl, "FIONBIO, FIOCLEX, FIONCLEX and what each file supports (TCGETS, TIOCGWINSZ, ... on the console)");
+    16 ioctl(Int, Hex, Hex) => Partial(io::ioctl, "FIONBIO, FIOCLEX, FIONCLEX and what each file supports (FIONREAD on files and pipes; TCGETS, TIOCGWINSZ, ... on the console)");
     17 pread64(Int, OutBuf, UInt, Int) => Full(io::pread64);
     18 pwrite64(Int, InBuf(2), UInt, Int) => Full(io::pwrite64);
     19 readv(Int, Hex, Int) => Full(io::readv);
     20 writev(Int, Hex, Int) => Full(io::writev);
     21 access(Str, Hex) => Full(stat::access);
+    22 pipe(Hex) => Full(pipe::pipe);
     24 sched_yield() => Full(sched::sched_yield);
     25 mremap(Hex, UInt, UInt, Hex, Hex) => Partial(mm::mremap, "MREMAP_DONTUNMAP gives EINVAL");
+    26 msync(Hex, UInt, Hex) => Full(mmap_file::msync);
     27 mincore(Hex, UInt, Hex) => Full(mm::mincore);
     28 madvise(Hex, UInt, Int) => Full(mm::madvise);
     32 dup(Int) => Full(io::dup);
     33 dup2(Int, Int) => Full(io::dup2);
     35 nanosleep(Hex, Hex) => Partial(time::nanosleep, "never interrupted (no signal delivery yet)");
     39 getpid() => Full(ident::getpid);
+    40 sendfile(Int, Int, Hex, UInt) => Partial(copy::sendfile, "the source must be a regular file (Linux also reads terminals and sockets)");
     56 clone(Hex, Hex, Hex, Hex, Hex) => Partial(clone::clone, "threads as glibc and musl create them (sharing VM, FS, FILES, SIGHAND); new processes ENOSYS");
     60 exit(Int) => Full(process::exit);
     62 kill(Int, Int) => Partial(kill::kill, "to this process only; default actions and SIG_IGN, no delivery to handlers yet");
     63 uname(Hex) => Full(ident::uname);
-    72 fcntl(Int, Int, Hex) => Partial(io::fcntl, "F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL; locks come with the filesystem");
+    72 fcntl(Int, Int, Hex) => Partial(io::fcntl, "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW and the OFD forms, F_GETPIPE_SZ/SETPIPE_SZ, F_ADD_SEALS/GET_SEALS; the others (owners, leases, notify) EINVAL");
+    73 flock(Int, Int) => Full(lock::flock);
     74 fsync(Int) => Full(attrs::fsync);
     75 fdatasync(Int) => Full(attrs::fsync);
     76 truncate(Str, Int) => Full(attrs::truncate);
     77 ftruncate(Int, Int) => Full(attrs::ftruncate);
+    78 getdents(Int, Hex, UInt) => Full(io::getdents);
     79 getcwd(OutBuf, UInt) => Full(cwd::getcwd);
     80 chdir(Str) => Full(cwd::chdir);
     81 fchdir(Int) => Full(cwd::fchdir);
@@ -176,9 +182,12 @@ syscall_table! {
     271 ppoll(Hex, UInt, Hex, Hex, UInt) => Partial(io::ppoll, "the signal mask is not applied during the wait");
     273 set_robust_list(Hex, UInt) => Full(process::set_robust_list);
     274 get_robust_list(Int, Hex, Hex) => Full(process::get_robust_list);
+    275 splice(Int, Hex, Int, Hex, UInt, Hex) => Partial(splice::splice, "data is copied, not moved page by page; a file end must be a regular file");
+    276 tee(Int, Int, UInt, Hex) => Partial(splice::tee, "data is copied, not shared page by page");
     280 utimensat(Int, Str, Hex, Hex) => Full(attrs::utimensat);
     285 fallocate(Int, Hex, Int, Int) => Partial(attrs::fallocate, "mode 0 only; hole punching and FALLOC_FL_KEEP_SIZE give EOPNOTSUPP");
     292 dup3(Int, Int, Hex) => Full(io::dup3);
+    293 pipe2(Hex, Hex) => Partial(pipe::pipe2, "O_NOTIFICATION_PIPE gives ENOPKG (no watch queues)");
     295 preadv(Int, Hex, Int, Int) => Full(io::preadv);
     296 pwritev(Int, Hex, Int, Int) => Full(io::pwritev);
     302 prlimit64(Int, UInt, Hex, Hex) => Full(ident::prlimit64);
@@ -186,7 +195,9 @@ syscall_table! {
     309 getcpu(Hex, Hex, Hex) => Full(sched::getcpu);
     316 renameat2(Int, Str, Int, Str, Hex) => Partial(dirops::renameat2, "RENAME_EXCHANGE and RENAME_WHITEOUT give EINVAL where the filesystem cannot do them (vfat, tmpfs here)");
     318 getrandom(OutBuf, UInt, Hex) => Full(random::getrandom);
+    319 memfd_create(Str, Hex) => Partial(memfd::memfd_create, "MFD_HUGETLB gives EINVAL (no huge pages)");
     324 membarrier(Int, Hex, Int) => Partial(sched::membarrier, "QUERY, GLOBAL, PRIVATE_EXPEDITED and its registration; other commands EINVAL, as on a kernel without them");
+    326 copy_file_range(Int, Hex, Int, Hex, UInt, Hex) => Full(copy::copy_file_range);
     332 statx(Int, Str, Hex, Hex, Hex) => Partial(stat::statx, "no birth time (STATX_BTIME never set)");
     334 rseq(Hex, UInt, Hex, Hex) => Fails(Errno::ENOSYS, "restartable sequences are not offered; glibc and tcmalloc fall back");
     435 clone3(Hex, UInt) => Partial(clone::clone3, "as clone: threads only");

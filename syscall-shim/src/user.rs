@@ -45,6 +45,7 @@ pod!(
     libos::abi::Termios,
     libos::statx::Statx,
     libos::vfs::Statfs,
+    libos::locks::Flock,
 );
 // SAFETY: an array of Pod values is Pod (no padding between elements of a Pod type).
 unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}

@@ -8,6 +8,9 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod fsutil;
+pub mod sys;
+
 use std::arch::asm;
 use std::fmt;
 use std::io::Write;
@@ -117,9 +120,16 @@ macro_rules! syscall {
     };
 }
 
-/// A Linux errno value.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// A Linux errno value. Both `Display` and `Debug` show its name (`EINVAL`), so
+/// `{:?}` of a `Result<_, Errno>` prints `Err(EINVAL)`.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Errno(pub i32);
+
+impl fmt::Debug for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
 
 impl Errno {
     pub fn name(self) -> &'static str {
@@ -206,10 +216,15 @@ pub fn errno_name(e: i32) -> &'static str {
         38 => "ENOSYS",
         39 => "ENOTEMPTY",
         40 => "ELOOP",
+        42 => "ENOMSG",
         61 => "ENODATA",
         75 => "EOVERFLOW",
+        77 => "EBADFD",
+        84 => "EILSEQ",
+        88 => "ENOTSOCK",
         95 => "EOPNOTSUPP",
         110 => "ETIMEDOUT",
+        122 => "EDQUOT",
         _ => "E?",
     }
 }

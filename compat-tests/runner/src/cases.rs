@@ -1,6 +1,8 @@
 //! The case list: which program runs with which arguments, environment and stdin, and
 //! what is compared. One case = one native run + one run under unify.
 
+use crate::rgtree::{NO_MATCH, PATTERN};
+
 /// The program a case runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Program {
@@ -44,6 +46,8 @@ pub const C_PROBES: &[CProbe] = &[
     CProbe { name: "hello_musl_pie", source: "hello_musl.c", link: Link::StaticPie },
     CProbe { name: "args_musl", source: "args_musl.c", link: Link::Static },
     CProbe { name: "mmap_musl", source: "mmap_musl.c", link: Link::Static },
+    CProbe { name: "fs_stdio_musl", source: "fs_stdio_musl.c", link: Link::Static },
+    CProbe { name: "fs_dir_musl", source: "fs_dir_musl.c", link: Link::Static },
     CProbe { name: "threads_musl", source: "threads_musl.c", link: Link::Static },
 ];
 
@@ -54,20 +58,56 @@ pub struct Case {
     pub args: &'static [&'static str],
     /// Extra environment variables (on top of [`BASE_ENV`]).
     pub env: &'static [(&'static str, &'static str)],
-    /// Bytes written to the program's stdin (a pipe, closed afterwards).
-    pub stdin: &'static str,
+    /// Bytes written to the program's stdin (a pipe, closed afterwards), or `None` for
+    /// /dev/null (rg, for one, reads a piped stdin instead of searching its directory).
+    pub stdin: Option<&'static str>,
     /// Compare stderr too (only for programs whose stderr is deterministic).
     pub compare_stderr: bool,
     /// The exit status the program must have natively (checks the probe itself).
     pub expect_status: i32,
+    /// The working directory the program runs in.
+    pub fixture: Fixture,
+    /// Compare stdout as a sorted set of lines (for programs whose line order depends on
+    /// thread scheduling, such as rg searching a tree with several threads).
+    pub sort_stdout: bool,
 }
+
+/// The working directory of a case's runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fixture {
+    /// The shared scratch directory `probes/target/work`, the same for both runs (for
+    /// programs that write no files).
+    Shared,
+    /// A fresh empty directory for each run.
+    Empty,
+    /// A fresh copy of `compat-tests/fixtures/<name>` for each run.
+    Dir(&'static str),
+    /// The generated ripgrep tree (see `rgtree.rs`), copied once per runner invocation
+    /// and shared by the runs of every case that has it: those cases run rg, which
+    /// writes nothing, and copying its 2,200 files for each run costs seconds.
+    RgTree,
+}
+
+/// Where a case's own working directory appears inside unify (`unify run -v COPY:GUEST_WORK
+/// -w GUEST_WORK`). Natively the program runs in the copy itself.
+pub const GUEST_WORK: &str = "/work";
 
 /// Every run gets a cleared environment plus these and the case's own variables.
 pub const BASE_ENV: &[(&str, &str)] = &[("LANG", "C")];
 
 impl Case {
     const fn new(name: &'static str, program: Program) -> Case {
-        Case { name, program, args: &[], env: &[], stdin: "", compare_stderr: false, expect_status: 0 }
+        Case {
+            name,
+            program,
+            args: &[],
+            env: &[],
+            stdin: Some(""),
+            compare_stderr: false,
+            expect_status: 0,
+            fixture: Fixture::Shared,
+            sort_stdout: false,
+        }
     }
     const fn rust(name: &'static str) -> Case {
         Case::new(name, Program::Rust(name))
@@ -81,7 +121,13 @@ impl Case {
         self
     }
     const fn stdin(mut self, stdin: &'static str) -> Case {
-        self.stdin = stdin;
+        self.stdin = Some(stdin);
+        self
+    }
+    /// The tree cases: rg searches its working directory only when stdin is not a pipe.
+    const fn rg_tree(mut self) -> Case {
+        self.stdin = None;
+        self.fixture = Fixture::RgTree;
         self
     }
     const fn stderr(mut self) -> Case {
@@ -90,6 +136,18 @@ impl Case {
     }
     const fn status(mut self, status: i32) -> Case {
         self.expect_status = status;
+        self
+    }
+    /// Runs in a fresh empty directory of its own (the probe creates files).
+    const fn scratch(self) -> Case {
+        self.fixture(Fixture::Empty)
+    }
+    const fn fixture(mut self, fixture: Fixture) -> Case {
+        self.fixture = fixture;
+        self
+    }
+    const fn sorted(mut self) -> Case {
+        self.sort_stdout = true;
         self
     }
 
@@ -130,6 +188,32 @@ pub const CASES: &[Case] = &[
     Case::new("hello_musl_pie", Program::C("hello_musl_pie")).status(7).stderr(),
     Case::new("args_musl", Program::C("args_musl")).args(PROBE_ARGS).env(PROBE_ENV).stderr(),
     Case::new("mmap_musl", Program::C("mmap_musl")).stderr(),
+    // Files, directories and descriptors. Each runs in a fresh empty directory of its own
+    // (unify: mapped at /work), prints errno names and contents, never what differs
+    // between filesystems (inode numbers, modes on disk, times, listing order).
+    Case::rust("fs_open").scratch().stderr(),
+    Case::rust("fs_rw").scratch().stderr(),
+    Case::rust("fs_stat").scratch().stderr(),
+    Case::rust("fs_getdents").scratch().stderr(),
+    Case::new("fs_getdents_tmp", Program::Rust("fs_getdents")).args(&["/tmp"]).scratch().stderr(),
+    Case::rust("fs_dirs").scratch().stderr(),
+    Case::rust("fs_rename").scratch().stderr(),
+    Case::rust("fs_cwd").scratch().stderr(),
+    Case::rust("fs_truncate").scratch().stderr(),
+    Case::rust("fs_tmp_meta").scratch().stderr(),
+    Case::rust("fs_copy").scratch().stderr(),
+    Case::rust("fd_dup").scratch().stderr(),
+    Case::rust("fd_fcntl").scratch().stderr(),
+    Case::rust("fd_locks").scratch().stderr(),
+    Case::rust("pipes").stderr(),
+    Case::rust("memfd").stderr(),
+    Case::rust("mmap_file").scratch().stderr(),
+    Case::rust("dev_files").scratch().stderr(),
+    Case::new("proc_self", Program::Rust("proc_self")).args(&["first", "second arg"]).scratch().stderr(),
+    Case::rust("proc_system").stderr(),
+    Case::rust("std_fs").fixture(Fixture::Dir("basic")).stderr(),
+    Case::new("fs_stdio_musl", Program::C("fs_stdio_musl")).scratch().stderr(),
+    Case::new("fs_dir_musl", Program::C("fs_dir_musl")).scratch().stderr(),
     Case::rust("threads_std").stderr(),
     Case::rust("threads_sync").stderr(),
     Case::rust("futex_stress").stderr(),
@@ -146,6 +230,23 @@ pub const CASES: &[Case] = &[
     Case::new("rg_help", Program::Ripgrep).args(&["--help"]).stderr(),
     Case::new("rg_stdin", Program::Ripgrep).args(&["-n", "b.r"]).stdin("foo\nbar\nbaz\nbär\n").stderr(),
     Case::new("rg_no_match", Program::Ripgrep).args(&["zzz"]).stdin("foo\n").status(1).stderr(),
+    // rg over the generated tree (rgtree.rs), in a fresh copy of it per run. rg searches
+    // with several threads, so the order of its lines is compared only with --sort.
+    Case::new("rg_tree_n", Program::Ripgrep).args(&["-n", PATTERN]).rg_tree().sorted().stderr(),
+    Case::new("rg_tree_files", Program::Ripgrep).args(&["--files"]).rg_tree().sorted().stderr(),
+    Case::new("rg_tree_count", Program::Ripgrep).args(&["-c", PATTERN]).rg_tree().sorted().stderr(),
+    Case::new("rg_tree_no_match", Program::Ripgrep).args(&[NO_MATCH]).rg_tree().status(1).stderr(),
+    Case::new("rg_tree_j4", Program::Ripgrep).args(&["-n", "-j4", PATTERN]).rg_tree().sorted().stderr(),
+    Case::new("rg_tree_l", Program::Ripgrep).args(&["-l", PATTERN]).rg_tree().sorted().stderr(),
+    Case::new("rg_tree_sort_path", Program::Ripgrep).args(&["--sort", "path", "-n", PATTERN]).rg_tree().stderr(),
+    Case::new("rg_tree_everything", Program::Ripgrep)
+        .args(&["--sort", "path", "--hidden", "--no-ignore", "--binary", "-c", "-i", PATTERN])
+        .rg_tree()
+        .stderr(),
+    Case::new("rg_tree_mmap", Program::Ripgrep)
+        .args(&["--mmap", "-n", "-w", PATTERN, "large/large_file.txt"])
+        .rg_tree()
+        .stderr(),
 ];
 
 #[cfg(test)]
@@ -186,6 +287,9 @@ mod tests {
                     assert!(root.join("probes-c").join(p.source).is_file());
                 }
                 Program::Ripgrep => {}
+            }
+            if let Fixture::Dir(d) = c.fixture {
+                assert!(root.join("fixtures").join(d).is_dir(), "{}: no fixtures/{d}", c.name);
             }
         }
     }

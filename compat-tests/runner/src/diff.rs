@@ -86,6 +86,23 @@ fn normalize_panic_line(line: &str) -> String {
     format!("thread '{}' (<tid>){}", &rest[..name_end], &after[digits + 1..])
 }
 
+/// The lines of `out` in byte order (a last line without newline gets one, so it sorts
+/// like the others).
+pub fn sort_lines(out: &[u8]) -> Vec<u8> {
+    let mut lines: Vec<Vec<u8>> = lines(out)
+        .into_iter()
+        .map(|l| {
+            let mut l = l.to_vec();
+            if l.last() != Some(&b'\n') {
+                l.push(b'\n');
+            }
+            l
+        })
+        .collect();
+    lines.sort();
+    lines.concat()
+}
+
 /// Drops the lines that start with `prefix`: unify's own diagnostics (such as
 /// `unify: syscall readlink (89) is not implemented; returning ENOSYS`) share the
 /// guest's stderr but are not part of what the guest printed.
@@ -97,6 +114,8 @@ pub fn strip_diagnostics(stderr: &[u8], prefix: &str) -> Vec<u8> {
 pub struct Expectation<'a> {
     pub status: i32,
     pub compare_stderr: bool,
+    /// Compare stdout as sorted lines.
+    pub sort_stdout: bool,
     /// Lines of the second run's stderr starting with this are ignored.
     pub diagnostic_prefix: Option<&'a str>,
 }
@@ -118,8 +137,14 @@ pub fn compare(exp: &Expectation, left_name: &str, left: &Outcome, right_name: &
     } else if left.status != right.status {
         reasons.push(format!("exit status differs ({left_name} {} vs {right_name} {})", left.status, right.status));
     }
-    if let Some(d) = first_difference(&left.stdout, &right.stdout) {
-        reasons.push(describe("stdout", left_name, right_name, &d));
+    let difference = if exp.sort_stdout {
+        first_difference(&sort_lines(&left.stdout), &sort_lines(&right.stdout))
+    } else {
+        first_difference(&left.stdout, &right.stdout)
+    };
+    if let Some(d) = difference {
+        let what = if exp.sort_stdout { "sorted stdout" } else { "stdout" };
+        reasons.push(describe(what, left_name, right_name, &d));
     }
     if exp.compare_stderr {
         let right_stderr = match exp.diagnostic_prefix {
@@ -142,7 +167,8 @@ mod tests {
         Outcome { status, stdout: stdout.as_bytes().to_vec(), stderr: stderr.as_bytes().to_vec() }
     }
 
-    const EXP0: Expectation = Expectation { status: 0, compare_stderr: false, diagnostic_prefix: None };
+    const EXP0: Expectation =
+        Expectation { status: 0, compare_stderr: false, sort_stdout: false, diagnostic_prefix: None };
 
     #[test]
     fn identical_is_none() {
@@ -215,7 +241,7 @@ mod tests {
     fn compare_stderr_only_when_asked() {
         let a = out(Status::Exited(0), "hi\n", "e1\n");
         let b = out(Status::Exited(0), "hi\n", "e2\n");
-        let exp = Expectation { status: 0, compare_stderr: true, diagnostic_prefix: None };
+        let exp = Expectation { status: 0, compare_stderr: true, sort_stdout: false, diagnostic_prefix: None };
         let r = compare(&exp, "native", &a, "hosted", &b);
         assert_eq!(r.len(), 1);
         assert!(r[0].starts_with("stderr differs (first difference at line 1"), "{r:?}");
@@ -229,7 +255,8 @@ mod tests {
             "",
             "unify: syscall readlink (89) is not implemented; returning ENOSYS\nguest line\n",
         );
-        let mut exp = Expectation { status: 0, compare_stderr: true, diagnostic_prefix: Some("unify: ") };
+        let mut exp =
+            Expectation { status: 0, compare_stderr: true, sort_stdout: false, diagnostic_prefix: Some("unify: ") };
         assert!(compare(&exp, "native", &native, "hosted", &hosted).is_empty());
         exp.diagnostic_prefix = None;
         assert_eq!(compare(&exp, "native", &native, "hosted", &hosted).len(), 1);
@@ -241,7 +268,7 @@ mod tests {
     fn compare_status_and_stdout() {
         let a = out(Status::Exited(3), "a\nb\n", "");
         let b = out(Status::Exited(0), "a\nc\n", "");
-        let exp = Expectation { status: 3, compare_stderr: false, diagnostic_prefix: None };
+        let exp = Expectation { status: 3, compare_stderr: false, sort_stdout: false, diagnostic_prefix: None };
         let r = compare(&exp, "native", &a, "hosted", &b);
         assert_eq!(
             r,
@@ -259,6 +286,23 @@ mod tests {
         assert_eq!(r, vec!["hosted run timed out".to_string()]);
         let r = compare(&EXP0, "native", &a, "hosted", &out(Status::Signaled(11), "", ""));
         assert_eq!(r, vec!["exit status differs (native exit 0 vs hosted killed by signal 11)"]);
+    }
+
+    #[test]
+    fn sorted_stdout() {
+        assert_eq!(sort_lines(b"b\na\nc"), b"a\nb\nc\n");
+        assert_eq!(sort_lines(b""), b"");
+        let a = out(Status::Exited(0), "x:1\ny:2\n", "");
+        let b = out(Status::Exited(0), "y:2\nx:1\n", "");
+        assert_eq!(compare(&EXP0, "native", &a, "hosted", &b).len(), 1);
+        let exp = Expectation { status: 0, compare_stderr: false, sort_stdout: true, diagnostic_prefix: None };
+        assert!(compare(&exp, "native", &a, "hosted", &b).is_empty());
+        let c = out(Status::Exited(0), "y:2\nx:1\nx:1\n", "");
+        let r = compare(&exp, "native", &a, "hosted", &c);
+        assert_eq!(
+            r,
+            vec!["sorted stdout differs (first difference at line 2: native \"y:2\\n\" vs hosted \"x:1\\n\")"]
+        );
     }
 
     #[test]

@@ -52,7 +52,8 @@ pub struct Spec {
     pub args: Vec<OsString>,
     /// The complete environment (nothing is inherited).
     pub env: Vec<(String, String)>,
-    pub stdin: Vec<u8>,
+    /// Bytes for a pipe on stdin (closed after them), or `None` for /dev/null.
+    pub stdin: Option<Vec<u8>>,
     pub cwd: PathBuf,
     pub timeout: Duration,
 }
@@ -116,7 +117,7 @@ pub fn run(spec: &Spec) -> Outcome {
         .env_clear()
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .current_dir(&spec.cwd)
-        .stdin(Stdio::piped())
+        .stdin(if spec.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
@@ -131,13 +132,13 @@ pub fn run(spec: &Spec) -> Outcome {
         }
     };
 
-    let mut stdin = child.stdin.take().expect("piped stdin");
-    let input = spec.stdin.clone();
-    // A program that exits without reading gives EPIPE here: ignored.
-    // Detached: it ends when the pipe's reader closes.
-    thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
+    if let (Some(mut stdin), Some(input)) = (child.stdin.take(), spec.stdin.clone()) {
+        // A program that exits without reading gives EPIPE here: ignored.
+        // Detached: it ends when the pipe's reader closes.
+        thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+    }
     let (tx, rx) = mpsc::channel();
     let stdout = child.stdout.take().expect("piped stdout");
     let stderr = child.stderr.take().expect("piped stderr");
@@ -205,7 +206,7 @@ mod tests {
             program: "/bin/sh".into(),
             args: vec!["-c".into(), script.into()],
             env: vec![("LANG".into(), "C".into()), ("FOO".into(), "bar baz".into())],
-            stdin: b"input line\n".to_vec(),
+            stdin: Some(b"input line\n".to_vec()),
             cwd: std::env::temp_dir(),
             timeout: Duration::from_millis(timeout_ms),
         })
@@ -231,6 +232,20 @@ mod tests {
     }
 
     #[test]
+    fn null_stdin() {
+        let o = run(&Spec {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), "test -c /dev/stdin && echo char device; cat".into()],
+            env: vec![],
+            stdin: None,
+            cwd: std::env::temp_dir(),
+            timeout: Duration::from_secs(10),
+        });
+        assert_eq!(o.status, Status::Exited(0));
+        assert_eq!(o.stdout, b"char device\n");
+    }
+
+    #[test]
     fn signal() {
         let o = sh("kill -SEGV $$", 10_000);
         assert_eq!(o.status, Status::Signaled(11));
@@ -252,7 +267,7 @@ mod tests {
             program: "/nonexistent/program".into(),
             args: vec![],
             env: vec![],
-            stdin: vec![],
+            stdin: None,
             cwd: std::env::temp_dir(),
             timeout: Duration::from_secs(1),
         });
@@ -265,7 +280,7 @@ mod tests {
             program: "/bin/x".into(),
             args: vec!["a".into(), "b c".into(), "".into(), "it's".into()],
             env: vec![("K".into(), "v w".into())],
-            stdin: vec![],
+            stdin: None,
             cwd: "/".into(),
             timeout: Duration::from_secs(1),
         };

@@ -10,14 +10,18 @@
 //! could not run at all.
 //!
 //! Both runs get the same cleared environment (`LANG=C` plus the case's variables), the
-//! same stdin (a pipe fed with the case's bytes) and the same working directory. Lines
-//! that unify itself writes to stderr (`unify: ...`, e.g. "syscall X is not
-//! implemented") are left out of the stderr comparison and shown under a FAIL line.
+//! same stdin (a pipe fed with the case's bytes, or /dev/null) and the same working directory: a shared
+//! scratch directory, or for cases with a fixture a fresh copy of it per run (unify gets
+//! its copy as `-v COPY:/work -w /work`). Lines that unify itself writes to stderr
+//! (`unify: ...`, e.g. "syscall X is not implemented") are left out of the stderr
+//! comparison and shown under a FAIL line.
 
 mod cases;
 mod diff;
 mod exec;
+mod fixture;
 mod probes;
+mod rgtree;
 mod ripgrep;
 mod under_test;
 
@@ -29,7 +33,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use cases::{Case, Program, CASES};
+use cases::{Case, Fixture, Program, CASES};
 use exec::{Outcome, Spec};
 use probes::{CBuild, Paths};
 use under_test::UnderTest;
@@ -77,6 +81,17 @@ struct Cli {
     /// Fetch rg (if not cached), print its path and exit (for tools/demo and tools/bench)
     #[arg(long)]
     fetch_rg: bool,
+
+    /// Generate the rg cases' tree (if not cached), print its path and exit (for tools/bench-rg)
+    #[arg(long)]
+    make_rg_tree: bool,
+}
+
+/// What a case runs with, once built or fetched.
+struct Prepared {
+    binary: PathBuf,
+    /// The directory each run gets a fresh copy of (`None`: an empty one).
+    fixture: Option<PathBuf>,
 }
 
 /// How a case ended up.
@@ -112,6 +127,11 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
         println!("{}", rg.display());
         return Ok(ExitCode::SUCCESS);
     }
+    if cli.make_rg_tree {
+        let paths = Paths { compat: workspace_root().join("compat-tests") };
+        println!("{}", rgtree::ensure(&paths.rg_tree_cache())?.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let selected: Vec<&Case> = CASES.iter().filter(|c| c.matches(&cli.filter)).collect();
     if selected.is_empty() {
         return Err(format!("no case matches --filter {:?} (see --list)", cli.filter));
@@ -119,8 +139,21 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
     if cli.list {
         for c in &selected {
             let args: Vec<String> = c.args.iter().map(|a| format!("{a:?}")).collect();
-            let stderr = if c.compare_stderr { "  [stdout+stderr]" } else { "" };
-            println!("{:<20} {} {}{stderr}", c.name, c.program.describe(), args.join(" "));
+            let mut notes = Vec::new();
+            if c.compare_stderr {
+                notes.push("stdout+stderr".to_string());
+            }
+            if c.sort_stdout {
+                notes.push("sorted".to_string());
+            }
+            match c.fixture {
+                Fixture::Shared => {}
+                Fixture::Empty => notes.push("cwd: empty".to_string()),
+                Fixture::Dir(d) => notes.push(format!("cwd: fixtures/{d}")),
+                Fixture::RgTree => notes.push("cwd: rg tree".to_string()),
+            }
+            let notes = if notes.is_empty() { String::new() } else { format!("  [{}]", notes.join(", ")) };
+            println!("{:<24} {} {}{notes}", c.name, c.program.describe(), args.join(" "));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -141,38 +174,19 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
     let binaries = prepare(cli, &paths, &selected)?;
     std::fs::create_dir_all(paths.work()).map_err(|e| format!("creating {}: {e}", paths.work().display()))?;
 
-    let label = under_test.label();
     let (mut passed, mut failed, mut skipped) = (0, 0, 0);
     for case in &selected {
         let mut details = Vec::new();
         let verdict = match &binaries[case.name] {
             Err(v) => v.clone(),
-            Ok(bin) => {
-                let native = Spec {
-                    program: bin.clone(),
-                    args: case.args.iter().map(Into::into).collect(),
-                    env: case.full_env(),
-                    stdin: case.stdin.as_bytes().to_vec(),
-                    cwd: paths.work(),
-                    timeout: Duration::from_secs(cli.timeout),
-                };
-                let other = under_test.spec(&native);
-                let a = exec::run(&native);
-                let b = exec::run(&other);
-                let exp = diff::Expectation {
-                    status: case.expect_status,
-                    compare_stderr: case.compare_stderr,
-                    diagnostic_prefix: under_test.diagnostic_prefix(),
-                };
-                let reasons = diff::compare(&exp, "native", &a, &label, &b);
-                if reasons.is_empty() {
-                    Verdict::Pass
-                } else {
-                    let msg = reasons.join("; ");
-                    details = failure_details(cli.verbose, &label, &native, &other, &a, &b);
+            Ok(prepared) => match run_case(cli, &paths, &under_test, case, prepared) {
+                Ok(None) => Verdict::Pass,
+                Ok(Some((msg, d))) => {
+                    details = d;
                     Verdict::Fail(msg)
                 }
-            }
+                Err(e) => Verdict::Fail(e),
+            },
         };
         match verdict {
             Verdict::Pass => {
@@ -194,6 +208,11 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
         let _ = std::io::stdout().flush();
     }
 
+    if failed == 0 {
+        fixture::remove(&fixture::runs_base())?;
+    } else if fixture::runs_base().is_dir() {
+        println!("the working directories of the failed runs are kept in {}", fixture::runs_base().display());
+    }
     let mut summary = format!("{passed} passed, {failed} failed");
     if skipped > 0 {
         summary.push_str(&format!(", {skipped} skipped"));
@@ -202,13 +221,63 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
     Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-/// Builds or fetches what the selected cases need; maps each case to its binary, or
-/// to the verdict it gets without running (skipped: tool missing; failed: build broke).
+/// Runs one case on both sides. `Ok(None)`: it passes; `Ok(Some((reasons, details)))`:
+/// it fails; `Err`: its working directories could not be prepared.
+fn run_case(
+    cli: &Cli,
+    paths: &Paths,
+    under_test: &UnderTest,
+    case: &Case,
+    prepared: &Prepared,
+) -> Result<Option<(String, Vec<String>)>, String> {
+    let label = under_test.label();
+    let run_dir = fixture::runs_base().join(case.name);
+    let (native_cwd, other_cwd) = if case.fixture == Fixture::Shared {
+        (paths.work(), None)
+    } else if case.fixture == Fixture::RgTree {
+        let tree = prepared.fixture.clone().ok_or("the rg tree is missing")?;
+        (tree.clone(), Some(tree))
+    } else {
+        let (a, b) = (run_dir.join("native"), run_dir.join(&label));
+        fixture::fresh(prepared.fixture.as_deref(), &a)?;
+        fixture::fresh(prepared.fixture.as_deref(), &b)?;
+        (a, Some(b))
+    };
+    let native = Spec {
+        program: prepared.binary.clone(),
+        args: case.args.iter().map(Into::into).collect(),
+        env: case.full_env(),
+        stdin: case.stdin.map(|s| s.as_bytes().to_vec()),
+        cwd: native_cwd,
+        timeout: Duration::from_secs(cli.timeout),
+    };
+    let other = under_test.spec(&native, other_cwd.as_deref());
+    let a = exec::run(&native);
+    let b = exec::run(&other);
+    let exp = diff::Expectation {
+        status: case.expect_status,
+        compare_stderr: case.compare_stderr,
+        sort_stdout: case.sort_stdout,
+        diagnostic_prefix: under_test.diagnostic_prefix(),
+    };
+    let reasons = diff::compare(&exp, "native", &a, &label, &b);
+    if reasons.is_empty() {
+        // Kept on failure, to look at what the runs left behind.
+        fixture::remove(&run_dir)?;
+        Ok(None)
+    } else {
+        Ok(Some((reasons.join("; "), failure_details(cli.verbose, &label, &native, &other, &a, &b))))
+    }
+}
+
+/// Builds or fetches what the selected cases need; maps each case to its binary and
+/// fixture, or to the verdict it gets without running (skipped: tool missing; failed:
+/// build broke).
 fn prepare(
     cli: &Cli,
     paths: &Paths,
     selected: &[&Case],
-) -> Result<HashMap<&'static str, Result<PathBuf, Verdict>>, String> {
+) -> Result<HashMap<&'static str, Result<Prepared, Verdict>>, String> {
     let needs = |f: fn(&Program) -> bool| selected.iter().any(|c| f(&c.program));
     if needs(|p| matches!(p, Program::Rust(_))) {
         eprintln!("compat-runner: building the Rust probes");
@@ -233,8 +302,31 @@ fn prepare(
         Err("not needed".into())
     };
 
+    let rg_tree = if selected.iter().any(|c| c.fixture == Fixture::RgTree) {
+        eprintln!("compat-runner: getting the rg tree");
+        rgtree::ensure(&paths.rg_tree_cache()).and_then(|cached| {
+            let copy = fixture::runs_base().join("rg-tree");
+            fixture::fresh(Some(&cached), &copy)?;
+            Ok(copy)
+        })
+    } else {
+        Err("not needed".into())
+    };
+
     let mut map = HashMap::new();
     for c in selected {
+        let fixture = match c.fixture {
+            Fixture::Shared | Fixture::Empty => Ok(None),
+            Fixture::Dir(name) => {
+                let dir = paths.fixtures().join(name);
+                if dir.is_dir() {
+                    Ok(Some(dir))
+                } else {
+                    Err(Verdict::Fail(format!("no fixture directory {}", dir.display())))
+                }
+            }
+            Fixture::RgTree => rg_tree.clone().map(Some).map_err(Verdict::Fail),
+        };
         let bin = match c.program {
             Program::Rust(name) => Ok(paths.rust_bin(name)),
             Program::C(name) => match c_builds.get(name) {
@@ -245,7 +337,8 @@ fn prepare(
             },
             Program::Ripgrep => rg.clone().map_err(|e| Verdict::Skip(format!("rg unavailable: {e}"))),
         };
-        map.insert(c.name, bin);
+        let prepared = bin.and_then(|binary| fixture.map(|fixture| Prepared { binary, fixture }));
+        map.insert(c.name, prepared);
     }
     Ok(map)
 }

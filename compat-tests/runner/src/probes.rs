@@ -34,12 +34,19 @@ impl Paths {
     pub fn c_out(&self) -> PathBuf {
         self.probes_target().join("musl")
     }
-    /// The working directory of every run.
+    /// The working directory of the runs of cases without a fixture.
     pub fn work(&self) -> PathBuf {
         self.probes_target().join("work")
     }
+    /// Committed fixture directories.
+    pub fn fixtures(&self) -> PathBuf {
+        self.compat.join("fixtures")
+    }
     pub fn rg_cache(&self) -> PathBuf {
         self.compat.join(".cache/ripgrep")
+    }
+    pub fn rg_tree_cache(&self) -> PathBuf {
+        self.compat.join(".cache/rg-tree")
     }
 }
 

@@ -1,11 +1,12 @@
 //! The side under test: how a native command line becomes a run under unify
-//! (`unify run --platform hosted [-e K=V]... -- BINARY ARGS...`), or simply a second
-//! native run (to check that the probes themselves are deterministic).
+//! (`unify run --platform hosted [-v DIR:/work -w /work] [-e K=V]... -- BINARY ARGS...`),
+//! or simply a second native run (to check that the probes themselves are deterministic).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use crate::cases::GUEST_WORK;
 use crate::exec::Spec;
 
 /// Platforms `unify run` can be asked for. Only the hosted one exists so far.
@@ -44,12 +45,22 @@ impl UnderTest {
     /// process is the same as the native one, and every variable is also passed with
     /// `-e`, so the guest sees the same set whether unify forwards its own environment
     /// or not.
-    pub fn spec(&self, native: &Spec) -> Spec {
+    ///
+    /// `work` is this side's own copy of the case's working directory, if the case has
+    /// one: a second native run simply runs in it; unify gets it as a volume at
+    /// [`GUEST_WORK`] and that as the guest's working directory.
+    pub fn spec(&self, native: &Spec, work: Option<&Path>) -> Spec {
+        let cwd = work.map_or_else(|| native.cwd.clone(), Path::to_path_buf);
         match self {
-            UnderTest::Native => native.clone(),
+            UnderTest::Native => Spec { cwd, ..native.clone() },
             UnderTest::Unify { binary, platform, extra_args } => {
                 let mut args: Vec<OsString> = vec!["run".into(), "--platform".into(), platform.into()];
                 args.extend(extra_args.iter().map(OsString::from));
+                if let Some(dir) = work {
+                    let mut volume = dir.as_os_str().to_os_string();
+                    volume.push(format!(":{GUEST_WORK}"));
+                    args.extend(["-v".into(), volume, "-w".into(), GUEST_WORK.into()]);
+                }
                 for (k, v) in &native.env {
                     args.push("-e".into());
                     args.push(format!("{k}={v}").into());
@@ -57,7 +68,7 @@ impl UnderTest {
                 args.push("--".into());
                 args.push(native.program.clone().into_os_string());
                 args.extend(native.args.iter().cloned());
-                Spec { program: binary.clone(), args, ..native.clone() }
+                Spec { program: binary.clone(), args, cwd, ..native.clone() }
             }
         }
     }
@@ -113,7 +124,7 @@ mod tests {
             program: "/p/hello".into(),
             args: vec!["a".into(), "".into(), "--x".into()],
             env: vec![("LANG".into(), "C".into()), ("K".into(), "v w".into())],
-            stdin: b"in".to_vec(),
+            stdin: Some(b"in".to_vec()),
             cwd: "/w".into(),
             timeout: Duration::from_secs(5),
         }
@@ -126,7 +137,7 @@ mod tests {
             platform: "hosted".into(),
             extra_args: vec!["--trace".into()],
         };
-        let s = u.spec(&native());
+        let s = u.spec(&native(), None);
         assert_eq!(s.program, PathBuf::from("/t/unify"));
         let args: Vec<String> = s.args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
         assert_eq!(
@@ -134,16 +145,49 @@ mod tests {
             ["run", "--platform", "hosted", "--trace", "-e", "LANG=C", "-e", "K=v w", "--", "/p/hello", "a", "", "--x"]
         );
         assert_eq!(s.env, native().env);
-        assert_eq!(s.stdin, b"in");
+        assert_eq!(s.stdin.as_deref(), Some(&b"in"[..]));
         assert_eq!(s.cwd, PathBuf::from("/w"));
         assert_eq!(u.label(), "hosted");
     }
 
     #[test]
+    fn unify_with_a_work_directory() {
+        let u = UnderTest::Unify { binary: "/t/unify".into(), platform: "hosted".into(), extra_args: vec![] };
+        let s = u.spec(&native(), Some(Path::new("/runs/case/hosted")));
+        let args: Vec<String> = s.args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert_eq!(
+            args,
+            [
+                "run",
+                "--platform",
+                "hosted",
+                "-v",
+                "/runs/case/hosted:/work",
+                "-w",
+                "/work",
+                "-e",
+                "LANG=C",
+                "-e",
+                "K=v w",
+                "--",
+                "/p/hello",
+                "a",
+                "",
+                "--x"
+            ]
+        );
+        assert_eq!(s.cwd, PathBuf::from("/runs/case/hosted"));
+    }
+
+    #[test]
     fn native_again_is_identical() {
-        let s = UnderTest::Native.spec(&native());
+        let s = UnderTest::Native.spec(&native(), None);
         assert_eq!(s.program, native().program);
         assert_eq!(s.args, native().args);
+        assert_eq!(s.cwd, native().cwd);
+        let s = UnderTest::Native.spec(&native(), Some(Path::new("/runs/x/rerun")));
+        assert_eq!(s.args, native().args);
+        assert_eq!(s.cwd, PathBuf::from("/runs/x/rerun"));
     }
 
     #[test]

@@ -61,6 +61,9 @@ impl FdTable {
             return Err(Errno::EBADF);
         }
         let old = self.entries.get_mut(idx).and_then(|e| e.take()).map(|e| e.open);
+        if let Some(old) = &old {
+            crate::locks::fd_closed(old);
+        }
         self.place(idx, open, cloexec);
         Ok(old)
     }
@@ -73,9 +76,12 @@ impl FdTable {
     }
 
     /// Closes `fd`, returning the open file so the caller can drop it outside the lock.
+    /// The process's POSIX locks on the file go with it ([`crate::locks::fd_closed`]).
     pub fn remove(&mut self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
         let idx = usize::try_from(fd).map_err(|_| Errno::EBADF)?;
-        self.entries.get_mut(idx).and_then(|e| e.take()).map(|e| e.open).ok_or(Errno::EBADF)
+        let open = self.entries.get_mut(idx).and_then(|e| e.take()).map(|e| e.open).ok_or(Errno::EBADF)?;
+        crate::locks::fd_closed(&open);
+        Ok(open)
     }
 
     /// `FD_CLOEXEC` of `fd`.

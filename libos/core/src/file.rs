@@ -3,9 +3,10 @@
 //! object that does not support the operation.
 
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use crate::abi::Stat;
+pub use crate::vfs::inode::AsAny;
 use crate::{Errno, SysResult};
 
 /// `poll` event bits.
@@ -39,7 +40,11 @@ pub mod oflags {
 }
 
 /// An object an fd can refer to.
-pub trait File: Send + Sync {
+///
+/// [`AsAny`] lets the syscall layer find the concrete type behind a description when a
+/// request only makes sense for one kind of file (`F_SETPIPE_SZ` for a pipe); call it
+/// through the trait object (`(*open.file).as_any()`).
+pub trait File: AsAny + Send + Sync {
     /// Reads at the file's own position (or from the stream).
     fn read(&self, _buf: &mut [u8], _nonblock: bool) -> SysResult {
         Err(Errno::EINVAL)
@@ -81,6 +86,11 @@ pub trait File: Send + Sync {
     fn set_nonblocking(&self, _on: bool) -> Result<(), Errno> {
         Ok(())
     }
+    /// Told when `O_DIRECT` changes on a description that refers to this file (a pipe
+    /// switches to packet mode).
+    fn set_direct(&self, _on: bool) -> Result<(), Errno> {
+        Ok(())
+    }
     /// `getdents64`: fills `buf` with `linux_dirent64` records (a directory only).
     fn getdents64(&self, _buf: &mut [u8]) -> SysResult {
         Err(Errno::ENOTDIR)
@@ -102,17 +112,41 @@ pub trait File: Send + Sync {
     fn dentry(&self) -> Option<Arc<crate::vfs::Dentry>> {
         None
     }
+    /// What `/proc/self/fd/N` reads for a file that has no name in the tree
+    /// (`pipe:[1234]`, `anon_inode:[eventfd]`); `None` for a file in the tree, whose
+    /// link is the path of its [`File::dentry`].
+    fn anon_name(&self) -> Option<alloc::vec::Vec<u8>> {
+        None
+    }
 }
 
 /// An open file description: the file plus the flags `dup`'d fds share.
 pub struct OpenFile {
     pub file: Arc<dyn File>,
     flags: AtomicU32,
+    /// Took OFD or `flock` locks at some point: they go when this description does.
+    has_locks: AtomicBool,
 }
 
 impl OpenFile {
     pub fn new(file: Arc<dyn File>, flags: u32) -> Arc<OpenFile> {
-        Arc::new(OpenFile { file, flags: AtomicU32::new(flags & !oflags::O_CLOEXEC) })
+        Arc::new(OpenFile {
+            file,
+            flags: AtomicU32::new(flags & !oflags::O_CLOEXEC),
+            has_locks: AtomicBool::new(false),
+        })
+    }
+
+    /// Identifies this description while it is open (what OFD and `flock` locks are
+    /// owned by).
+    pub fn id(&self) -> usize {
+        self as *const OpenFile as usize
+    }
+
+    /// Records that this description holds locks ([`crate::locks`]) to release when it
+    /// is closed.
+    pub(crate) fn note_locks(&self) {
+        self.has_locks.store(true, Ordering::Relaxed);
     }
 
     /// The status flags and access mode (`F_GETFL`).
@@ -126,6 +160,9 @@ impl OpenFile {
         let merged = (old & !oflags::SETFL_MASK) | (new & oflags::SETFL_MASK);
         if (old ^ merged) & oflags::O_NONBLOCK != 0 {
             self.file.set_nonblocking(merged & oflags::O_NONBLOCK != 0)?;
+        }
+        if (old ^ merged) & oflags::O_DIRECT != 0 {
+            self.file.set_direct(merged & oflags::O_DIRECT != 0)?;
         }
         self.flags.store(merged, Ordering::Relaxed);
         Ok(())
@@ -160,6 +197,14 @@ impl OpenFile {
             return self.file.append(buf, self.nonblocking());
         }
         self.file.write(buf, self.nonblocking())
+    }
+}
+
+impl Drop for OpenFile {
+    fn drop(&mut self) {
+        if self.has_locks.load(Ordering::Relaxed) {
+            crate::locks::description_closed(self);
+        }
     }
 }
 

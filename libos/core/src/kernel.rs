@@ -105,7 +105,21 @@ impl Kernel {
         let mut kernel = Some(kernel);
         let k = KERNEL.call_once(|| kernel.take().expect("taken once"));
         assert!(kernel.is_none(), "the libOS kernel is installed once");
+        crate::wait::install(k.platform);
         k
+    }
+
+    /// The installed instance, if there is one yet.
+    pub fn try_get() -> Option<&'static Kernel> {
+        KERNEL.get()
+    }
+
+    /// What must reach storage before the process ends, however it ends: shared file
+    /// mappings are written back to their files, then every filesystem is left as an
+    /// unmount leaves it.
+    pub fn flush_for_exit(&self) {
+        crate::mm::filemap::write_back_all();
+        let _ = self.vfs.unmount_all();
     }
 
     /// The installed instance.

@@ -23,16 +23,23 @@ pub mod futex;
 pub mod ident;
 pub mod kernel;
 pub mod limits;
+pub mod locks;
+pub mod memfd;
 pub mod mm;
+pub mod pipe;
 pub mod platform;
 pub mod poll;
+pub mod pseudo;
 pub mod rusage;
+pub mod siginfo;
 pub mod signal;
+pub mod sigqueue;
 pub mod statx;
 pub mod sync;
 pub mod thread;
 pub mod time;
 pub mod vfs;
+pub mod wait;
 
 #[cfg(test)]
 pub(crate) mod testing;

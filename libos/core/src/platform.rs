@@ -4,6 +4,8 @@
 //! `libos-metal` with page tables and devices. Everything above this trait is shared.
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::abi::{Rlimit, Timespec, Utsname};
 use crate::cpuset::CpuSet;
@@ -14,6 +16,9 @@ use crate::rusage::{Rusage, RusageWho};
 use crate::thread::ThreadStart;
 use crate::time::ClockId;
 use crate::{Errno, SysResult};
+
+/// A platform's handle for a shareable memory object ([`Platform::shm_create`]).
+pub type ShmId = u64;
 
 /// What the platform knows about the machine and the identity the guest runs with.
 #[derive(Debug, Clone)]
@@ -27,6 +32,18 @@ pub struct HostInfo {
     pub free_ram: u64,
     /// Initial resource limits, indexed by `RLIMIT_*`.
     pub rlimits: [Rlimit; crate::limits::RLIMIT_NLIMITS],
+}
+
+/// A mapping in the guest's address space that the platform placed and the libOS's
+/// memory map does not hold: the host's vDSO and its data pages lent to the guest, the
+/// legacy vsyscall page. `/proc/self/maps` lists these after the map's own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignMapping {
+    pub start: u64,
+    pub end: u64,
+    pub prot: Prot,
+    /// What `/proc/self/maps` calls it: `[vdso]`, `[vvar]`, `[vsyscall]`.
+    pub name: Vec<u8>,
 }
 
 /// Services the libOS needs from the platform.
@@ -49,12 +66,68 @@ pub trait Platform: Send + Sync {
     /// `mincore`: sets `out[i]` to 1 if page `i` of `[addr, addr+len)` is resident.
     fn residency(&self, addr: u64, len: u64, out: &mut [u8]) -> Result<(), Errno>;
 
+    /// Makes a shareable memory object of `len` bytes (a multiple of the page size),
+    /// zero-filled: the pages of a file while it is mapped (see [`crate::mm::filemap`]).
+    /// The libOS reads and writes it with [`Platform::shm_read`]/[`Platform::shm_write`]
+    /// and maps it into the guest with [`Platform::shm_map`]; every shared mapping of
+    /// one object sees the same bytes. Default: ENODEV (file mappings unsupported).
+    fn shm_create(&self, _len: u64) -> Result<ShmId, Errno> {
+        Err(Errno::ENODEV)
+    }
+    /// Changes the object's size: pages past the new end are dropped (a guest access to
+    /// them through a mapping faults with SIGBUS, as past the end of a mapped file on
+    /// Linux); new pages read as zeros.
+    fn shm_resize(&self, _id: ShmId, _len: u64) -> Result<(), Errno> {
+        Err(Errno::ENODEV)
+    }
+    /// Copies `buf.len()` bytes at `offset` of the object into `buf`.
+    fn shm_read(&self, _id: ShmId, _offset: u64, _buf: &mut [u8]) -> Result<(), Errno> {
+        Err(Errno::ENODEV)
+    }
+    /// Copies `data` into the object at `offset` (inside its size).
+    fn shm_write(&self, _id: ShmId, _offset: u64, _data: &[u8]) -> Result<(), Errno> {
+        Err(Errno::ENODEV)
+    }
+    /// Maps `[offset, offset+len)` of the object at guest `addr` (page-aligned) with
+    /// `prot`, replacing what was there: `shared` so that writes reach the object and
+    /// every other shared mapping of it; otherwise a private copy-on-write view of its
+    /// current contents.
+    fn shm_map(
+        &self,
+        _id: ShmId,
+        _offset: u64,
+        _addr: u64,
+        _len: u64,
+        _prot: Prot,
+        _shared: bool,
+    ) -> Result<(), Errno> {
+        Err(Errno::ENODEV)
+    }
+    /// Lets go of the object; mappings made from it stay valid (and keep their pages).
+    fn shm_release(&self, _id: ShmId) {}
+
     /// The current time on `clock`.
     fn now(&self, clock: ClockId) -> Timespec;
     /// The resolution of `clock`.
     fn resolution(&self, clock: ClockId) -> Timespec;
     /// Sleeps for `ns` nanoseconds (measured on the monotonic clock).
     fn sleep(&self, ns: u64);
+
+    /// Blocks the calling thread while `*word == expected`, until [`Platform::wake_all`]
+    /// is called on the same word, `timeout_ns` passes, or for no reason at all (callers
+    /// re-check what they wait for). A word in libOS memory, not the guest's: this is
+    /// how libOS wait queues ([`crate::wait::WaitQueue`]) sleep.
+    ///
+    /// Default: a plain sleep for the timeout (10 ms without one), for a platform whose
+    /// threads cannot wake each other; the waiter then finds out by re-checking.
+    fn wait_on(&self, word: &AtomicU32, expected: u32, timeout_ns: Option<u64>) {
+        if word.load(Ordering::Acquire) == expected {
+            self.sleep(timeout_ns.unwrap_or(10_000_000));
+        }
+    }
+    /// Wakes every thread blocked in [`Platform::wait_on`] on `word`. Default: nothing
+    /// (the default `wait_on` never blocks for long).
+    fn wake_all(&self, _word: &AtomicU32) {}
 
     /// Fills `buf` with cryptographically secure random bytes.
     fn fill_random(&self, buf: &mut [u8]);
@@ -65,6 +138,33 @@ pub trait Platform: Send + Sync {
     fn cpu_mask(&self) -> u64;
     /// Identity and machine description.
     fn host_info(&self) -> HostInfo;
+
+    /// The guest's controlling terminal, what `/dev/tty` opens. Default: none, and
+    /// opening `/dev/tty` is ENXIO as for a Linux process without one.
+    fn controlling_tty(&self) -> Option<Arc<dyn File>> {
+        None
+    }
+    /// What `/proc/self/fd/N` shows for a console file the guest started with as fd
+    /// `fd` (0–2), wherever it is now. Default: none, and procfs names it from its
+    /// `stat` (a terminal's `/dev` path, `pipe:[ino]`).
+    fn console_name(&self, _fd: u32) -> Option<Vec<u8>> {
+        None
+    }
+    /// The guest CPU's answer to `CPUID` with `leaf` and `subleaf`: eax, ebx, ecx, edx
+    /// (`/proc/cpuinfo`). Default: none, and `/proc/cpuinfo` lists the CPUs without
+    /// describing them.
+    fn cpuid(&self, _leaf: u32, _subleaf: u32) -> Option<[u32; 4]> {
+        None
+    }
+    /// The DNS servers the guest should ask, as text addresses (`/etc/resolv.conf`).
+    /// Default: none, and resolvers fall back to their own default (127.0.0.1).
+    fn nameservers(&self) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
+    /// The mappings the platform placed in the guest's view outside the memory map.
+    fn foreign_mappings(&self) -> Vec<ForeignMapping> {
+        Vec::new()
+    }
 
     /// Writes one diagnostic line from the libOS itself (warnings, trace) to the user.
     fn log(&self, line: &str);

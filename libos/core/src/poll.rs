@@ -1,16 +1,27 @@
 //! `poll`/`ppoll` over the fd table.
 //!
-//! Readiness is asked of each file ([`crate::file::File::poll`]). Until files can
-//! register wake-ups (the event machinery of the network work), a blocking poll re-checks
-//! with a back-off of at most 10 ms, so it never spins a CPU.
+//! Readiness is asked of each file ([`crate::file::File::poll`]). A blocking poll sleeps
+//! between scans on [`READINESS`], which files whose readiness changes notify (pipes do:
+//! [`readiness_changed`]), so a write to a pipe in one thread ends a poll on it in
+//! another at once. Files that do not notify yet are re-checked with a back-off of at
+//! most 10 ms, so a poll never spins a CPU.
 
 use crate::abi::PollFd;
 use crate::file::events::{POLLERR, POLLHUP, POLLNVAL};
 use crate::kernel::Kernel;
 use crate::time::ClockId;
+use crate::wait::WaitQueue;
 use crate::SysResult;
 
 const MAX_BACKOFF_NS: u64 = 10_000_000;
+
+/// Notified whenever some file's readiness may have changed.
+pub static READINESS: WaitQueue = WaitQueue::new();
+
+/// Wakes blocked `poll`s to re-scan: call after a change that can make a file ready.
+pub fn readiness_changed() {
+    READINESS.notify();
+}
 
 /// Fills in `revents` and returns how many entries have any; waits up to `timeout_ns`
 /// (`None` = forever) while none does.
@@ -19,6 +30,7 @@ pub fn poll(kernel: &Kernel, fds: &mut [PollFd], timeout_ns: Option<u64>) -> Sys
     let start = platform.now(ClockId::Monotonic).to_nanos().unwrap_or(0);
     let mut backoff = 50_000;
     loop {
+        let seq = READINESS.seq();
         let ready = scan(kernel, fds);
         if ready > 0 {
             return Ok(ready);
@@ -30,7 +42,7 @@ pub fn poll(kernel: &Kernel, fds: &mut [PollFd], timeout_ns: Option<u64>) -> Sys
             Some(t) => t - elapsed,
             None => u64::MAX,
         };
-        platform.sleep(backoff.min(remaining));
+        READINESS.sleep_since(platform, seq, backoff.min(remaining));
         backoff = (backoff * 2).min(MAX_BACKOFF_NS);
     }
 }

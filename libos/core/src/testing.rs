@@ -32,6 +32,7 @@ pub(crate) enum Op {
     Move { old: u64, new: u64, len: u64 },
     Discard { addr: u64, len: u64 },
     Sleep { ns: u64 },
+    ShmMap { id: u64, offset: u64, addr: u64, len: u64, prot: Prot, shared: bool },
 }
 
 /// What `now(Realtime)` reads before any sleep: 2023-11-14T22:13:20Z.
@@ -57,6 +58,9 @@ pub(crate) struct FakePlatform {
     pub console: [Arc<MemFile>; 3],
     pub host: HostInfo,
     pub log: spin::Mutex<Vec<String>>,
+    /// Shareable memory objects by id (`shm_*`); released ones are gone.
+    pub shm: spin::Mutex<alloc::collections::BTreeMap<u64, Vec<u8>>>,
+    next_shm: AtomicU64,
 }
 
 impl FakePlatform {
@@ -85,6 +89,8 @@ impl FakePlatform {
                 rlimits: Limits::linux_defaults(),
             },
             log: spin::Mutex::new(Vec::new()),
+            shm: spin::Mutex::new(alloc::collections::BTreeMap::new()),
+            next_shm: AtomicU64::new(1),
         }
     }
 
@@ -164,6 +170,43 @@ impl Platform for FakePlatform {
         // Everything is resident.
         out.fill(1);
         Ok(())
+    }
+
+    fn shm_create(&self, len: u64) -> Result<u64, Errno> {
+        let id = self.next_shm.fetch_add(1, Ordering::Relaxed);
+        self.shm.lock().insert(id, alloc::vec![0u8; len as usize]);
+        Ok(id)
+    }
+
+    fn shm_resize(&self, id: u64, len: u64) -> Result<(), Errno> {
+        self.shm.lock().get_mut(&id).ok_or(Errno::EBADF)?.resize(len as usize, 0);
+        Ok(())
+    }
+
+    fn shm_read(&self, id: u64, offset: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        let shm = self.shm.lock();
+        let obj = shm.get(&id).ok_or(Errno::EBADF)?;
+        let start = offset as usize;
+        buf.copy_from_slice(obj.get(start..start + buf.len()).ok_or(Errno::EINVAL)?);
+        Ok(())
+    }
+
+    fn shm_write(&self, id: u64, offset: u64, data: &[u8]) -> Result<(), Errno> {
+        let mut shm = self.shm.lock();
+        let obj = shm.get_mut(&id).ok_or(Errno::EBADF)?;
+        let start = offset as usize;
+        obj.get_mut(start..start + data.len()).ok_or(Errno::EINVAL)?.copy_from_slice(data);
+        Ok(())
+    }
+
+    fn shm_map(&self, id: u64, offset: u64, addr: u64, len: u64, prot: Prot, shared: bool) -> Result<(), Errno> {
+        self.shm.lock().get(&id).ok_or(Errno::EBADF)?;
+        self.record(Op::ShmMap { id, offset, addr, len, prot, shared });
+        Ok(())
+    }
+
+    fn shm_release(&self, id: u64) {
+        self.shm.lock().remove(&id);
     }
 
     fn now(&self, clock: ClockId) -> Timespec {

@@ -16,7 +16,9 @@ mod host;
 mod layout;
 mod load;
 mod namespace;
+mod plan_cache;
 mod platform;
+mod program;
 mod regs;
 mod stats;
 mod sud;
@@ -25,7 +27,6 @@ mod thread;
 use std::convert::Infallible;
 use std::fmt;
 use std::io;
-use std::path::PathBuf;
 
 use libos::mm::{MemoryMap, Prot, Vma, VmaKind};
 use libos::Kernel;
@@ -36,30 +37,29 @@ use crate::layout::{GUEST_HI, GUEST_LO, MMAP_BASE, STACK_SIZE, STACK_TOP};
 use crate::platform::{host_map, HostedPlatform};
 
 /// What to run and how.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug)]
 pub struct RunOptions {
-    /// The program file on the host.
-    pub program: PathBuf,
-    /// The guest's argv (argv[0] included).
+    /// The root filesystem image (FAT32), opened read-write; mounted at `/`.
+    /// The run owns it; a temporary image is unlinked by the CLI before the run starts.
+    pub image: std::fs::File,
+    /// The program's absolute path inside the image, e.g. b"/bin/rg".
+    pub program: Vec<u8>,
+    /// The guest's argv (argv[0] included), env (`KEY=VALUE` each), working directory (absolute guest path).
     pub argv: Vec<Vec<u8>>,
-    /// The guest's environment, `KEY=VALUE` each.
     pub env: Vec<Vec<u8>>,
-    /// Print a strace-style line per syscall on stderr.
+    pub cwd: Vec<u8>,
     pub trace: bool,
-    /// Print syscall-path counters on stderr at exit.
     pub stats: bool,
-    /// Rewrite syscall sites at load time (off: every syscall takes the SIGSYS path).
     pub rewrite: bool,
-    /// Give the guest the host's vDSO for clock reads (off: every clock read is a
-    /// syscall the libOS serves, visible in the trace).
     pub host_vdso: bool,
 }
 
 /// Why the program could not be started. Each displays as one line.
 #[derive(Debug)]
 pub enum HostedError {
-    Read(PathBuf, io::Error),
-    Load(PathBuf, unify_loader::LoadError),
+    Image(unify_rootfs::FsError),
+    Read(String, io::Error),
+    Load(String, unify_loader::LoadError),
     NoFsgsbase,
     Reserve(io::Error),
     Layout(String),
@@ -70,8 +70,9 @@ pub enum HostedError {
 impl fmt::Display for HostedError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            HostedError::Read(p, e) => write!(f, "{}: cannot read: {e}", p.display()),
-            HostedError::Load(p, e) => write!(f, "{}: {e}", p.display()),
+            HostedError::Image(e) => write!(f, "the root filesystem image: {e}"),
+            HostedError::Read(p, e) => write!(f, "{p} (in the image): cannot read: {e}"),
+            HostedError::Load(p, e) => write!(f, "{p} (in the image): {e}"),
             HostedError::NoFsgsbase => {
                 write!(f, "this CPU or kernel does not offer FSGSBASE to user space; the hosted platform needs it")
             }
@@ -99,8 +100,18 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
     if hwcap2 & HWCAP2_FSGSBASE == 0 {
         return Err(HostedError::NoFsgsbase);
     }
-    let bytes = std::fs::read(&opts.program).map_err(|e| HostedError::Read(opts.program.clone(), e))?;
-    let plan = unify_loader::parse(&bytes).map_err(|e| HostedError::Load(opts.program.clone(), e))?;
+    // The guest's filesystem: the image at `/` and the pseudo-filesystems; the program
+    // is read from it like any other file.
+    let program = String::from_utf8_lossy(&opts.program).into_owned();
+    let (vfs, pseudo) = namespace::build(&PLATFORM, &opts.image, &opts.cwd)?;
+    let file = vfs
+        .open(&libos::vfs::At::Cwd, &opts.program, libos::file::oflags::O_RDONLY, 0)
+        .map_err(|e| HostedError::Read(program.clone(), io::Error::from_raw_os_error(e as i32)))?;
+    let bytes =
+        program::read_program(|off, buf| file.pread(buf, off).map_err(|e| io::Error::from_raw_os_error(e as i32)))
+            .map_err(|e| HostedError::Read(program.clone(), e))?;
+    drop(file);
+    let plan = unify_loader::parse(&bytes).map_err(|e| HostedError::Load(program.clone(), e))?;
 
     reserve_window()?;
     let mut mm = MemoryMap::new(GUEST_LO, GUEST_HI, MMAP_BASE);
@@ -115,18 +126,13 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
         .map_err(|_| HostedError::Layout("the stack overlaps the program".into()))?;
     let sp = build_stack(opts, &plan, image.base)?;
 
-    // What /proc/self/exe reads: the program's absolute path, as on Linux.
-    let exe = std::fs::canonicalize(&opts.program).unwrap_or_else(|_| opts.program.clone());
-    let exe = std::os::unix::ffi::OsStrExt::as_bytes(exe.as_os_str()).to_vec();
-    let setup = libos::ProcessSetup {
-        exe_path: &exe,
-        argv: &opts.argv,
-        env: &opts.env,
-        console_flags: console_flags(),
-        vfs: namespace::build(&PLATFORM),
-    };
+    // What /proc/self/exe reads: the program's absolute path in the image.
+    let exe = opts.program.clone();
+    let setup =
+        libos::ProcessSetup { exe_path: &exe, argv: &opts.argv, env: &opts.env, console_flags: console_flags(), vfs };
     let kernel = Kernel::install(Kernel::new(&PLATFORM, mm, setup));
     libos::sync::set_yield(platform::host_yield);
+    pseudo.attach(kernel);
     syscall_shim::set_trace(opts.trace);
     if opts.stats {
         stats::enable();
@@ -197,6 +203,7 @@ fn build_stack(opts: &RunOptions, plan: &unify_loader::LoadPlan, base: u64) -> R
     // CPU-time clocks) go straight to the host kernel and report this process's values.
     if opts.host_vdso && vdso != 0 {
         aux.push(AuxEntry(auxv::AT_SYSINFO_EHDR, vdso));
+        platform::note_vdso_lent();
     }
     let mut random = [0u8; 16];
     libos::Platform::fill_random(&PLATFORM, &mut random);

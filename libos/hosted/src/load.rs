@@ -92,9 +92,10 @@ fn rewrite(mm: &mut MemoryMap, plan: &LoadPlan, base: u64, start: u64, end: u64)
             bytes: unsafe { std::slice::from_raw_parts((base + s.vaddr) as *const u8, s.filesz as usize) },
         })
         .collect();
-    let result = rewrite::plan(&regions, stub_base, STUB_AREA_SIZE as usize);
+    let (result, cached) = crate::plan_cache::plan(&regions, stub_base, STUB_AREA_SIZE as usize);
     drop(regions);
     stats::set_sites(result.sites, result.patches.len());
+    stats::set_plan_cached(cached);
     if result.patches.is_empty() {
         return Ok(end);
     }

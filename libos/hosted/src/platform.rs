@@ -2,7 +2,9 @@
 //! guest window, time and randomness come from the host kernel, the console is the
 //! host's fds 0–2.
 
-use std::sync::Arc;
+use std::os::unix::ffi::OsStrExt;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use libos::abi::{set_uts_field, Rlimit, Timespec, Timeval, Utsname};
 use libos::cpuset::CpuSet;
@@ -10,7 +12,7 @@ use libos::file::File;
 use libos::futex::FutexOp;
 use libos::limits::RLIMIT_NLIMITS;
 use libos::mm::Prot;
-use libos::platform::{HostInfo, Platform};
+use libos::platform::{ForeignMapping, HostInfo, Platform, ShmId};
 use libos::rusage::{Rusage, RusageWho};
 use libos::thread::ThreadStart;
 use libos::time::ClockId;
@@ -119,6 +121,97 @@ impl Platform for HostedPlatform {
         host::check(unsafe { libc::mincore(addr as *mut _, len as usize, out.as_mut_ptr()) } as isize).map(|_| ())
     }
 
+    // Shareable memory is a host memfd; every call is a raw host syscall (no TLS).
+
+    fn shm_create(&self, len: u64) -> Result<ShmId, Errno> {
+        // SAFETY: the name is a NUL-terminated string with static lifetime.
+        let fd = host::raw_retry(|| unsafe {
+            host::raw_syscall4(libc::SYS_memfd_create, c"unify-shm".as_ptr() as u64, libc::MFD_CLOEXEC as u64, 0, 0)
+        })?;
+        if let Err(e) = self.shm_resize(fd as ShmId, len) {
+            self.shm_release(fd as ShmId);
+            return Err(e);
+        }
+        Ok(fd as ShmId)
+    }
+
+    fn shm_resize(&self, id: ShmId, len: u64) -> Result<(), Errno> {
+        // SAFETY: ftruncate on a memfd this platform made; no memory is passed.
+        host::raw_retry(|| unsafe { host::raw_syscall4(libc::SYS_ftruncate, id, len, 0, 0) }).map(|_| ())
+    }
+
+    fn shm_read(&self, id: ShmId, offset: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        let mut done = 0;
+        while done < buf.len() {
+            let rest = &mut buf[done..];
+            // SAFETY: `rest` is a live buffer of the length passed.
+            let n = host::raw_retry(|| unsafe {
+                host::raw_syscall4(
+                    libc::SYS_pread64,
+                    id,
+                    rest.as_mut_ptr() as u64,
+                    rest.len() as u64,
+                    offset + done as u64,
+                )
+            })?;
+            if n == 0 {
+                // Past the object's end: zeros, as a mapping would show them.
+                rest.fill(0);
+                break;
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn shm_write(&self, id: ShmId, offset: u64, data: &[u8]) -> Result<(), Errno> {
+        let mut done = 0;
+        while done < data.len() {
+            let rest = &data[done..];
+            // SAFETY: `rest` is a live buffer of the length passed.
+            let n = host::raw_retry(|| unsafe {
+                host::raw_syscall4(
+                    libc::SYS_pwrite64,
+                    id,
+                    rest.as_ptr() as u64,
+                    rest.len() as u64,
+                    offset + done as u64,
+                )
+            })?;
+            if n == 0 {
+                return Err(Errno::EIO);
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn shm_map(&self, id: ShmId, offset: u64, addr: u64, len: u64, prot: Prot, shared: bool) -> Result<(), Errno> {
+        let kind = if shared { libc::MAP_SHARED } else { libc::MAP_PRIVATE };
+        // SAFETY: the range lies in the guest window, which the libOS owns; MAP_FIXED
+        // replaces only guest memory there.
+        let r = unsafe {
+            host::raw_syscall6(
+                libc::SYS_mmap,
+                addr,
+                len,
+                prot_bits(prot) as u64,
+                (kind | libc::MAP_FIXED) as u64,
+                id,
+                offset,
+            )
+        };
+        if (-4095..0).contains(&r) {
+            return Err(Errno::from_number(-r as i32).unwrap_or(Errno::ENOMEM));
+        }
+        Ok(())
+    }
+
+    fn shm_release(&self, id: ShmId) {
+        // SAFETY: closes a memfd this platform made; its mappings keep the memory.
+        unsafe { host::raw_syscall4(libc::SYS_close, id, 0, 0, 0) };
+    }
+
     fn now(&self, clock: ClockId) -> Timespec {
         // The common clocks are answered by the vDSO without touching TLS (glibc's
         // wrapper writes errno only on failure, and these never fail); the others may
@@ -150,6 +243,37 @@ impl Platform for HostedPlatform {
     fn sleep(&self, ns: u64) {
         ensure_host_tls();
         std::thread::sleep(std::time::Duration::from_nanos(ns));
+    }
+
+    fn wait_on(&self, word: &AtomicU32, expected: u32, timeout_ns: Option<u64>) {
+        let ts = timeout_ns
+            .map(|ns| libc::timespec { tv_sec: (ns / 1_000_000_000) as i64, tv_nsec: (ns % 1_000_000_000) as i64 });
+        let ts_ptr = ts.as_ref().map_or(0, |t| t as *const libc::timespec as u64);
+        // SAFETY: `word` is a live, aligned u32 in this process; `ts_ptr` is null or a
+        // timespec on this stack. A raw syscall touches no TLS. Any outcome (woken,
+        // value changed, timed out, interrupted) returns to a caller that re-checks.
+        unsafe {
+            host::raw_syscall4(
+                libc::SYS_futex,
+                word.as_ptr() as u64,
+                (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as u64,
+                u64::from(expected),
+                ts_ptr,
+            )
+        };
+    }
+
+    fn wake_all(&self, word: &AtomicU32) {
+        // SAFETY: as in `wait_on`; FUTEX_WAKE only reads the address.
+        unsafe {
+            host::raw_syscall4(
+                libc::SYS_futex,
+                word.as_ptr() as u64,
+                (libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG) as u64,
+                i32::MAX as u64,
+                0,
+            )
+        };
     }
 
     fn fill_random(&self, buf: &mut [u8]) {
@@ -187,6 +311,58 @@ impl Platform for HostedPlatform {
         host_info()
     }
 
+    /// The host's `/dev/tty`, opened on first use and kept: whether the host process
+    /// has a controlling terminal is whether that open succeeds.
+    fn controlling_tty(&self) -> Option<Arc<dyn File>> {
+        ensure_host_tls();
+        static HOST_TTY: OnceLock<Option<i32>> = OnceLock::new();
+        let fd = *HOST_TTY.get_or_init(|| {
+            // SAFETY: a NUL-terminated path; the fd is kept for the life of the process.
+            let fd = unsafe { libc::open(c"/dev/tty".as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+            (fd >= 0).then_some(fd)
+        });
+        fd.map(|fd| Arc::new(HostFd(fd)) as Arc<dyn File>)
+    }
+
+    /// What the host's own `/proc/self/fd/N` says: the terminal, pipe or file the
+    /// console is.
+    fn console_name(&self, fd: u32) -> Option<Vec<u8>> {
+        ensure_host_tls();
+        let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
+        Some(target.as_os_str().as_bytes().to_vec())
+    }
+
+    fn cpuid(&self, leaf: u32, subleaf: u32) -> Option<[u32; 4]> {
+        // SAFETY: CPUID exists on every x86-64 CPU and only reads identification
+        // registers. (Older compilers declare the intrinsic unsafe.)
+        #[allow(unused_unsafe)]
+        let r = unsafe { std::arch::x86_64::__cpuid_count(leaf, subleaf) };
+        Some([r.eax, r.ebx, r.ecx, r.edx])
+    }
+
+    /// The host's name servers: guest sockets are host sockets, so the guest asks what
+    /// the host asks (none if the host names none: both then use 127.0.0.1).
+    fn nameservers(&self) -> Vec<Vec<u8>> {
+        ensure_host_tls();
+        let Ok(conf) = std::fs::read("/etc/resolv.conf") else { return Vec::new() };
+        conf.split(|&b| b == b'\n')
+            .filter_map(|line| {
+                let mut words = line.split(|b| b.is_ascii_whitespace()).filter(|w| !w.is_empty());
+                (words.next()? == b"nameserver").then(|| words.next().map(<[u8]>::to_vec)).flatten()
+            })
+            .collect()
+    }
+
+    /// The host's vDSO and its data pages (once lent to the guest) and the vsyscall
+    /// page, as the host's `/proc/self/maps` lists them.
+    fn foreign_mappings(&self) -> Vec<ForeignMapping> {
+        ensure_host_tls();
+        static HOST_MAPPINGS: OnceLock<Vec<ForeignMapping>> = OnceLock::new();
+        let lent = VDSO_LENT.load(Ordering::Relaxed);
+        let all = HOST_MAPPINGS.get_or_init(host_special_mappings);
+        all.iter().filter(|m| lent || m.name == b"[vsyscall]").cloned().collect()
+    }
+
     fn log(&self, line: &str) {
         ensure_host_tls();
         let mut text = String::with_capacity(line.len() + 1);
@@ -199,6 +375,9 @@ impl Platform for HostedPlatform {
 
     fn exit_process(&self, status: i32) -> ! {
         ensure_host_tls();
+        if let Some(kernel) = libos::Kernel::try_get() {
+            kernel.flush_for_exit();
+        }
         stats::report();
         // SAFETY: ends the process; nothing of the guest or libOS needs unwinding.
         unsafe { libc::_exit(status) }
@@ -206,6 +385,9 @@ impl Platform for HostedPlatform {
 
     fn exit_by_signal(&self, sig: u32) -> ! {
         ensure_host_tls();
+        if let Some(kernel) = libos::Kernel::try_get() {
+            kernel.flush_for_exit();
+        }
         stats::report();
         let sig = sig as i32;
         // SAFETY: restores the default action, unblocks the signal and sends it to
@@ -316,6 +498,33 @@ impl Platform for HostedPlatform {
             ],
         }
     }
+}
+
+/// Set once the guest has been given the host's vDSO (`AT_SYSINFO_EHDR`).
+static VDSO_LENT: AtomicBool = AtomicBool::new(false);
+
+/// Records that the guest was given the host's vDSO: `/proc/self/maps` shows it.
+pub fn note_vdso_lent() {
+    VDSO_LENT.store(true, Ordering::Relaxed);
+}
+
+/// The kernel-provided mappings of this process (`[vvar]`, `[vvar_vclock]`, `[vdso]`,
+/// `[vsyscall]`), from its `/proc/self/maps`.
+fn host_special_mappings() -> Vec<ForeignMapping> {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else { return Vec::new() };
+    let mut out = Vec::new();
+    for line in maps.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (Some(range), Some(perms), Some(name)) = (fields.first(), fields.get(1), fields.get(5)) else { continue };
+        if !matches!(*name, "[vvar]" | "[vvar_vclock]" | "[vdso]" | "[vsyscall]") {
+            continue;
+        }
+        let Some((start, end)) = range.split_once('-') else { continue };
+        let (Ok(start), Ok(end)) = (u64::from_str_radix(start, 16), u64::from_str_radix(end, 16)) else { continue };
+        let bits = perms.bytes().zip([1u32, 2, 4]).filter(|&(c, _)| c != b'-').fold(0, |acc, (_, bit)| acc | bit);
+        out.push(ForeignMapping { start, end, prot: Prot::from_bits_truncate(bits), name: name.as_bytes().to_vec() });
+    }
+    out
 }
 
 fn host_info() -> HostInfo {

@@ -15,6 +15,7 @@ static LIVE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 /// The counts of threads that have ended.
 static ENDED_FAST: AtomicU64 = AtomicU64::new(0);
 static ENDED_SLOW: AtomicU64 = AtomicU64::new(0);
+static PLAN_CACHED: AtomicBool = AtomicBool::new(false);
 
 pub fn enable() {
     ENABLED.store(true, Ordering::Relaxed);
@@ -38,6 +39,11 @@ pub fn set_sites(found: usize, rewritten: usize) {
     REWRITTEN.store(rewritten, Ordering::Relaxed);
 }
 
+/// Whether the rewrite plan came from the plan cache.
+pub fn set_plan_cached(cached: bool) {
+    PLAN_CACHED.store(cached, Ordering::Relaxed);
+}
+
 /// Prints the counters on stderr when `--stats` asked for them.
 pub fn report() {
     if !ENABLED.load(Ordering::Relaxed) {
@@ -54,9 +60,10 @@ pub fn report() {
     let total = fast + slow;
     let pct = if total == 0 { 100.0 } else { fast as f64 * 100.0 / total as f64 };
     eprintln!(
-        "unify: stats: {total} syscalls, {fast} rewritten path, {slow} SIGSYS path ({pct:.2}% rewritten); sites: {} found, {} rewritten",
+        "unify: stats: {total} syscalls, {fast} rewritten path, {slow} SIGSYS path ({pct:.2}% rewritten); sites: {} found, {} rewritten ({})",
         SITES.load(Ordering::Relaxed),
-        REWRITTEN.load(Ordering::Relaxed)
+        REWRITTEN.load(Ordering::Relaxed),
+        if PLAN_CACHED.load(Ordering::Relaxed) { "plan from cache" } else { "planned at load" }
     );
     let threads = &libos::Kernel::get().threads;
     let (carriers, idle) = crate::thread::carrier_counts();

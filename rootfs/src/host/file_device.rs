@@ -48,6 +48,11 @@ impl FileDevice {
     pub fn file(&self) -> &File {
         &self.file
     }
+
+    /// The file, giving up the device.
+    pub fn into_file(self) -> File {
+        self.file
+    }
 }
 
 impl BlockDevice for FileDevice {

@@ -69,3 +69,5 @@ pub fn host_snapshot(dir: &Path, guest: &str) -> Vec<(String, FileKind, Vec<u8>)
     }
     out
 }
+pub mod fat;
+pub mod raw_dir;

@@ -25,6 +25,7 @@
 //! other site is left alone and reaches the libOS through the platform's slow path
 //! (Syscall User Dispatch on the hosted platform).
 
+pub mod cache;
 mod scan;
 mod stub;
 #[cfg(test)]

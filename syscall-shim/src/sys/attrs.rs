@@ -146,9 +146,11 @@ pub fn fchown(ctx: &mut Ctx, a: &Args) -> SysResult {
 }
 
 /// `fsync`/`fdatasync`: EINVAL for a file with no storage behind it (pipe, console).
+/// What the file's shared mappings changed is written back first.
 pub fn fsync(ctx: &mut Ctx, a: &Args) -> SysResult {
     let open = open_file(ctx, a.fd(0))?;
     let d = dentry_of_open(&open)?;
+    libos::mm::filemap::write_back(d.inode())?;
     d.inode().sync().map(|()| 0)
 }
 

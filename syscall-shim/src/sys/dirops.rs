@@ -133,7 +133,11 @@ fn readlink_common(ctx: &Ctx, dirfd: i32, path_addr: u64, buf: u64, size: i32) -
         if dirfd == AT_FDCWD {
             return Err(Errno::ENOENT);
         }
-        fd_dentry(ctx, dirfd).map_err(|e| if e == Errno::ENOTDIR { Errno::ENOENT } else { e })?.inode().readlink()?
+        let d = fd_dentry(ctx, dirfd).map_err(|e| if e == Errno::ENOTDIR { Errno::ENOENT } else { e })?;
+        if d.kind() != libos::vfs::FileKind::Symlink {
+            return Err(Errno::ENOENT);
+        }
+        d.inode().readlink()?
     } else {
         let start = at(ctx, dirfd, &path)?;
         ctx.kernel.vfs.readlink(&start, &path)?

@@ -35,8 +35,13 @@ pub fn write(ctx: &mut Ctx, a: &Args) -> SysResult {
 
 /// Applies SIGPIPE's action to a write that found the pipe's reader gone.
 fn sigpipe(ctx: &Ctx, result: SysResult) -> SysResult {
-    match result {
-        Err(Errno::EPIPE) => Err(libos::signal::broken_pipe(ctx.kernel, ctx.thread.sigmask)),
+    result.map_err(|e| broken_pipe(ctx, e))
+}
+
+/// The errno of a failed write, after SIGPIPE's action for EPIPE.
+pub(crate) fn broken_pipe(ctx: &Ctx, e: Errno) -> Errno {
+    match e {
+        Errno::EPIPE => libos::signal::broken_pipe(ctx.kernel, ctx.thread.sigmask),
         other => other,
     }
 }
@@ -58,7 +63,19 @@ pub fn pwrite64(ctx: &mut Ctx, a: &Args) -> SysResult {
     }
     let offset = u64::try_from(a.long(3)).map_err(|_| Errno::EINVAL)?;
     let buf = user::slice(a.raw(1), a.usize(2).min(MAX_RW_COUNT))?;
-    sigpipe(ctx, open.file.pwrite(buf, offset))
+    sigpipe(ctx, positioned_write(&open, buf, offset))
+}
+
+/// `pwrite` at `offset`, except on a description opened with `O_APPEND`, where Linux
+/// appends whatever the offset says (and, being a positioned write, leaves the file
+/// position alone).
+fn positioned_write(open: &OpenFile, buf: &[u8], offset: u64) -> SysResult {
+    if open.flags() & oflags::O_APPEND != 0 {
+        if let Some(d) = open.file.dentry().filter(|d| d.kind() == libos::vfs::FileKind::Regular) {
+            return libos::mm::filemap::append(d.inode(), buf).map(|(n, _)| n);
+        }
+    }
+    open.file.pwrite(buf, offset)
 }
 
 /// Reads and validates an iovec array the way Linux does (EINVAL for a bad count or a
@@ -100,14 +117,44 @@ fn vectored(iov: &[Iovec], mut op: impl FnMut(&Iovec, u64) -> SysResult) -> SysR
 pub fn readv(ctx: &mut Ctx, a: &Args) -> SysResult {
     let open = file(ctx, a.fd(0))?;
     let iov = iovecs(a.ptr(1), a.int(2))?;
+    if let Some(pipe) = pipe_of(&open) {
+        // One read across all the buffers, as Linux does (a packet fills them in turn).
+        let total: u64 = iov.iter().map(|v| v.len).sum();
+        let mut buf = alloc::vec![0u8; total.min(pipe.pipe().capacity() as u64) as usize];
+        let n = open.read(&mut buf)?;
+        let mut done = 0;
+        for v in &iov {
+            let k = (v.len as usize).min(n - done);
+            user::slice_mut(v.base, k)?.copy_from_slice(&buf[done..done + k]);
+            done += k;
+        }
+        return Ok(n);
+    }
     vectored(&iov, |v, _| open.read(user::slice_mut(v.base, v.len as usize)?))
 }
 
 pub fn writev(ctx: &mut Ctx, a: &Args) -> SysResult {
     let open = file(ctx, a.fd(0))?;
     let iov = iovecs(a.ptr(1), a.int(2))?;
+    let total: u64 = iov.iter().map(|v| v.len).sum();
+    if pipe_of(&open).is_some() && total <= PIPE_GATHER_MAX {
+        // One write, as Linux does: atomic up to PIPE_BUF, one packet per page.
+        let mut data = Vec::with_capacity(total as usize);
+        for v in &iov {
+            data.extend_from_slice(user::slice(v.base, v.len as usize)?);
+        }
+        return sigpipe(ctx, open.write(&data));
+    }
     let result = vectored(&iov, |v, _| open.write(user::slice(v.base, v.len as usize)?));
     sigpipe(ctx, result)
+}
+
+/// The largest `writev` to a pipe gathered into one write (larger ones go buffer by
+/// buffer: past `PIPE_BUF` Linux promises no atomicity anyway).
+const PIPE_GATHER_MAX: u64 = 1 << 20;
+
+fn pipe_of(open: &OpenFile) -> Option<&libos::pipe::PipeEnd> {
+    (*open.file).as_any().downcast_ref::<libos::pipe::PipeEnd>()
 }
 
 pub fn preadv(ctx: &mut Ctx, a: &Args) -> SysResult {
@@ -127,7 +174,7 @@ pub fn pwritev(ctx: &mut Ctx, a: &Args) -> SysResult {
     }
     let iov = iovecs(a.ptr(1), a.int(2))?;
     let base = u64::try_from(a.long(3)).map_err(|_| Errno::EINVAL)?;
-    let result = vectored(&iov, |v, done| open.file.pwrite(user::slice(v.base, v.len as usize)?, base + done));
+    let result = vectored(&iov, |v, done| positioned_write(&open, user::slice(v.base, v.len as usize)?, base + done));
     sigpipe(ctx, result)
 }
 
@@ -154,6 +201,31 @@ pub fn getdents64(ctx: &mut Ctx, a: &Args) -> SysResult {
     }
     let buf = user::slice_mut(a.raw(1), a.usize(2).min(MAX_RW_COUNT))?;
     open.file.getdents64(buf)
+}
+
+/// `getdents(fd, buf, count)`, the old `linux_dirent` form: the same records as
+/// `getdents64` with the type moved from before the name to the record's last byte.
+/// Both layouts give a name of `n` bytes a record of `align8(20 + n)` bytes, so the
+/// records are converted where they lie.
+pub fn getdents(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let open = file(ctx, a.fd(0))?;
+    if open.flags() & libos::vfs::oflags::O_PATH != 0 {
+        return Err(Errno::EBADF);
+    }
+    let buf = user::slice_mut(a.raw(1), a.usize(2).min(MAX_RW_COUNT))?;
+    let n = open.file.getdents64(buf)?;
+    let mut at = 0;
+    while at < n {
+        let reclen = usize::from(u16::from_le_bytes([buf[at + 16], buf[at + 17]]));
+        let rec = &mut buf[at..at + reclen];
+        let d_type = rec[18];
+        let name_len = rec[19..].iter().position(|&b| b == 0).unwrap_or(reclen - 20);
+        rec.copy_within(19..19 + name_len, 18);
+        rec[18 + name_len..reclen].fill(0);
+        rec[reclen - 1] = d_type;
+        at += reclen;
+    }
+    Ok(n)
 }
 
 pub fn fstat(ctx: &mut Ctx, a: &Args) -> SysResult {
@@ -201,7 +273,17 @@ mod fcntl_cmd {
     pub const F_SETFD: i32 = 2;
     pub const F_GETFL: i32 = 3;
     pub const F_SETFL: i32 = 4;
+    pub const F_GETLK: i32 = 5;
+    pub const F_SETLK: i32 = 6;
+    pub const F_SETLKW: i32 = 7;
+    pub const F_OFD_GETLK: i32 = 36;
+    pub const F_OFD_SETLK: i32 = 37;
+    pub const F_OFD_SETLKW: i32 = 38;
     pub const F_DUPFD_CLOEXEC: i32 = 1030;
+    pub const F_SETPIPE_SZ: i32 = 1031;
+    pub const F_GETPIPE_SZ: i32 = 1032;
+    pub const F_ADD_SEALS: i32 = 1033;
+    pub const F_GET_SEALS: i32 = 1034;
     pub const FD_CLOEXEC: u64 = 1;
 }
 
@@ -210,6 +292,12 @@ pub fn fcntl(ctx: &mut Ctx, a: &Args) -> SysResult {
     let (fd, cmd, arg) = (a.fd(0), a.int(1), a.raw(2));
     let mut fds = ctx.kernel.fds.lock();
     let open = fds.get(fd)?;
+    // An O_PATH fd only names a file: Linux allows it these commands alone.
+    if open.flags() & libos::vfs::oflags::O_PATH != 0
+        && !matches!(cmd, F_DUPFD | F_DUPFD_CLOEXEC | F_GETFD | F_SETFD | F_GETFL)
+    {
+        return Err(Errno::EBADF);
+    }
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
             let min = usize::try_from(arg as u32 as i32).map_err(|_| Errno::EINVAL)?;
@@ -222,6 +310,20 @@ pub fn fcntl(ctx: &mut Ctx, a: &Args) -> SysResult {
             drop(fds);
             open.set_flags(arg as u32).map(|()| 0)
         }
+        F_GETLK | F_SETLK | F_SETLKW | F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW => {
+            drop(fds);
+            super::lock::fcntl_lock(ctx, &open, cmd, a.ptr(2))
+        }
+        F_GETPIPE_SZ => super::pipe::get_size(&open),
+        F_SETPIPE_SZ => {
+            drop(fds);
+            super::pipe::set_size(ctx, &open, arg)
+        }
+        F_ADD_SEALS => {
+            drop(fds);
+            super::memfd::add_seals(ctx, &open, arg as u32)
+        }
+        F_GET_SEALS => super::memfd::get_seals(&open),
         _ => {
             warn_once_fcntl(ctx, cmd);
             Err(Errno::EINVAL)

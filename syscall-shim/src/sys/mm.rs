@@ -1,4 +1,5 @@
-//! Memory: mmap, munmap, mprotect, mremap, madvise, brk.
+//! Memory: mmap, munmap, mprotect, mremap, madvise, brk. (File mappings and msync are
+//! in `mmap_file`.)
 
 use libos::mm::{MapFlags, MremapFlags};
 use libos::{Errno, SysResult};
@@ -13,9 +14,7 @@ pub fn mmap(ctx: &mut Ctx, a: &Args) -> SysResult {
     }
     let k = ctx.kernel;
     if flags.0 & MapFlags::ANONYMOUS == 0 {
-        // A file mapping: the fd must exist; no file kind supports mapping yet.
-        k.fds.lock().get(fd)?;
-        return Err(Errno::ENODEV);
+        return super::mmap_file::mmap(ctx, addr, len, prot, flags, fd, offset);
     }
     k.mm.write().mmap_anonymous(k.platform, addr, len, prot, flags).map(|a| a as usize)
 }

@@ -3,20 +3,26 @@
 
 pub mod attrs;
 pub mod clone;
+pub mod copy;
 pub mod cwd;
 pub mod dirops;
 pub mod futex;
 pub mod ident;
 pub mod io;
 pub mod kill;
+pub mod lock;
+pub mod memfd;
 pub mod mm;
+pub mod mmap_file;
 pub mod open;
 pub mod path;
+pub mod pipe;
 pub mod process;
 pub mod random;
 pub mod robust;
 pub mod rusage;
 pub mod sched;
 pub mod signal;
+pub mod splice;
 pub mod stat;
 pub mod time;

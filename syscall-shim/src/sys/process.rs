@@ -41,6 +41,7 @@ pub fn exit(ctx: &mut Ctx, a: &Args) -> SysResult {
     ctx.kernel.platform.exit_thread(status)
 }
 
+/// Ends the process (the platform flushes files first: `Kernel::flush_for_exit`).
 pub fn exit_group(ctx: &mut Ctx, a: &Args) -> SysResult {
     ctx.kernel.platform.exit_process(a.int(0) & 0xff)
 }

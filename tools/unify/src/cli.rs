@@ -6,7 +6,13 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "unify", version, about = "Run unmodified static x86-64 Linux programs on the unify library OS")]
+#[command(
+    name = "unify",
+    version,
+    about = "Run unmodified static x86-64 Linux programs on the unify library OS",
+    after_help = "`unify PROGRAM ARGS...` is short for `unify run PROGRAM ARGS...`, and `unify -v ... PROGRAM` for \
+                  `unify run -v ... PROGRAM`."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -14,8 +20,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a program (`unify PROGRAM ARGS...` is short for `unify run PROGRAM ARGS...`).
+    /// Run a program, or the program an image was built for, from a root filesystem image.
     Run(RunArgs),
+    /// Write a root filesystem image that runs a program (`unify run IMAGE` runs it).
+    Build(BuildArgs),
     /// List the syscalls unify implements and how completely.
     Syscalls(SyscallsArgs),
     /// Check a program without running it: what the loader sees and what the rewriter does.
@@ -30,12 +38,66 @@ pub enum Platform {
     Vm,
 }
 
+/// What goes into an image besides the program: shared by `run` and `build`.
 #[derive(Debug, Args)]
-#[command(trailing_var_arg = true)]
+pub struct ImageArgs {
+    /// Copy a host file or directory (recursively) into the image at GUESTPATH (absolute).
+    /// `:ro` records GUESTPATH in the manifest as read-only; the libOS does not enforce it
+    /// yet. Symbolic links and special files in directories are left out with a warning.
+    #[arg(short = 'v', long = "volume", value_name = "HOSTPATH:GUESTPATH[:ro]")]
+    pub volumes: Vec<OsString>,
+    /// The program's working directory in the image (default `/`). Created in the image if
+    /// missing, as `docker run -w` does; not below /dev, /etc, /proc, /sys or /tmp.
+    #[arg(short = 'w', long = "workdir", value_name = "GUESTDIR")]
+    pub workdir: Option<String>,
+    /// Set an environment variable for the program (KEY=VALUE, or KEY to pass unify's own
+    /// value). The environment is exactly these variables.
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<OsString>,
+    /// Size of a new image (bytes, or with K, M, G, T). Default: twice the content, at
+    /// least 512M. The file is sparse: free space costs no disk.
+    #[arg(long, value_name = "SIZE")]
+    pub size: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    trailing_var_arg = true,
+    override_usage = "unify run [OPTIONS] [--] PROGRAM [ARGS]...\n       unify run [OPTIONS] [--] IMAGE [ARGS]...\n       \
+                      unify run [OPTIONS] --image FILE [--] [PROGRAM [ARGS]...]",
+    after_help = "\
+The program runs from a FAT32 root filesystem image: the program at /bin/<name>, the -v \
+files, empty /dev /etc /proc /sys /tmp (the libOS mounts its own there) and a manifest \
+(/.unify/manifest: argv, env, working directory, read-only paths). argv[0] is PROGRAM as \
+typed; the program's /proc/self/exe is /bin/<name>.
+
+Without --image the image is a temporary sparse file in $TMPDIR that has no name, so \
+nothing is left behind whatever happens to the run.
+
+--image FILE keeps the image:
+  - FILE does not exist: it is built as above (PROGRAM required) and kept.
+  - FILE exists: the run uses it as it is, with what earlier runs wrote. -v replaces \
+what is at each GUESTPATH (and its read-only mark); -w is created if missing; PROGRAM, if given, replaces /bin/<name> and the manifest's \
+argv, env and working directory. Without PROGRAM the manifest's program runs, and -e \
+(per variable), -w and ARGS change this run only. --size cannot resize it. The image is \
+locked while a run uses it.
+
+IMAGE (a FAT32 image, told from a program by its content) is short for --image IMAGE \
+without PROGRAM: ARGS replace the manifest's argv[1..].
+
+Exit status: the program's; 2 for a bad command line, 127 when PROGRAM or IMAGE does \
+not exist, 126 when it cannot be run (not a static x86-64 ELF, the image cannot be \
+built or read)."
+)]
 pub struct RunArgs {
     /// Where the program runs.
     #[arg(long, value_enum, default_value = "hosted")]
     pub platform: Platform,
+    #[command(flatten)]
+    pub image_args: ImageArgs,
+    /// Keep the image in FILE: build it if missing, else reuse it (see below).
+    #[arg(long, value_name = "FILE")]
+    pub image: Option<PathBuf>,
     /// Print one strace-style line per syscall on stderr.
     #[arg(long)]
     pub trace: bool,
@@ -48,13 +110,36 @@ pub struct RunArgs {
     /// Do not give the program the host's vDSO (clock reads become syscalls, visible in --trace).
     #[arg(long)]
     pub no_vdso: bool,
-    /// Set an environment variable for the program (KEY=VALUE, or KEY to pass unify's own value).
-    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
-    pub env: Vec<OsString>,
-    /// The program (a static x86-64 Linux executable).
-    pub program: PathBuf,
+    /// The program (a static x86-64 Linux executable) or an image built by unify.
+    #[arg(value_name = "PROGRAM|IMAGE")]
+    pub target: Option<PathBuf>,
     /// Its arguments.
     #[arg(allow_hyphen_values = true)]
+    pub args: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The image holds the program at /bin/<name> (argv[0] is that path), the -v files, empty \
+/dev /etc /proc /sys /tmp and the manifest. It is written under a temporary name and \
+appears at OUTPUT only when complete. Prints one line: the image, its size, its files.
+
+Exit status: 0; 2 for a bad command line or an existing OUTPUT without --force, 127 when \
+BINARY does not exist, 126 when it is not a static x86-64 ELF, 1 when the image cannot be \
+written.")]
+pub struct BuildArgs {
+    /// The program (a static x86-64 Linux executable).
+    pub binary: PathBuf,
+    /// Where to write the image.
+    #[arg(short = 'o', long = "output", value_name = "IMAGE")]
+    pub output: PathBuf,
+    /// Replace OUTPUT if it exists.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub image_args: ImageArgs,
+    /// The program's arguments (argv[1..]), recorded in the manifest.
+    #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<OsString>,
 }
 
@@ -71,15 +156,17 @@ pub struct InspectArgs {
     pub program: PathBuf,
 }
 
-const SUBCOMMANDS: &[&str] = &["run", "syscalls", "inspect", "help"];
+const SUBCOMMANDS: &[&str] = &["run", "build", "syscalls", "inspect", "help"];
+const TOP_LEVEL_FLAGS: &[&str] = &["-h", "--help", "-V", "--version"];
 
-/// Inserts `run` when the first argument is not a subcommand or an option, so that
-/// `unify ./server 8080` means `unify run ./server 8080`.
+/// Inserts `run` when the first argument is neither a subcommand nor one of unify's own
+/// flags, so that `unify ./server 8080` means `unify run ./server 8080` and
+/// `unify -v site:/srv ./server` means `unify run -v site:/srv ./server`.
 pub fn with_default_subcommand(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
     let mut args: Vec<OsString> = args.into_iter().collect();
     if let Some(first) = args.get(1) {
         let s = first.to_string_lossy();
-        if !s.starts_with('-') && !SUBCOMMANDS.contains(&s.as_ref()) {
+        if !SUBCOMMANDS.contains(&s.as_ref()) && !TOP_LEVEL_FLAGS.contains(&s.as_ref()) {
             args.insert(1, OsString::from("run"));
         }
     }

@@ -1,37 +1,33 @@
-//! `unify run`.
+//! `unify run`: picks or builds the image, then hands it to the platform.
 
 use std::ffi::OsString;
+use std::fs::File;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::Path;
+
+use unify_rootfs::{ImageBuilder, Manifest};
 
 use crate::cli::{Platform, RunArgs};
-
-/// Exit status when the program cannot be found (as a shell reports it).
-const NOT_FOUND: i32 = 127;
-/// Exit status when the program exists but cannot be run.
-const CANNOT_RUN: i32 = 126;
+use crate::fail::{Failure, CANNOT_RUN};
+use crate::image::{self, Content, Target};
+use crate::options;
+use crate::volumes::{self, Volume};
 
 pub fn run(args: RunArgs) -> i32 {
     if args.platform == Platform::Vm {
-        eprintln!("unify: the VM platform is not available in this build yet; use --platform hosted");
-        return CANNOT_RUN;
+        return Failure::refused("the VM platform is not available in this build yet; use --platform hosted")
+            .report(CANNOT_RUN);
     }
-    if !args.program.exists() {
-        eprintln!("unify: {}: no such file", args.program.display());
-        return NOT_FOUND;
-    }
-    let env = match guest_env(&args.env) {
-        Ok(env) => env,
-        Err(msg) => {
-            eprintln!("unify: {msg}");
-            return 2;
-        }
+    let (image, manifest) = match prepare(&args) {
+        Ok(ready) => ready,
+        Err(f) => return f.report(CANNOT_RUN),
     };
-    let mut argv = vec![args.program.as_os_str().as_bytes().to_vec()];
-    argv.extend(args.args.into_iter().map(OsString::into_vec));
     let opts = libos_hosted::RunOptions {
-        program: args.program,
-        argv,
-        env,
+        image,
+        program: manifest.program.into_bytes(),
+        argv: manifest.argv,
+        env: manifest.env,
+        cwd: manifest.cwd.into_bytes(),
         trace: args.trace,
         stats: args.stats,
         rewrite: !args.no_rewrite,
@@ -39,30 +35,108 @@ pub fn run(args: RunArgs) -> i32 {
     };
     match libos_hosted::run(&opts) {
         Ok(never) => match never {},
-        Err(e) => {
-            eprintln!("unify: {e}");
-            CANNOT_RUN
-        }
+        Err(e) => Failure::refused(e.to_string()).report(CANNOT_RUN),
     }
 }
 
-/// The guest's environment: exactly the `-e` variables, as `docker run -e` does;
-/// `-e KEY` passes unify's own value of KEY (and nothing if it is unset).
-fn guest_env(specs: &[OsString]) -> Result<Vec<Vec<u8>>, String> {
-    let mut env = Vec::new();
-    for spec in specs {
-        let bytes = spec.as_bytes();
-        if bytes.is_empty() || bytes[0] == b'=' {
-            return Err(format!("-e {}: expected KEY=VALUE or KEY", spec.to_string_lossy()));
+/// The command line's options, checked.
+struct Given {
+    env: Vec<Vec<u8>>,
+    workdir: Option<String>,
+    size: Option<u64>,
+}
+
+/// The image to run from and the manifest to run it with.
+fn prepare(args: &RunArgs) -> Result<(File, Manifest), Failure> {
+    let ia = &args.image_args;
+    let given = Given {
+        env: options::guest_env(&ia.env)?,
+        workdir: ia.workdir.as_deref().map(options::workdir).transpose()?,
+        size: ia.size.as_deref().map(options::size).transpose()?,
+    };
+    let target = match &args.target {
+        Some(t) => Some((t.as_path(), image::detect(t)?)),
+        None => None,
+    };
+    match (&args.image, target) {
+        (None, None) => Err(Failure::usage("give a PROGRAM or an IMAGE to run (see unify run --help)")),
+        (Some(_), Some((_, Target::Image))) => Err(Failure::usage(
+            "--image FILE and an IMAGE to run: give one of them (the program comes after --image FILE)",
+        )),
+        (None, Some((program, Target::Program))) => {
+            let volumes = check(program, &ia.volumes)?;
+            let content = program_content(program, &volumes, &given, &args.args);
+            image::build_temporary(&content, given.size)
         }
-        if bytes.contains(&b'=') {
-            env.push(bytes.to_vec());
-        } else if let Some(value) = std::env::var_os(spec) {
-            let mut kv = bytes.to_vec();
-            kv.push(b'=');
-            kv.extend_from_slice(value.as_bytes());
-            env.push(kv);
+        (Some(file), Some((program, Target::Program))) => {
+            let volumes = check(program, &ia.volumes)?;
+            let content = program_content(program, &volumes, &given, &args.args);
+            if !file.exists() {
+                let (_, manifest) = image::build_file(&content, given.size, file, false)?;
+                return Ok((image::open_kept(file)?, manifest));
+            }
+            refuse_size(&given, file)?;
+            image::update_kept(image::open_kept(file)?, file, &content)
         }
+        (Some(file), None) => {
+            if !file.exists() {
+                return Err(Failure::not_found(format!(
+                    "{}: no such image (give a PROGRAM to build it)",
+                    file.display()
+                )));
+            }
+            run_kept(file, &ia.volumes, &given, &[])
+        }
+        (None, Some((file, Target::Image))) => run_kept(file, &ia.volumes, &given, &args.args),
     }
-    Ok(env)
+}
+
+/// The program's checks, before anything is written: loadable, a name FAT can store,
+/// volumes that make sense with it.
+fn check(program: &Path, specs: &[OsString]) -> Result<Vec<Volume>, Failure> {
+    image::check_program(program)?;
+    let guest = ImageBuilder::program_path(program).map_err(|e| Failure::usage(e.to_string()))?;
+    volumes::parse(specs, Some(&guest))
+}
+
+/// An image for `program`: argv[0] is the program as typed, the environment exactly the
+/// `-e` variables, the working directory `-w` or `/`.
+fn program_content<'a>(program: &'a Path, volumes: &'a [Volume], given: &'a Given, args: &[OsString]) -> Content<'a> {
+    let mut argv = vec![program.as_os_str().as_bytes().to_vec()];
+    argv.extend(args.iter().map(|a| a.clone().into_vec()));
+    let manifest = Manifest {
+        argv,
+        env: given.env.clone(),
+        cwd: given.workdir.clone().unwrap_or_else(|| "/".into()),
+        ..Manifest::default()
+    };
+    Content { volumes, workdir: given.workdir.as_deref(), program: Some((program, manifest)) }
+}
+
+fn refuse_size(given: &Given, file: &Path) -> Result<(), Failure> {
+    match given.size {
+        Some(_) => Err(Failure::usage(format!(
+            "--size: {} exists and keeps its size (remove it to build a new one)",
+            file.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Runs the program a kept image's manifest names, after copying in `-v`; `-e`, `-w` and
+/// `args` change this run only.
+fn run_kept(file: &Path, specs: &[OsString], given: &Given, args: &[OsString]) -> Result<(File, Manifest), Failure> {
+    refuse_size(given, file)?;
+    let volumes = volumes::parse(specs, None)?;
+    let content = Content { volumes: &volumes, workdir: given.workdir.as_deref(), program: None };
+    let (image, mut manifest) = image::update_kept(image::open_kept(file)?, file, &content)?;
+    if !args.is_empty() {
+        let argv0 = manifest.argv.first().cloned().unwrap_or_else(|| manifest.program.clone().into_bytes());
+        manifest.argv = std::iter::once(argv0).chain(args.iter().map(|a| a.clone().into_vec())).collect();
+    }
+    manifest.env = options::override_env(manifest.env, given.env.clone());
+    if let Some(w) = &given.workdir {
+        manifest.cwd = w.clone();
+    }
+    Ok((image, manifest))
 }

@@ -5,6 +5,10 @@
 //! All ranges are page-aligned `[start, end)`. The map covers a fixed window
 //! `[lo, hi)` of the address space that the platform reserves for the guest.
 
+mod file_ops;
+#[cfg(test)]
+mod file_tests;
+pub mod filemap;
 mod ops;
 #[cfg(test)]
 mod tests;
@@ -12,6 +16,7 @@ mod tests;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
+pub use file_ops::{msync_flags, FileMap, FileSource};
 pub use ops::{MapFlags, MremapFlags};
 
 use crate::Errno;
@@ -82,6 +87,8 @@ pub enum VmaKind {
     Stack,
     /// Code the libOS placed in the guest (syscall-site stubs).
     Stubs,
+    /// A file mapped with `mmap`: which file, at which offset (see [`FileMap`]).
+    File(FileMap),
 }
 
 /// One mapping.

@@ -103,8 +103,28 @@ impl MemoryMap {
             // No huge-page pool is configured, as on a default Linux install.
             return Err(Errno::ENOMEM);
         }
+        let start = self.place(platform, addr, len, flags)?;
+        let prot = Prot::from_bits_truncate(prot);
+        platform.map_anonymous(start, len, prot)?;
+        let shared = map_type != MapFlags::PRIVATE;
+        self.vmas.insert(start, Vma { start, end: start + len, prot, shared, kind: VmaKind::Anonymous });
+        self.merge_around(start, start + len);
+        Ok(start)
+    }
+
+    /// Where a new mapping of `len` bytes (page-rounded) goes: exactly at `addr` for
+    /// `MAP_FIXED` (unmapping what is there) or `MAP_FIXED_NOREPLACE` (EEXIST if
+    /// anything is), at the hint if it is free, else top-down from the mmap base (below
+    /// 2 GiB for `MAP_32BIT`).
+    pub(super) fn place(
+        &mut self,
+        platform: &dyn Platform,
+        addr: u64,
+        len: u64,
+        flags: MapFlags,
+    ) -> Result<u64, Errno> {
         let fixed = flags.has(MapFlags::FIXED) || flags.has(MapFlags::FIXED_NOREPLACE);
-        let start = if fixed {
+        if fixed {
             if !is_page_aligned(addr) {
                 return Err(Errno::EINVAL);
             }
@@ -118,23 +138,15 @@ impl MemoryMap {
                 }
                 self.unmap_range(platform, addr, end)?;
             }
-            addr
-        } else {
-            // Linux rounds a hint down to its page (`round_hint_to_min`).
-            let hint = page_down(addr);
-            if hint != 0 && self.is_free(hint, len) && !flags.has(MapFlags::MAP_32BIT) {
-                hint
-            } else {
-                let top = if flags.has(MapFlags::MAP_32BIT) { MAX_BELOW_2G } else { self.mmap_base };
-                self.find_free(len, top).ok_or(Errno::ENOMEM)?
-            }
-        };
-        let prot = Prot::from_bits_truncate(prot);
-        platform.map_anonymous(start, len, prot)?;
-        let shared = map_type != MapFlags::PRIVATE;
-        self.vmas.insert(start, Vma { start, end: start + len, prot, shared, kind: VmaKind::Anonymous });
-        self.merge_around(start, start + len);
-        Ok(start)
+            return Ok(addr);
+        }
+        // Linux rounds a hint down to its page (`round_hint_to_min`).
+        let hint = page_down(addr);
+        if hint != 0 && self.is_free(hint, len) && !flags.has(MapFlags::MAP_32BIT) {
+            return Ok(hint);
+        }
+        let top = if flags.has(MapFlags::MAP_32BIT) { MAX_BELOW_2G } else { self.mmap_base };
+        self.find_free(len, top).ok_or(Errno::ENOMEM)
     }
 
     /// `munmap`.
@@ -173,6 +185,11 @@ impl MemoryMap {
         let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
         self.require_mapped(addr, end)?;
         let prot = Prot::from_bits_truncate(prot);
+        if prot.writable() && self.intersecting(addr, end).any(|v| v.shared && !v.may_write()) {
+            // A shared file mapping of a description not open for writing (or of a
+            // write-sealed memfd) can never become writable.
+            return Err(Errno::EACCES);
+        }
         self.split_at(addr);
         self.split_at(end);
         for (_, vma) in self.vmas.range_mut(addr..end) {
@@ -281,7 +298,7 @@ impl MemoryMap {
         // Grow in place when the pages after the old range are free.
         let grow = new_len - old_len;
         if old_end == vma.end && self.is_free(old_end, grow) {
-            platform.map_anonymous(old_end, grow, vma.prot)?;
+            self.back(platform, &vma.kind, old_end, grow, vma.prot)?;
             self.vmas.insert(old_end, Vma { start: old_end, end: old_end + grow, ..vma.clone() });
             self.merge_around(old_addr, old_end + grow);
             return Ok(old_addr);
@@ -304,13 +321,27 @@ impl MemoryMap {
         new_len: u64,
     ) -> Result<u64, Errno> {
         let keep = old_len.min(new_len);
-        platform.map_anonymous(new, new_len, vma.prot)?;
-        platform.move_pages(old, new, keep)?;
-        self.take_range(old, old + old_len);
-        if old_len > keep {
-            platform.unmap(old + keep, old_len - keep)?;
+        let kind = match &vma.kind {
+            VmaKind::Heap => VmaKind::Anonymous,
+            VmaKind::File(f) => VmaKind::File(f.moved(old, new)),
+            other => other.clone(),
+        };
+        if matches!(&kind, VmaKind::File(f) if f.is_shared()) {
+            // The pages live in the file's backing: map it again at the new place.
+            self.back(platform, &kind, new, new_len, vma.prot)?;
+            self.take_range(old, old + old_len);
+            platform.unmap(old, old_len)?;
+        } else {
+            platform.map_anonymous(new, new_len, vma.prot)?;
+            platform.move_pages(old, new, keep)?;
+            self.take_range(old, old + old_len);
+            if old_len > keep {
+                platform.unmap(old + keep, old_len - keep)?;
+            }
+            if new_len > keep && matches!(kind, VmaKind::File(_)) {
+                self.back(platform, &kind, new + keep, new_len - keep, vma.prot)?;
+            }
         }
-        let kind = if vma.kind == VmaKind::Heap { VmaKind::Anonymous } else { vma.kind.clone() };
         self.vmas.insert(new, Vma { start: new, end: new + new_len, prot: vma.prot, shared: vma.shared, kind });
         self.merge_around(new, new + new_len);
         Ok(new)

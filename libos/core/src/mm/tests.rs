@@ -918,7 +918,7 @@ impl Backing {
                         page.unwrap_or_else(|| panic!("{op:?} of an unmapped page {pg:#x}")).1 = id;
                     }
                 }
-                Op::Sleep { .. } => unreachable!(),
+                Op::Sleep { .. } | Op::ShmMap { .. } => unreachable!(),
             }
         }
     }

@@ -69,6 +69,13 @@ impl Dentry {
         Dentry::make(inode, mount, covers, None, Vec::new())
     }
 
+    /// A dentry for an object that has no name in the tree (a pipe or the console
+    /// behind `/proc/self/fd/N`): the answer of a magic link, in the mount of the link.
+    /// It has no parent; it is never cached.
+    pub(crate) fn new_detached(inode: Arc<dyn Inode>, mount: Arc<Mount>) -> Arc<Dentry> {
+        Dentry::make(inode, mount, None, None, Vec::new())
+    }
+
     fn make(
         inode: Arc<dyn Inode>,
         mount: Arc<Mount>,

@@ -6,6 +6,10 @@
 //! `pread`/`pwrite` at an explicit offset; on a directory, `getdents64` reads entries
 //! from the position, which is then a directory cookie rather than a byte offset.
 //!
+//! Reads, writes and appends go through [`crate::mm::filemap`], which keeps them
+//! coherent with the file's shared mappings (a plain call to the inode when it has
+//! none).
+//!
 //! The position lock is held for the whole of a `read`, `write` or `getdents64`, as
 //! Linux holds `f_pos_lock`, so threads sharing one open file description never read
 //! the same bytes twice or interleave inside one `write`.
@@ -19,6 +23,7 @@ use super::dentry::Dentry;
 use super::inode::{DirEntry, FileKind};
 use crate::abi::Stat;
 use crate::file::File;
+use crate::mm::filemap;
 use crate::{Errno, SysResult};
 
 /// `lseek` whences.
@@ -104,7 +109,7 @@ impl File for InodeFile {
         self.usable()?;
         let mut pos = self.pos.lock();
         verify_area(*pos, buf.len())?;
-        let n = self.dentry.inode().read_at(*pos, buf)?;
+        let n = filemap::read_at(self.dentry.inode(), *pos, buf)?;
         *pos += n as u64;
         Ok(n)
     }
@@ -113,7 +118,7 @@ impl File for InodeFile {
         self.usable()?;
         let mut pos = self.pos.lock();
         verify_area(*pos, buf.len())?;
-        let n = self.dentry.inode().write_at(*pos, buf)?;
+        let n = filemap::write_at(self.dentry.inode(), *pos, buf)?;
         *pos += n as u64;
         Ok(n)
     }
@@ -121,7 +126,7 @@ impl File for InodeFile {
     fn append(&self, buf: &[u8], _nonblock: bool) -> SysResult {
         self.usable()?;
         let mut pos = self.pos.lock();
-        let (n, end) = self.dentry.inode().append(buf)?;
+        let (n, end) = filemap::append(self.dentry.inode(), buf)?;
         *pos = end;
         Ok(n)
     }
@@ -129,13 +134,13 @@ impl File for InodeFile {
     fn pread(&self, buf: &mut [u8], offset: u64) -> SysResult {
         self.usable()?;
         verify_area(offset, buf.len())?;
-        self.dentry.inode().read_at(offset, buf)
+        filemap::read_at(self.dentry.inode(), offset, buf)
     }
 
     fn pwrite(&self, buf: &[u8], offset: u64) -> SysResult {
         self.usable()?;
         verify_area(offset, buf.len())?;
-        self.dentry.inode().write_at(offset, buf)
+        filemap::write_at(self.dentry.inode(), offset, buf)
     }
 
     /// Linux's `generic_file_llseek` for files, and tmpfs's directory `llseek` (only

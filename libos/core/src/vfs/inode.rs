@@ -309,6 +309,19 @@ pub trait Inode: AsAny + Send + Sync {
         Err(Errno::EINVAL)
     }
 
+    /// For a *magic link* — a symlink that stands for an object rather than a path, as
+    /// procfs's `/proc/self/exe`, `cwd`, `root` and `fd/N` do — the dentry of that
+    /// object: path resolution moves there instead of resolving the text [`readlink`]
+    /// shows (Linux's `nd_jump_link`), so `open("/proc/self/fd/3")` reaches fd 3's file
+    /// even after it was renamed or removed. `link` is the dentry of this link.
+    ///
+    /// Default: `Ok(None)`, an ordinary symlink.
+    ///
+    /// [`readlink`]: Inode::readlink
+    fn jump_target(&self, _link: &Arc<Dentry>) -> Result<Option<Arc<Dentry>>, Errno> {
+        Ok(None)
+    }
+
     /// Reads at `offset`; 0 at or past the end. EISDIR on a directory; EINVAL for a
     /// node without data.
     fn read_at(&self, _offset: u64, _buf: &mut [u8]) -> SysResult {
@@ -398,5 +411,10 @@ pub trait FileSystem: Send + Sync {
     /// Writes everything through to storage (`syncfs`).
     fn sync(&self) -> Result<(), Errno> {
         Ok(())
+    }
+    /// The process is ending: leave storage as an unmount would (synced, marked
+    /// clean). Nothing is written through this filesystem afterwards.
+    fn unmount(&self) -> Result<(), Errno> {
+        self.sync()
     }
 }

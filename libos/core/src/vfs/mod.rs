@@ -73,7 +73,7 @@ pub use file::InodeFile;
 pub use inode::{DirEntry, FileKind, FileSystem, Inode, Metadata, Statfs};
 pub use mount::{Mount, MountFlags, MountInfo};
 pub use namespace::{At, Vfs};
-pub use path::{Last, ParentOf};
+pub use path::{Last, LinkTarget, ParentOf};
 pub use tmpfs::TmpFs;
 
 /// Where filesystems read the time for their timestamps (`CLOCK_REALTIME`).

@@ -21,7 +21,7 @@ use super::file::InodeFile;
 use super::inode::{FileKind, FileSystem, Metadata, Statfs};
 use super::mount::{Mount, MountFlags, MountInfo, Placeholder};
 use super::oflags::*;
-use super::path::{absolute_path, check_path, cross_mounts, lookup_child, Last, ParentOf, Walker};
+use super::path::{absolute_path, check_path, cross_mounts, lookup_child, Last, LinkTarget, ParentOf, Walker};
 use super::rename_flags::*;
 use super::utime::{UTIME_NOW, UTIME_OMIT};
 use super::{access, Clock, PATH_MAX};
@@ -309,9 +309,15 @@ impl Vfs {
             FileKind::Regular | FileKind::Directory if wants_write => d.mount().check_writable()?,
             _ => {}
         }
+        if kind == FileKind::Fifo && d.parent().is_some() {
+            // Whatever filesystem it is on, a named FIFO opens onto its shared pipe. (A
+            // pipe reached through /proc/self/fd has no name: its inode hands out the
+            // pipe end itself, as Linux reopens the pipe without waiting for a peer.)
+            return crate::pipe::fifo::open(&d, flags);
+        }
         let file = d.inode().open(&d, flags)?;
         if flags & O_TRUNC != 0 && kind == FileKind::Regular && !created {
-            d.inode().truncate(0)?;
+            crate::mm::filemap::truncate(d.inode(), 0)?;
         }
         Ok(file)
     }
@@ -356,16 +362,22 @@ impl Vfs {
             if flags & O_EXCL != 0 {
                 return Err(Errno::EEXIST);
             }
-            if found.kind() == FileKind::Symlink {
+            let found = if found.kind() == FileKind::Symlink {
                 if flags & O_NOFOLLOW != 0 {
                     return Err(Errno::ELOOP);
                 }
-                owned = walker.follow(&found)?;
-                path = &owned;
-                start = p.dir;
-                continue;
-            }
-            let found = cross_mounts(found);
+                match walker.follow(&found)? {
+                    LinkTarget::Jump(object) => object,
+                    LinkTarget::Path(target) => {
+                        owned = target;
+                        path = &owned;
+                        start = p.dir;
+                        continue;
+                    }
+                }
+            } else {
+                cross_mounts(found)
+            };
             if found.is_dir() {
                 return Err(Errno::EISDIR);
             }
@@ -627,7 +639,7 @@ impl Vfs {
             _ => return Err(Errno::EINVAL),
         }
         d.mount().check_writable()?;
-        d.inode().truncate(len)
+        crate::mm::filemap::truncate(d.inode(), len)
     }
 
     /// `utimensat` on a path: `times` is `[atime, mtime]` as the guest passed them
@@ -704,6 +716,17 @@ impl Vfs {
     /// `sync`/`syncfs` of the filesystem `d` is on.
     pub fn sync_fs(&self, d: &Arc<Dentry>) -> Result<(), Errno> {
         d.mount().fs().sync()
+    }
+
+    /// The process is ending: every filesystem is left as an unmount leaves it, the
+    /// last mounted first.
+    pub fn unmount_all(&self) -> Result<(), Errno> {
+        let mounts: Vec<Arc<Mount>> = self.mounts.lock().iter().rev().map(|e| e.mount.clone()).collect();
+        let mut result = Ok(());
+        for mount in mounts {
+            result = result.and(mount.fs().unmount());
+        }
+        result
     }
 
     /// `sync`: every mounted filesystem.

@@ -16,6 +16,11 @@
 //!   followed only when asked (`stat` yes, `lstat` no) — or when the path ends in `/`,
 //!   which always follows. One resolution follows at most [`MAX_SYMLINKS`] links in
 //!   total; the next one is ELOOP.
+//! - A *magic link* (`/proc/self/exe`, `/proc/self/cwd`, `/proc/self/fd/N`: an inode
+//!   whose [`Inode::jump_target`](super::Inode::jump_target) names a dentry) is followed
+//!   by moving to that dentry, not by resolving the text `readlink` shows, as Linux's
+//!   `nd_jump_link` does: the walk reaches the object itself even when its name has
+//!   gone or was never in the tree. It counts against the same budget.
 //! - A trailing `/` means "this must be a directory": ENOTDIR if the last component
 //!   names something else.
 //!
@@ -130,6 +135,15 @@ pub fn absolute_path(root: &Arc<Dentry>, d: &Arc<Dentry>) -> (Vec<u8>, bool) {
     (path, deleted)
 }
 
+/// Where following a symlink leads.
+#[derive(Debug)]
+pub enum LinkTarget {
+    /// An ordinary symlink's text, to be resolved from the link's directory.
+    Path(Vec<u8>),
+    /// A magic link's object: the walk continues there.
+    Jump(Arc<Dentry>),
+}
+
 /// One path resolution: the root it resolves against and the symlinks it has followed.
 ///
 /// A `Walker` lives for one system call, so the symlink budget is shared by every
@@ -169,17 +183,21 @@ impl Walker {
     }
 
     /// Follows the symlink `link`: counts it against the budget (ELOOP past
-    /// `MAX_SYMLINKS`) and returns its target (ENOENT if empty).
-    pub fn follow(&mut self, link: &Dentry) -> Result<Vec<u8>, Errno> {
+    /// `MAX_SYMLINKS`) and returns where it leads: a magic link's object, or the text
+    /// of an ordinary one (ENOENT if empty).
+    pub fn follow(&mut self, link: &Arc<Dentry>) -> Result<LinkTarget, Errno> {
         if self.links >= MAX_SYMLINKS {
             return Err(Errno::ELOOP);
         }
         self.links += 1;
+        if let Some(object) = link.inode().jump_target(link)? {
+            return Ok(LinkTarget::Jump(object));
+        }
         let target = link.inode().readlink()?;
         if target.is_empty() {
             return Err(Errno::ENOENT);
         }
-        Ok(target)
+        Ok(LinkTarget::Path(target))
     }
 
     /// One step from directory `dir` through component `name` (`.`, `..` or a name),
@@ -231,15 +249,21 @@ impl Walker {
                     dir = next;
                     rest = &rest[end..];
                 }
-                super::FileKind::Symlink => {
-                    let mut spliced = self.follow(&next)?;
-                    spliced.extend_from_slice(&rest[end..]);
-                    if spliced[0] == b'/' {
-                        dir = self.root.clone();
+                super::FileKind::Symlink => match self.follow(&next)? {
+                    LinkTarget::Jump(object) if object.is_dir() => {
+                        dir = object;
+                        rest = &rest[end..];
                     }
-                    owned = spliced;
-                    rest = &owned;
-                }
+                    LinkTarget::Jump(_) => return Err(Errno::ENOTDIR),
+                    LinkTarget::Path(mut spliced) => {
+                        spliced.extend_from_slice(&rest[end..]);
+                        if spliced[0] == b'/' {
+                            dir = self.root.clone();
+                        }
+                        owned = spliced;
+                        rest = &owned;
+                    }
+                },
                 _ => return Err(Errno::ENOTDIR),
             }
         }
@@ -253,20 +277,25 @@ impl Walker {
         let mut path = path;
         loop {
             let p = self.parent(&start, path)?;
-            let node = match &p.last {
+            let mut node = match &p.last {
                 Last::Root | Last::Dot => p.dir.clone(),
                 Last::DotDot => self.dotdot(&p.dir),
                 Last::Name(name) => lookup_child(&p.dir, name).map(cross_mounts)?,
             };
             if node.kind() == super::FileKind::Symlink && (follow || p.trailing_slash) {
-                let mut target = self.follow(&node)?;
-                if p.trailing_slash {
-                    target.push(b'/');
+                match self.follow(&node)? {
+                    // The object is the answer; it is not followed again.
+                    LinkTarget::Jump(object) => node = object,
+                    LinkTarget::Path(mut target) => {
+                        if p.trailing_slash {
+                            target.push(b'/');
+                        }
+                        start = p.dir;
+                        owned = target;
+                        path = &owned;
+                        continue;
+                    }
                 }
-                start = p.dir;
-                owned = target;
-                path = &owned;
-                continue;
             }
             if p.trailing_slash && !node.is_dir() {
                 return Err(Errno::ENOTDIR);

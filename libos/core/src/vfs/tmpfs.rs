@@ -187,6 +187,15 @@ impl TmpFs {
         self.shared.dev
     }
 
+    /// A regular file with permission bits `mode` and no name anywhere (`nlink` 0), as
+    /// `memfd_create` and `O_TMPFILE` make: it lives as long as something holds it.
+    pub fn create_unnamed(&self, mode: u32) -> Result<Arc<dyn Inode>, Errno> {
+        let body = Body::File(spin::Mutex::new(Pages::default()));
+        let node = self.shared.new_node(FileKind::Regular, mode, 0, body)?;
+        node.meta.lock().nlink = 0;
+        Ok(node)
+    }
+
     /// Bytes of file data in use (whole pages).
     pub fn used_bytes(&self) -> u64 {
         self.shared.pages.load(Ordering::Relaxed) * PAGE

@@ -4,6 +4,7 @@
 
 mod file;
 mod getdents;
+mod magic;
 mod meta;
 mod mounts;
 mod names;

@@ -204,11 +204,38 @@ fn special_files_open_through_their_inode() {
     // device without a driver.
     assert_eq!(err(fx.open("/sock", O_RDWR)), Errno::ENXIO);
     assert_eq!(err(fx.open("/null", O_RDWR)), Errno::ENXIO);
-    assert_eq!(err(fx.open("/fifo", O_RDONLY | O_NONBLOCK)), Errno::ENXIO);
     // O_TRUNC is ignored for them (no truncate attempted), O_PATH works.
     assert_eq!(err(fx.open("/null", O_WRONLY | O_TRUNC)), Errno::ENXIO);
     fx.open("/null", O_PATH).unwrap();
     assert_eq!(fx.stat("/null").unwrap().st_rdev, makedev(1, 3));
+}
+
+#[test]
+fn a_fifo_opens_onto_one_pipe_shared_by_its_openers() {
+    let fx = Fx::new();
+    fx.vfs.mknod(CWD, b"/fifo", S_IFIFO | 0o644, 0).unwrap();
+    // No reader yet: a non-blocking writer is ENXIO; a non-blocking reader opens.
+    assert_eq!(err(fx.open("/fifo", O_WRONLY | O_NONBLOCK)), Errno::ENXIO);
+    let r = fx.open("/fifo", O_RDONLY | O_NONBLOCK).unwrap();
+    // No writer has been there yet: not a hang-up, just nothing to read.
+    assert_eq!(r.file.poll(crate::file::events::POLLHUP), 0);
+    let w = fx.open("/fifo", O_WRONLY | O_NONBLOCK).unwrap();
+    assert_eq!(w.write(b"through"), Ok(7));
+    let mut buf = [0u8; 16];
+    assert_eq!(r.read(&mut buf), Ok(7));
+    assert_eq!(&buf[..7], b"through");
+    // The ends report the node; O_RDWR opens both sides without waiting.
+    let st = r.file.stat().unwrap();
+    assert_eq!(st.st_mode & S_IFMT, S_IFIFO);
+    assert_eq!(st.st_ino, fx.stat("/fifo").unwrap().st_ino);
+    let rw = fx.open("/fifo", O_RDWR).unwrap();
+    drop(w);
+    assert_eq!(rw.write(b"x"), Ok(1));
+    drop(rw);
+    assert_eq!(r.read(&mut buf), Ok(1));
+    // Every writer gone, after one came: end of file and a hang-up.
+    assert_eq!(r.read(&mut buf), Ok(0));
+    assert_eq!(r.file.poll(crate::file::events::POLLHUP), crate::file::events::POLLHUP);
 }
 
 #[test]

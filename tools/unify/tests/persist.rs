@@ -1,0 +1,127 @@
+//! What a program writes in a kept image (`--image`) is there the next run, the image
+//! stays a clean FAT32 volume, and filling it gives ENOSPC without damage.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use unify_rootfs::{FatVolume, FileDevice, FileKind};
+
+fn unify() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_unify"))
+}
+
+fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("unify-persist-tests-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The `state` guest (tests/guests/state.c), built static with the system compiler.
+fn state_program(dir: &Path) -> PathBuf {
+    let exe = dir.join("state");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guests/state.c");
+    let status = Command::new("cc").args(["-static", "-O1", "-o"]).arg(&exe).arg(&src).status().expect("cc runs");
+    assert!(status.success(), "cc -static failed (libc6-dev provides the static glibc)");
+    exe
+}
+
+fn text(out: &Output) -> String {
+    assert!(out.status.success(), "status {:?}, stderr: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every file of the volume, read back in full through fatfs (which checks the
+/// cluster chains as it goes); returns the paths.
+fn read_everything(image: &Path) -> Vec<String> {
+    let vol = FatVolume::open(FileDevice::open_read_only(image).unwrap()).expect("the image still mounts");
+    let mut seen = Vec::new();
+    let mut dirs = vec![String::from("/")];
+    while let Some(dir) = dirs.pop() {
+        for e in vol.read_dir(&dir).unwrap() {
+            let path = format!("{}/{}", dir.trim_end_matches('/'), e.name);
+            match e.kind {
+                FileKind::Dir => dirs.push(path.clone()),
+                _ => {
+                    let data = vol.read_file(&path).unwrap();
+                    assert_eq!(data.len() as u64, e.size, "{path}");
+                }
+            }
+            seen.push(path);
+        }
+    }
+    seen.sort();
+    seen
+}
+
+/// `fsck.fat -n` finds nothing to fix (skipped when dosfstools is not installed).
+fn assert_fsck_clean(image: &Path) {
+    let Ok(out) = Command::new("fsck.fat").arg("-n").arg(image).output() else {
+        eprintln!("note: fsck.fat not installed; skipping the fsck check");
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "fsck.fat -n: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn what_a_program_writes_is_there_next_run() {
+    let dir = scratch("state");
+    let prog = state_program(&dir);
+    let image = dir.join("kept.img");
+    let first = unify()
+        .args(["run", "--platform", "hosted", "--image"])
+        .arg(&image)
+        .arg("--")
+        .arg(&prog)
+        .arg("write")
+        .output()
+        .unwrap();
+    assert_eq!(text(&first), "written\n");
+
+    let second = unify().args(["run", "--platform", "hosted"]).arg(&image).arg("check").output().unwrap();
+    let listing = text(&second);
+    let lines: Vec<&str> = listing.lines().collect();
+    assert_eq!(lines.len(), 4, "{listing}");
+    assert!(lines[0].starts_with("/data/A Long Name With Spaces.txt 19 "), "{listing}");
+    assert_eq!(lines[1], "/data/sub/");
+    assert!(lines[2].starts_with("/data/sub/big.bin 2097152 "), "{listing}");
+    assert!(lines[3].starts_with("/data/sub/renamed.txt 11 "), "{listing}");
+
+    // The same state through an independent reader, and a third run agrees with the second.
+    let files = read_everything(&image);
+    assert!(files.contains(&"/data/sub/renamed.txt".to_string()), "{files:?}");
+    assert!(!files.iter().any(|f| f.ends_with("a.txt") || f.ends_with("b.txt")), "{files:?}");
+    assert_fsck_clean(&image);
+    let third = unify().args(["run", "--platform", "hosted"]).arg(&image).arg("check").output().unwrap();
+    assert_eq!(text(&third), listing);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn filling_the_image_gives_enospc_and_leaves_it_consistent() {
+    let dir = scratch("fill");
+    let prog = state_program(&dir);
+    let image = dir.join("small.img");
+    let out = unify()
+        .args(["run", "--platform", "hosted", "--size", "40M", "--image"])
+        .arg(&image)
+        .args(["-w", "/data", "--"])
+        .arg(&prog)
+        .arg("fill")
+        .output()
+        .unwrap();
+    let report = text(&out);
+    assert!(report.contains("full: ENOSPC\n"), "{report}");
+    assert!(report.contains("size matches writes: yes\n"), "{report}");
+    assert!(report.contains("after delete: written\n"), "{report}");
+    let files = read_everything(&image);
+    assert!(files.contains(&"/data/after.txt".to_string()), "{files:?}");
+    assert!(!files.contains(&"/data/fill".to_string()), "{files:?}");
+    assert_fsck_clean(&image);
+    let _ = std::fs::remove_dir_all(&dir);
+}
