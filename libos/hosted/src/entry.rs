@@ -12,10 +12,13 @@
 //! the guest's FS base only if that happened. The global allocator and every platform
 //! method that calls libc or std do this; raw host syscalls (console I/O) need not.
 //!
-//! * Fast path — a rewritten site's stub `call`s [`unify_syscall_entry`] after stepping
-//!   over the red zone. It switches to the libOS stack, saves the registers Linux
-//!   preserves across `syscall` that the System V ABI lets Rust clobber (rdi, rsi, rdx,
-//!   r8–r10, xmm0–15), and calls [`hosted_syscall`].
+//! * Fast path — a rewritten site's stub jumps to [`unify_syscall_entry`] with its
+//!   return address in RCX (where `syscall` leaves it too), pushing nothing on the
+//!   guest's stack. The entry records where to return, switches to the libOS stack,
+//!   saves the registers Linux preserves across `syscall` that the System V ABI lets
+//!   Rust clobber (rdi, rsi, rdx, r8–r10, xmm0–15), and calls [`hosted_syscall`]; the
+//!   way back is a jump. The guest stack is never touched, so a thread can unmap its
+//!   own stack and go on making syscalls (musl's detached threads do, to exit).
 //! * Slow path — any other `syscall` in guest code traps with SIGSYS (Syscall User
 //!   Dispatch). [`unify_sigsys_entry`] runs on the libOS's alternate signal stack; the
 //!   kernel saved every register in the signal frame, and the result goes back into it.
@@ -37,7 +40,7 @@ pub struct ThreadBlock {
     pub host_fs: u64,
     /// GS:16 — the guest's FS base while the libOS runs.
     pub guest_fs: u64,
-    /// GS:24 — the guest's RSP at a fast-path entry.
+    /// GS:24 — the guest's RSP at a fast-path entry (as it was at the `syscall`).
     pub guest_rsp: u64,
     /// GS:32 — top of the libOS stack used while serving a syscall.
     pub libos_rsp: u64,
@@ -52,7 +55,8 @@ pub struct ThreadBlock {
     pub host_fs_loaded: u64,
     /// GS:72 — the signal frame while a syscall is served from the SIGSYS path, else null.
     pub sigsys_uctx: *mut libc::ucontext_t,
-    /// GS:80 — where a new thread enters the guest (see `regs::unify_thread_run`).
+    /// GS:80 — where the guest resumes: after the fast-path syscall being served (the
+    /// stub's return address), or where a new thread starts (`regs::unify_thread_run`).
     pub resume_rip: u64,
     /// GS:88 — a thread started by `clone`: the host stack pointer to return to when the
     /// guest thread ends (see `regs::unify_thread_finish`); 0 on the first thread.
@@ -87,6 +91,7 @@ global_asm!(
     ".type unify_syscall_entry,@function",
     "unify_syscall_entry:",
     "mov gs:[24], rsp",
+    "mov gs:[80], rcx",
     "mov rsp, gs:[32]",
     // rcx and r11 are ours: `syscall` clobbers them.
     "rdfsbase rcx",
@@ -161,7 +166,7 @@ global_asm!(
     "wrfsbase rcx",
     "2:",
     "mov rsp, gs:[24]",
-    "ret",
+    "jmp qword ptr gs:[80]",
     ".size unify_syscall_entry, . - unify_syscall_entry",
     //
     ".globl unify_sigsys_entry",
@@ -218,7 +223,8 @@ global_asm!(
 );
 
 extern "C" {
-    /// The fast-path entry; its address goes in the stub area's slot.
+    /// The fast-path entry (jumped to with the return address in RCX); its address goes
+    /// in the stub area's slot.
     pub fn unify_syscall_entry();
     /// The SIGSYS handler (`SA_SIGINFO` signature).
     pub fn unify_sigsys_entry(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_void);

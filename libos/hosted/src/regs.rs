@@ -7,9 +7,8 @@
 //! address it left in RDX with the argument it left in R8.
 //!
 //! * Fast path: [`FastFrame`] sits just below the top of the libOS stack, the XMM
-//!   registers below it; the return address into the site's stub is at the guest RSP
-//!   the entry saved. The stub steps over the red zone before its `call` and back after
-//!   it, so a child resuming in the stub starts 128 bytes below its stack pointer.
+//!   registers below it; the entry saved the guest's RSP and the stub's return address
+//!   in the block (the stub pushes nothing).
 //! * SIGSYS path: the signal frame holds everything; RIP is already past `syscall`.
 
 use std::arch::global_asm;
@@ -38,8 +37,6 @@ pub struct FastFrame {
 
 /// What the fast entry puts between the XMM saves and the frame (alignment padding).
 const XMM_AREA: u64 = 264;
-/// What a rewritten site's stub moves RSP by around its `call` (the red zone).
-const STUB_RED_ZONE: u64 = 128;
 /// Arithmetic flags and DF: what a new thread keeps of its parent's RFLAGS.
 const RFLAGS_KEPT: u64 = 0x0cd5;
 /// IF and the reserved bit 1, always set in user mode.
@@ -97,10 +94,7 @@ unsafe fn from_fast_frame(block: &ThreadBlock) -> (GuestRegs, u64) {
     let f = unsafe { *(frame_addr as *const FastFrame) };
     // SAFETY: as above, the 16 XMM saves are right below the padding under the frame.
     let xmm = unsafe { *((frame_addr - XMM_AREA) as *const [[u64; 2]; 16]) };
-    // SAFETY: the guest RSP the entry saved points at the stub's return address, in
-    // guest memory the stub's `call` just wrote.
-    let rip = unsafe { *(block.guest_rsp as *const u64) };
-    let site_rsp = block.guest_rsp + 8 + STUB_RED_ZONE;
+    let (rip, site_rsp) = (block.resume_rip, block.guest_rsp);
     let regs = GuestRegs {
         rbx: f.rbx,
         rbp: f.rbp,
@@ -162,18 +156,9 @@ unsafe fn from_signal_frame(uc: &libc::ucontext_t) -> (GuestRegs, u64) {
 /// A new thread's registers: the parent's, with RAX = 0 (the child's `clone` result),
 /// the given stack (the parent's at the syscall if none), FS base `fs_base`, and RCX
 /// and R11 as `syscall` leaves them (return address, flags).
-pub fn child_regs(parent: GuestRegs, site_rsp: u64, stack: Option<u64>, fs_base: u64, fast_path: bool) -> GuestRegs {
-    let rsp = stack.unwrap_or(site_rsp);
+pub fn child_regs(parent: GuestRegs, site_rsp: u64, stack: Option<u64>, fs_base: u64) -> GuestRegs {
     let rflags = (parent.rflags & RFLAGS_KEPT) | RFLAGS_FIXED;
-    GuestRegs {
-        rax: 0,
-        rsp: if fast_path { rsp - STUB_RED_ZONE } else { rsp },
-        rcx: parent.rip,
-        r11: rflags,
-        rflags,
-        fs_base,
-        ..parent
-    }
+    GuestRegs { rax: 0, rsp: stack.unwrap_or(site_rsp), rcx: parent.rip, r11: rflags, rflags, fs_base, ..parent }
 }
 
 global_asm!(
@@ -312,7 +297,7 @@ mod tests {
 
     #[test]
     fn the_child_sees_zero_its_stack_and_tls() {
-        let c = child_regs(parent(), 0x7000_0000, Some(0x5000_0000), 0x6000_0000, false);
+        let c = child_regs(parent(), 0x7000_0000, Some(0x5000_0000), 0x6000_0000);
         assert_eq!((c.rax, c.rsp, c.fs_base), (0, 0x5000_0000, 0x6000_0000));
         assert_eq!((c.rbx, c.rdx, c.r8, c.r12, c.rip), (1, 2, 3, 4, 0x40_1000));
         assert_eq!(c.rcx, 0x40_1000, "RCX holds the return address, as after syscall");
@@ -323,13 +308,7 @@ mod tests {
 
     #[test]
     fn without_a_stack_the_child_shares_the_parents() {
-        let c = child_regs(parent(), 0x7000_0000, None, 0, false);
+        let c = child_regs(parent(), 0x7000_0000, None, 0);
         assert_eq!(c.rsp, 0x7000_0000);
-    }
-
-    #[test]
-    fn a_fast_path_child_resumes_in_the_stub_below_the_red_zone() {
-        let c = child_regs(parent(), 0x7000_0000, Some(0x5000_0000), 0, true);
-        assert_eq!(c.rsp, 0x5000_0000 - 128);
     }
 }

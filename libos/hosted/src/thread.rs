@@ -83,8 +83,7 @@ pub fn spawn(start: ThreadStart) -> Result<(), Errno> {
     let parent = entry::block();
     // SAFETY: called while serving the parent's `clone`, on the parent's thread.
     let (regs, site_rsp) = unsafe { caller_regs(parent) };
-    let fast_path = parent.sigsys_uctx.is_null();
-    let regs = child_regs(regs, site_rsp, start.stack, start.thread.fs_base, fast_path);
+    let regs = child_regs(regs, site_rsp, start.stack, start.thread.fs_base);
     let job = Job { thread: Box::new(start.thread), regs };
     let idle = IDLE.lock().unwrap_or_else(|e| e.into_inner()).pop();
     match idle {
