@@ -9,8 +9,9 @@
 //! Whatever does need the host's TLS — glibc's malloc, errno, Rust std — calls
 //! [`ensure_host_tls`] first: it loads the host's FS base (`wrfsbase`, about as costly as
 //! the rest of a fast syscall together) and marks the block, and the way out restores
-//! the guest's FS base only if that happened. The global allocator and every platform
-//! method that calls libc or std do this; raw host syscalls (console I/O) need not.
+//! the guest's FS base only if that happened. Every platform method that calls libc or
+//! std does this; the allocator (talc) and raw host syscalls (console I/O, futexes) need
+//! not.
 //!
 //! * Fast path — a rewritten site's stub jumps to [`unify_syscall_entry`] with its
 //!   return address in RCX (where `syscall` leaves it too), pushing nothing on the
@@ -20,8 +21,9 @@
 //!   way back is a jump. The guest stack is never touched, so a thread can unmap its
 //!   own stack and go on making syscalls (musl's detached threads do, to exit).
 //! * Slow path — any other `syscall` in guest code traps with SIGSYS (Syscall User
-//!   Dispatch). [`unify_sigsys_entry`] runs on the libOS's alternate signal stack; the
-//!   kernel saved every register in the signal frame, and the result goes back into it.
+//!   Dispatch). The kernel writes the signal frame, every register included, on the
+//!   thread's small alternate signal stack; [`unify_sigsys_entry`] moves to the libOS
+//!   stack (free whenever guest code runs), and the result goes back into the frame.
 
 use std::arch::global_asm;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
