@@ -37,18 +37,18 @@ pub fn dispatch(thread: &mut Thread, nr: u64, args: [u64; 6]) -> u64 {
         warn_unimplemented(kernel, nr);
         let result = Err(Errno::ENOSYS);
         if TRACE.load(Ordering::Relaxed) {
-            trace::unknown(kernel, nr, &args);
+            trace::unknown(kernel, thread.tid, nr, &args);
         }
         return encode(result);
     };
     let tracing = TRACE.load(Ordering::Relaxed);
     if tracing && trace::never_returns(def) {
-        trace::line(kernel, def, &args, None);
+        trace::line(kernel, thread.tid, def, &args, None);
     }
     let mut ctx = Ctx { kernel, thread };
     let result = table::call(def, &mut ctx, &args);
     if tracing {
-        trace::line(kernel, def, &args, Some(result));
+        trace::line(kernel, ctx.thread.tid, def, &args, Some(result));
     }
     encode(result)
 }

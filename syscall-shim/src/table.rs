@@ -9,8 +9,8 @@ use libos::{Errno, Kernel, SysResult, Thread};
 use crate::args::Args;
 use crate::names::SYSCALL_COUNT;
 use crate::sys::{
-    attrs, copy, cwd, dirops, futex, ident, io, kill, lock, memfd, mm, mmap_file, open, pipe, process, random, signal,
-    splice, stat, time,
+    attrs, clone, copy, cwd, dirops, futex, ident, io, kill, lock, memfd, mm, mmap_file, open, pipe, process, random,
+    rusage, sched, signal, splice, stat, time,
 };
 
 /// The state a handler works on.
@@ -94,7 +94,7 @@ syscall_table! {
     20 writev(Int, Hex, Int) => Full(io::writev);
     21 access(Str, Hex) => Full(stat::access);
     22 pipe(Hex) => Full(pipe::pipe);
-    24 sched_yield() => Full(ident::sched_yield);
+    24 sched_yield() => Full(sched::sched_yield);
     25 mremap(Hex, UInt, UInt, Hex, Hex) => Partial(mm::mremap, "MREMAP_DONTUNMAP gives EINVAL");
     26 msync(Hex, UInt, Hex) => Full(mmap_file::msync);
     27 mincore(Hex, UInt, Hex) => Full(mm::mincore);
@@ -104,7 +104,8 @@ syscall_table! {
     35 nanosleep(Hex, Hex) => Partial(time::nanosleep, "never interrupted (no signal delivery yet)");
     39 getpid() => Full(ident::getpid);
     40 sendfile(Int, Int, Hex, UInt) => Partial(copy::sendfile, "the source must be a regular file (Linux also reads terminals and sockets)");
-    60 exit(Int) => Partial(process::exit, "single-threaded: ends the process");
+    56 clone(Hex, Hex, Hex, Hex, Hex) => Partial(clone::clone, "threads as glibc and musl create them (sharing VM, FS, FILES, SIGHAND); new processes ENOSYS");
+    60 exit(Int) => Full(process::exit);
     62 kill(Int, Int) => Partial(kill::kill, "to this process only; default actions and SIG_IGN, no delivery to handlers yet");
     63 uname(Hex) => Full(ident::uname);
     72 fcntl(Int, Int, Hex) => Partial(io::fcntl, "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW and the OFD forms, F_GETPIPE_SZ/SETPIPE_SZ, F_ADD_SEALS/GET_SEALS; the others (owners, leases, notify) EINVAL");
@@ -133,6 +134,7 @@ syscall_table! {
     95 umask(Hex) => Full(cwd::umask);
     96 gettimeofday(Hex, Hex) => Full(time::gettimeofday);
     97 getrlimit(UInt, Hex) => Full(ident::getrlimit);
+    98 getrusage(Int, Hex) => Full(rusage::getrusage);
     99 sysinfo(Hex) => Full(ident::sysinfo);
     102 getuid() => Full(ident::getuid);
     104 getgid() => Full(ident::getgid);
@@ -146,22 +148,25 @@ syscall_table! {
     133 mknod(Str, Hex, Hex) => Full(dirops::mknod);
     137 statfs(Str, Hex) => Full(stat::statfs);
     138 fstatfs(Int, Hex) => Full(stat::fstatfs);
+    143 sched_getparam(Int, Hex) => Full(sched::sched_getparam);
+    145 sched_getscheduler(Int) => Full(sched::sched_getscheduler);
     157 prctl(Int, Hex, Hex, Hex, Hex) => Partial(ident::prctl, "PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE, PR_SET_DUMPABLE; others EINVAL");
     158 arch_prctl(Hex, Hex) => Partial(process::arch_prctl, "ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS");
     160 setrlimit(UInt, Hex) => Full(ident::setrlimit);
     162 sync() => Full(attrs::sync);
     186 gettid() => Full(ident::gettid);
-    200 tkill(Int, Int) => Partial(kill::tkill, "to this thread only; default actions and SIG_IGN, no delivery to handlers yet");
+    200 tkill(Int, Int) => Partial(kill::tkill, "to this process's threads; default actions and SIG_IGN, no delivery to handlers yet");
     201 time(Hex) => Full(time::time);
-    202 futex(Hex, Int, UInt, Hex, Hex, UInt) => Partial(futex::futex, "one thread: wakes find no waiter, matching waits sleep to their timeout; PI operations ENOSYS");
-    204 sched_getaffinity(Int, UInt, Hex) => Full(ident::sched_getaffinity);
+    202 futex(Hex, Int, UInt, Hex, Hex, UInt) => Partial(futex::futex, "priority-inheritance operations ENOSYS");
+    203 sched_setaffinity(Int, UInt, Hex) => Full(sched::sched_setaffinity);
+    204 sched_getaffinity(Int, UInt, Hex) => Full(sched::sched_getaffinity);
     217 getdents64(Int, Hex, UInt) => Full(io::getdents64);
     218 set_tid_address(Hex) => Full(process::set_tid_address);
     228 clock_gettime(Int, Hex) => Full(time::clock_gettime);
     229 clock_getres(Int, Hex) => Full(time::clock_getres);
     230 clock_nanosleep(Int, Int, Hex, Hex) => Partial(time::clock_nanosleep, "never interrupted (no signal delivery yet)");
     231 exit_group(Int) => Full(process::exit_group);
-    234 tgkill(Int, Int, Int) => Partial(kill::tgkill, "to this thread only; default actions and SIG_IGN, no delivery to handlers yet");
+    234 tgkill(Int, Int, Int) => Partial(kill::tgkill, "to this process's threads; default actions and SIG_IGN, no delivery to handlers yet");
     257 openat(Int, Str, Hex, Hex) => Full(open::openat);
     258 mkdirat(Int, Str, Hex) => Full(dirops::mkdirat);
     259 mknodat(Int, Str, Hex, Hex) => Full(dirops::mknodat);
@@ -187,12 +192,15 @@ syscall_table! {
     296 pwritev(Int, Hex, Int, Int) => Full(io::pwritev);
     302 prlimit64(Int, UInt, Hex, Hex) => Full(ident::prlimit64);
     306 syncfs(Int) => Full(attrs::syncfs);
+    309 getcpu(Hex, Hex, Hex) => Full(sched::getcpu);
     316 renameat2(Int, Str, Int, Str, Hex) => Partial(dirops::renameat2, "RENAME_EXCHANGE and RENAME_WHITEOUT give EINVAL where the filesystem cannot do them (vfat, tmpfs here)");
     318 getrandom(OutBuf, UInt, Hex) => Full(random::getrandom);
     319 memfd_create(Str, Hex) => Partial(memfd::memfd_create, "MFD_HUGETLB gives EINVAL (no huge pages)");
+    324 membarrier(Int, Hex, Int) => Partial(sched::membarrier, "QUERY, GLOBAL, PRIVATE_EXPEDITED and its registration; other commands EINVAL, as on a kernel without them");
     326 copy_file_range(Int, Hex, Int, Hex, UInt, Hex) => Full(copy::copy_file_range);
     332 statx(Int, Str, Hex, Hex, Hex) => Partial(stat::statx, "no birth time (STATX_BTIME never set)");
     334 rseq(Hex, UInt, Hex, Hex) => Fails(Errno::ENOSYS, "restartable sequences are not offered; glibc and tcmalloc fall back");
+    435 clone3(Hex, UInt) => Partial(clone::clone3, "as clone: threads only");
     436 close_range(UInt, UInt, Hex) => Full(open::close_range);
     437 openat2(Int, Str, Hex, UInt) => Fails(Errno::ENOSYS, "libcs fall back to openat");
     439 faccessat2(Int, Str, Hex, Hex) => Full(stat::faccessat2);

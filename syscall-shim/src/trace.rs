@@ -1,5 +1,7 @@
 //! The strace-style trace (`unify run --trace`): one line per syscall on the libOS's
 //! log, `name(args) = result`, with buffers and strings decoded where they are readable.
+//! Once the program has started a second thread, each line begins with the caller's tid
+//! (`[tid 1234] `), as `strace -f` does.
 
 use alloc::string::String;
 use core::fmt::Write;
@@ -18,9 +20,17 @@ pub fn never_returns(def: &SyscallDef) -> bool {
     matches!(def.name, "exit" | "exit_group")
 }
 
-/// Prints `name(args) = result` (`= ?` when `result` is `None`).
-pub fn line(kernel: &Kernel, def: &SyscallDef, args: &Args, result: Option<SysResult>) {
+/// `[tid N] ` once the process has more than one thread.
+fn tid_prefix(out: &mut String, kernel: &Kernel, tid: u32) {
+    if kernel.threads.started() > 1 {
+        let _ = write!(out, "[tid {tid}] ");
+    }
+}
+
+/// Prints `name(args) = result` (`= ?` when `result` is `None`) for thread `tid`.
+pub fn line(kernel: &Kernel, tid: u32, def: &SyscallDef, args: &Args, result: Option<SysResult>) {
     let mut out = String::new();
+    tid_prefix(&mut out, kernel, tid);
     let _ = write!(out, "{}(", def.name);
     for (i, fmt) in def.args.iter().enumerate() {
         if i > 0 {
@@ -38,8 +48,9 @@ pub fn line(kernel: &Kernel, def: &SyscallDef, args: &Args, result: Option<SysRe
 }
 
 /// Prints a line for a number with no table row.
-pub fn unknown(kernel: &Kernel, nr: u64, args: &Args) {
+pub fn unknown(kernel: &Kernel, tid: u32, nr: u64, args: &Args) {
     let mut out = String::new();
+    tid_prefix(&mut out, kernel, tid);
     match syscall_name(nr) {
         Some(name) => {
             let _ = write!(out, "{name}(");

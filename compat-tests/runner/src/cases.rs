@@ -48,6 +48,7 @@ pub const C_PROBES: &[CProbe] = &[
     CProbe { name: "mmap_musl", source: "mmap_musl.c", link: Link::Static },
     CProbe { name: "fs_stdio_musl", source: "fs_stdio_musl.c", link: Link::Static },
     CProbe { name: "fs_dir_musl", source: "fs_dir_musl.c", link: Link::Static },
+    CProbe { name: "threads_musl", source: "threads_musl.c", link: Link::Static },
 ];
 
 #[derive(Clone, Debug)]
@@ -213,6 +214,18 @@ pub const CASES: &[Case] = &[
     Case::rust("std_fs").fixture(Fixture::Dir("basic")).stderr(),
     Case::new("fs_stdio_musl", Program::C("fs_stdio_musl")).scratch().stderr(),
     Case::new("fs_dir_musl", Program::C("fs_dir_musl")).scratch().stderr(),
+    Case::rust("threads_std").stderr(),
+    Case::rust("threads_sync").stderr(),
+    Case::rust("futex_stress").stderr(),
+    Case::rust("futex_ops").stderr(),
+    Case::rust("thread_syscalls").stderr(),
+    Case::new("thread_exit_group", Program::Rust("thread_exit")).args(&["group"]).status(3).stderr(),
+    Case::new("thread_exit_leader", Program::Rust("thread_exit")).args(&["leader"]).status(11).stderr(),
+    Case::new("thread_exit_worker", Program::Rust("thread_exit")).args(&["worker"]).stderr(),
+    Case::rust("thread_churn").stderr(),
+    Case::rust("rayon_sum").stderr(),
+    Case::rust("mmap_threads").stderr(),
+    Case::new("threads_musl", Program::C("threads_musl")).stderr(),
     Case::new("rg_version", Program::Ripgrep).args(&["--version"]).stderr(),
     Case::new("rg_help", Program::Ripgrep).args(&["--help"]).stderr(),
     Case::new("rg_stdin", Program::Ripgrep).args(&["-n", "b.r"]).stdin("foo\nbar\nbaz\nbär\n").stderr(),

@@ -11,18 +11,20 @@ use crate::limits::{Limits, RLIMIT_NOFILE};
 use crate::mm::MemoryMap;
 use crate::platform::{HostInfo, Platform};
 use crate::signal::SignalActions;
+use crate::sync::{Mutex, RwLock};
+use crate::thread::ThreadGroup;
 use crate::time::ClockId;
 use crate::vfs::Vfs;
 
 /// Everything a Linux kernel keeps for the one process the libOS runs.
 pub struct Kernel {
     pub platform: &'static dyn Platform,
-    pub mm: spin::RwLock<MemoryMap>,
-    pub fds: spin::Mutex<FdTable>,
-    pub signals: spin::Mutex<SignalActions>,
-    pub limits: spin::Mutex<Limits>,
+    pub mm: RwLock<MemoryMap>,
+    pub fds: Mutex<FdTable>,
+    pub signals: Mutex<SignalActions>,
+    pub limits: Mutex<Limits>,
     /// The thread name (`PR_SET_NAME`, `/proc/self/comm`), NUL-padded.
-    pub comm: spin::Mutex<[u8; 16]>,
+    pub comm: Mutex<[u8; 16]>,
     pub identity: Identity,
     pub host: HostInfo,
     /// Monotonic time at start, for `sysinfo`'s uptime.
@@ -35,6 +37,8 @@ pub struct Kernel {
     /// `/proc/self/cmdline` and `/proc/self/environ` read them.
     pub cmdline: Vec<u8>,
     pub environ: Vec<u8>,
+    /// The process's threads.
+    pub threads: ThreadGroup,
 }
 
 /// What a platform hands [`Kernel::new`] besides itself and the memory map.
@@ -80,17 +84,18 @@ impl Kernel {
         name[..n].copy_from_slice(&comm[..n]);
         Kernel {
             platform,
-            mm: spin::RwLock::new(mm),
-            fds: spin::Mutex::new(fds),
-            signals: spin::Mutex::new(SignalActions::default()),
-            limits: spin::Mutex::new(limits),
-            comm: spin::Mutex::new(name),
+            mm: RwLock::new(mm),
+            fds: Mutex::new(fds),
+            signals: Mutex::new(SignalActions::default()),
+            limits: Mutex::new(limits),
+            comm: Mutex::new(name),
             identity: Identity::from_host(&host),
             started: platform.now(ClockId::Boottime),
             exe_path: exe_path.to_vec(),
             vfs,
             cmdline: nul_joined(argv),
             environ: nul_joined(env),
+            threads: ThreadGroup::new(host.pid, host.ppid),
             host,
         }
     }

@@ -14,9 +14,12 @@
 extern crate alloc;
 
 pub mod abi;
+pub mod clone;
+pub mod cpuset;
 pub mod errno;
 pub mod fd;
 pub mod file;
+pub mod futex;
 pub mod ident;
 pub mod kernel;
 pub mod limits;
@@ -27,10 +30,12 @@ pub mod pipe;
 pub mod platform;
 pub mod poll;
 pub mod pseudo;
+pub mod rusage;
 pub mod siginfo;
 pub mod signal;
 pub mod sigqueue;
 pub mod statx;
+pub mod sync;
 pub mod thread;
 pub mod time;
 pub mod vfs;

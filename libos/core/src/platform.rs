@@ -8,10 +8,14 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::abi::{Rlimit, Timespec, Utsname};
+use crate::cpuset::CpuSet;
 use crate::file::File;
+use crate::futex::FutexOp;
 use crate::mm::Prot;
+use crate::rusage::{Rusage, RusageWho};
+use crate::thread::ThreadStart;
 use crate::time::ClockId;
-use crate::Errno;
+use crate::{Errno, SysResult};
 
 /// A platform's handle for a shareable memory object ([`Platform::shm_create`]).
 pub type ShmId = u64;
@@ -169,4 +173,40 @@ pub trait Platform: Send + Sync {
     /// Ends the whole guest as if killed by signal `sig` (a default action of
     /// "terminate" or "core"): the user sees the status a shell shows, 128 + `sig`.
     fn exit_by_signal(&self, sig: u32) -> !;
+
+    /// Starts a new guest thread. It resumes the guest where the calling thread's
+    /// `clone` was made, as if that syscall had returned 0 to it, with every register
+    /// the caller had then except the stack pointer (`start.stack`, or the caller's) and
+    /// the FS base (`start.thread.fs_base`); `start.thread` becomes its libOS record.
+    /// The platform records its own handle for it in `start.thread.shared` as it starts.
+    /// EAGAIN when the platform cannot start another thread.
+    fn spawn_thread(&self, start: ThreadStart) -> Result<(), Errno>;
+    /// Ends the calling guest thread, not the process: the libOS has done what Linux
+    /// does at thread exit (robust futexes, `clear_child_tid`) and knows other threads
+    /// go on. The platform frees what it holds for the thread; `status` is the
+    /// thread's exit status (the process's, if it is the first thread and the last to
+    /// end is reported by the libOS).
+    fn exit_thread(&self, status: i32) -> !;
+    /// Carries out a validated futex operation on guest memory (see
+    /// [`crate::futex`]). The words are 4-byte aligned and inside the guest's address
+    /// window; whether they are mapped the platform finds out as Linux does, when it
+    /// touches them (EFAULT; a private wake touches nothing). Results as Linux gives
+    /// them: the number of waiters woken (and requeued), or EAGAIN (the word did not
+    /// hold the expected value), ETIMEDOUT, EINTR (a wait interrupted by a signal for
+    /// this thread), EFAULT, ENOSYS (an unknown `FUTEX_WAKE_OP` operation).
+    fn futex(&self, op: &FutexOp) -> SysResult;
+    /// Lets another thread run (`sched_yield`).
+    fn yield_now(&self);
+    /// The CPUs a thread may run on; `thread` is the platform's handle for another
+    /// thread ([`crate::thread::ThreadShared::platform_id`]), `None` for the caller.
+    fn affinity(&self, thread: Option<u64>) -> Result<CpuSet, Errno>;
+    /// Restricts a thread to the CPUs in `set` (EINVAL if none of them is usable).
+    fn set_affinity(&self, thread: Option<u64>, set: &CpuSet) -> Result<(), Errno>;
+    /// The CPU and NUMA node the caller runs on (`getcpu`).
+    fn current_cpu(&self) -> (u32, u32);
+    /// A full memory barrier on every CPU that runs a thread of this process
+    /// (`global == false`) or any thread at all (`global`), before this returns.
+    fn membarrier(&self, global: bool) -> Result<(), Errno>;
+    /// Resource usage of the process, the calling thread or the waited-for children.
+    fn rusage(&self, who: RusageWho) -> Rusage;
 }

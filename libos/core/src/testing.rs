@@ -12,10 +12,14 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::abi::{mode, Stat, Timespec, Utsname};
+use crate::cpuset::CpuSet;
 use crate::file::{events, File};
+use crate::futex::{FutexOp, FutexTimeout};
 use crate::limits::Limits;
 use crate::mm::Prot;
 use crate::platform::{HostInfo, Platform};
+use crate::rusage::{Rusage, RusageWho};
+use crate::thread::ThreadStart;
 use crate::time::ClockId;
 use crate::{Errno, Kernel, SysResult};
 
@@ -39,6 +43,8 @@ pub(crate) const MONOTONIC_START: Timespec = Timespec { tv_sec: 1000, tv_nsec: 0
 pub(crate) const EXIT_PROCESS: &str = "exit_process(";
 /// The start of the panic message of [`FakePlatform::exit_by_signal`]: `"exit_by_signal(13)"`.
 pub(crate) const EXIT_BY_SIGNAL: &str = "exit_by_signal(";
+/// The start of the panic message of [`FakePlatform::exit_thread`]: `"exit_thread(0)"`.
+pub(crate) const EXIT_THREAD: &str = "exit_thread(";
 
 /// A platform that records instead of acting.
 pub(crate) struct FakePlatform {
@@ -258,6 +264,57 @@ impl Platform for FakePlatform {
 
     fn exit_by_signal(&self, sig: u32) -> ! {
         panic!("{EXIT_BY_SIGNAL}{sig})");
+    }
+
+    fn spawn_thread(&self, _start: ThreadStart) -> Result<(), Errno> {
+        // The fake runs no guest code.
+        Err(Errno::EAGAIN)
+    }
+
+    fn exit_thread(&self, status: i32) -> ! {
+        panic!("{EXIT_THREAD}{status})");
+    }
+
+    fn futex(&self, op: &FutexOp) -> SysResult {
+        // One thread: a wake finds nobody; a wait sleeps out its timeout.
+        match *op {
+            FutexOp::Wait { timeout: Some(FutexTimeout::Relative(t)), .. } => {
+                self.sleep(t.to_nanos().unwrap_or(0));
+                Err(Errno::ETIMEDOUT)
+            }
+            FutexOp::Wait { timeout: Some(FutexTimeout::Absolute { clock, at }), .. } => {
+                let now = self.now(clock).to_nanos().unwrap_or(0);
+                self.sleep(at.to_nanos().unwrap_or(0).saturating_sub(now));
+                Err(Errno::ETIMEDOUT)
+            }
+            FutexOp::Wait { timeout: None, .. } => panic!("a futex wait with no timeout and no other thread"),
+            _ => Ok(0),
+        }
+    }
+
+    fn yield_now(&self) {}
+
+    fn affinity(&self, _thread: Option<u64>) -> Result<CpuSet, Errno> {
+        Ok(CpuSet::from_mask(self.cpu_mask()))
+    }
+
+    fn set_affinity(&self, _thread: Option<u64>, set: &CpuSet) -> Result<(), Errno> {
+        if set.words[0] & self.cpu_mask() == 0 {
+            return Err(Errno::EINVAL);
+        }
+        Ok(())
+    }
+
+    fn current_cpu(&self) -> (u32, u32) {
+        (0, 0)
+    }
+
+    fn membarrier(&self, _global: bool) -> Result<(), Errno> {
+        Ok(())
+    }
+
+    fn rusage(&self, _who: RusageWho) -> Rusage {
+        Rusage::default()
     }
 }
 

@@ -9,22 +9,28 @@
 //! Whatever does need the host's TLS — glibc's malloc, errno, Rust std — calls
 //! [`ensure_host_tls`] first: it loads the host's FS base (`wrfsbase`, about as costly as
 //! the rest of a fast syscall together) and marks the block, and the way out restores
-//! the guest's FS base only if that happened. The global allocator and every platform
-//! method that calls libc or std do this; raw host syscalls (console I/O) need not.
+//! the guest's FS base only if that happened. Every platform method that calls libc or
+//! std does this; the allocator (talc) and raw host syscalls (console I/O, futexes) need
+//! not.
 //!
-//! * Fast path — a rewritten site's stub `call`s [`unify_syscall_entry`] after stepping
-//!   over the red zone. It switches to the libOS stack, saves the registers Linux
-//!   preserves across `syscall` that the System V ABI lets Rust clobber (rdi, rsi, rdx,
-//!   r8–r10, xmm0–15), and calls [`hosted_syscall`].
+//! * Fast path — a rewritten site's stub jumps to [`unify_syscall_entry`] with its
+//!   return address in RCX (where `syscall` leaves it too), pushing nothing on the
+//!   guest's stack. The entry records where to return, switches to the libOS stack,
+//!   saves the registers Linux preserves across `syscall` that the System V ABI lets
+//!   Rust clobber (rdi, rsi, rdx, r8–r10, xmm0–15), and calls [`hosted_syscall`]; the
+//!   way back is a jump. The guest stack is never touched, so a thread can unmap its
+//!   own stack and go on making syscalls (musl's detached threads do, to exit).
 //! * Slow path — any other `syscall` in guest code traps with SIGSYS (Syscall User
-//!   Dispatch). [`unify_sigsys_entry`] runs on the libOS's alternate signal stack; the
-//!   kernel saved every register in the signal frame, and the result goes back into it.
+//!   Dispatch). The kernel writes the signal frame, every register included, on the
+//!   thread's small alternate signal stack; [`unify_sigsys_entry`] moves to the libOS
+//!   stack (free whenever guest code runs), and the result goes back into the frame.
 
 use std::arch::global_asm;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use libos::Thread;
 
+use crate::regs::{FastFrame, GuestRegs};
 use crate::stats;
 
 /// Per-thread libOS state, at GS:0. The offsets are used by the assembly below.
@@ -36,18 +42,50 @@ pub struct ThreadBlock {
     pub host_fs: u64,
     /// GS:16 — the guest's FS base while the libOS runs.
     pub guest_fs: u64,
-    /// GS:24 — the guest's RSP at a fast-path entry.
+    /// GS:24 — the guest's RSP at a fast-path entry (as it was at the `syscall`).
     pub guest_rsp: u64,
     /// GS:32 — top of the libOS stack used while serving a syscall.
     pub libos_rsp: u64,
     /// GS:40 — the libOS's record of this guest thread.
     pub thread: *mut Thread,
-    /// GS:48 — syscalls taken through rewritten sites.
-    pub fast_count: u64,
+    /// GS:48 — syscalls taken through rewritten sites (incremented by this thread's
+    /// entry only; others read it).
+    pub fast_count: AtomicU64,
     /// GS:56 — syscalls taken through SIGSYS.
-    pub slow_count: u64,
+    pub slow_count: AtomicU64,
     /// GS:64 — 1 while the host's FS base is loaded during a syscall, else 0.
     pub host_fs_loaded: u64,
+    /// GS:72 — the signal frame while a syscall is served from the SIGSYS path, else null.
+    pub sigsys_uctx: *mut libc::ucontext_t,
+    /// GS:80 — where the guest resumes: after the fast-path syscall being served (the
+    /// stub's return address), or where a new thread starts (`regs::unify_thread_run`).
+    pub resume_rip: u64,
+    /// GS:88 — a thread started by `clone`: the host stack pointer to return to when the
+    /// guest thread ends (see `regs::unify_thread_finish`); 0 on the first thread.
+    pub carrier_rsp: u64,
+    /// A new thread's first register state.
+    pub start: GuestRegs,
+}
+
+impl ThreadBlock {
+    /// A block for a thread whose libOS record is `thread`.
+    pub fn new(thread: *mut Thread) -> ThreadBlock {
+        ThreadBlock {
+            self_ptr: 0,
+            host_fs: 0,
+            guest_fs: 0,
+            guest_rsp: 0,
+            libos_rsp: 0,
+            thread,
+            fast_count: AtomicU64::new(0),
+            slow_count: AtomicU64::new(0),
+            host_fs_loaded: 0,
+            sigsys_uctx: std::ptr::null_mut(),
+            resume_rip: 0,
+            carrier_rsp: 0,
+            start: GuestRegs::default(),
+        }
+    }
 }
 
 global_asm!(
@@ -55,12 +93,20 @@ global_asm!(
     ".type unify_syscall_entry,@function",
     "unify_syscall_entry:",
     "mov gs:[24], rsp",
+    "mov gs:[80], rcx",
     "mov rsp, gs:[32]",
     // rcx and r11 are ours: `syscall` clobbers them.
     "rdfsbase rcx",
     "mov gs:[16], rcx",
     "inc qword ptr gs:[48]",
-    // The frame hosted_syscall reads: nr, then the six argument registers.
+    // The frame hosted_syscall reads (`regs::FastFrame`): nr, the six argument
+    // registers, then the callee-saved ones (only `clone` reads those).
+    "push r15",
+    "push r14",
+    "push r13",
+    "push r12",
+    "push rbp",
+    "push rbx",
     "push r9",
     "push r8",
     "push r10",
@@ -68,7 +114,7 @@ global_asm!(
     "push rsi",
     "push rdi",
     "push rax",
-    // 7 pushes + 264 = 320: the libOS stack top is 16-aligned, so xmm saves are too.
+    // 13 pushes + 264 = 368: the libOS stack top is 16-aligned, so xmm saves are too.
     "sub rsp, 264",
     "movaps [rsp + 0], xmm0",
     "movaps [rsp + 16], xmm1",
@@ -112,6 +158,8 @@ global_asm!(
     "pop r10",
     "pop r8",
     "pop r9",
+    // rbx, rbp, r12-r15: Rust preserved them.
+    "add rsp, 48",
     // Put the guest's FS base back only if something loaded the host's.
     "cmp qword ptr gs:[64], 0",
     "je 2f",
@@ -120,7 +168,7 @@ global_asm!(
     "wrfsbase rcx",
     "2:",
     "mov rsp, gs:[24]",
-    "ret",
+    "jmp qword ptr gs:[80]",
     ".size unify_syscall_entry, . - unify_syscall_entry",
     //
     ".globl unify_sigsys_entry",
@@ -131,9 +179,14 @@ global_asm!(
     "mov rax, gs:[8]",
     "wrfsbase rax",
     "mov qword ptr gs:[64], 1",
-    "push rbx",
+    // Serve on the libOS stack (free while guest code runs), not the alternate stack.
+    "mov rax, rsp",
+    "mov rsp, gs:[32]",
+    "push rax",
+    "sub rsp, 8",
     "call {hosted_sigsys}",
-    "pop rbx",
+    "add rsp, 8",
+    "pop rsp",
     "mov qword ptr gs:[64], 0",
     "mov rax, gs:[16]",
     "wrfsbase rax",
@@ -172,7 +225,8 @@ global_asm!(
 );
 
 extern "C" {
-    /// The fast-path entry; its address goes in the stub area's slot.
+    /// The fast-path entry (jumped to with the return address in RCX); its address goes
+    /// in the stub area's slot.
     pub fn unify_syscall_entry();
     /// The SIGSYS handler (`SA_SIGINFO` signature).
     pub fn unify_sigsys_entry(sig: i32, info: *mut libc::siginfo_t, uctx: *mut libc::c_void);
@@ -206,7 +260,7 @@ pub fn mark_guest_started() {
 }
 
 /// The current thread's block.
-fn block() -> &'static mut ThreadBlock {
+pub(crate) fn block() -> &'static mut ThreadBlock {
     let ptr: u64;
     // SAFETY: GS:0 holds the block's address on every thread that runs guest code,
     // set by `install_block` before the guest starts.
@@ -215,13 +269,14 @@ fn block() -> &'static mut ThreadBlock {
     unsafe { &mut *(ptr as *mut ThreadBlock) }
 }
 
-/// Serves one syscall from the fast path. `frame` is `[nr, a0, …, a5]`.
-extern "C" fn hosted_syscall(frame: &[u64; 7]) -> u64 {
+/// Serves one syscall from the fast path.
+extern "C" fn hosted_syscall(frame: &FastFrame) -> u64 {
     let block = block();
-    // SAFETY: `thread` was set by `install_block` and is only used by this thread.
+    // SAFETY: `thread` was set when the block was installed and is only used by this
+    // thread.
     let thread = unsafe { &mut *block.thread };
-    let args = [frame[1], frame[2], frame[3], frame[4], frame[5], frame[6]];
-    let ret = syscall_shim::dispatch(thread, frame[0], args);
+    let args = [frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
+    let ret = syscall_shim::dispatch(thread, frame.nr, args);
     if thread.fs_base != block.guest_fs {
         // arch_prctl(ARCH_SET_FS): have the way out load the new base.
         block.guest_fs = thread.fs_base;
@@ -234,7 +289,8 @@ extern "C" fn hosted_syscall(frame: &[u64; 7]) -> u64 {
 /// signal frame; the result replaces RAX there.
 extern "C" fn hosted_sigsys(_sig: i32, _info: *mut libc::siginfo_t, uctx: *mut libc::ucontext_t) {
     let block = block();
-    block.slow_count += 1;
+    // One writer (this thread): a plain increment, readable by others.
+    block.slow_count.store(block.slow_count.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     // SAFETY: the kernel passes a valid ucontext to an SA_SIGINFO handler.
     let gregs = unsafe { &mut (*uctx).uc_mcontext.gregs };
     let reg = |r: i32| gregs[r as usize] as u64;
@@ -249,23 +305,41 @@ extern "C" fn hosted_sigsys(_sig: i32, _info: *mut libc::siginfo_t, uctx: *mut l
     ];
     // SAFETY: as in `hosted_syscall`.
     let thread = unsafe { &mut *block.thread };
+    block.sigsys_uctx = uctx;
     let ret = syscall_shim::dispatch(thread, nr, args);
+    block.sigsys_uctx = std::ptr::null_mut();
     block.guest_fs = thread.fs_base;
     gregs[libc::REG_RAX as usize] = ret as i64;
 }
 
-/// Gives the calling thread its block at GS and records its host FS.
-pub fn install_block(block: Box<ThreadBlock>) -> &'static mut ThreadBlock {
-    let block = Box::leak(block);
-    block.self_ptr = block as *mut ThreadBlock as u64;
+/// Gives the calling thread its block at GS and records its host FS base.
+///
+/// # Safety
+/// `block` must stay valid, and be used by no other thread, until [`uninstall_block`]
+/// (or the thread's end).
+pub unsafe fn install_block(block: *mut ThreadBlock) {
+    // SAFETY: the caller hands over a valid block for this thread only.
+    let b = unsafe { &mut *block };
+    b.self_ptr = block as u64;
     let fs: u64;
     // SAFETY: reading FS base has no side effect; FSGSBASE was checked at start-up.
     unsafe { core::arch::asm!("rdfsbase {}", out(reg) fs, options(nostack, nomem, preserves_flags)) };
-    block.host_fs = fs;
-    // SAFETY: sets this thread's GS base to the block, which lives forever (leaked).
+    b.host_fs = fs;
+    set_gs(b.self_ptr);
+    stats::register(b);
+}
+
+/// Takes the block away from the calling thread (GS = 0: a stray use faults at once
+/// instead of touching freed memory). The guest thread has ended.
+pub fn uninstall_block() {
+    stats::retire(block());
+    set_gs(0);
+}
+
+fn set_gs(base: u64) {
+    // SAFETY: ARCH_SET_GS changes only this thread's GS base, which nothing but the
+    // libOS uses (the guest owns FS); a raw syscall touches no TLS.
     unsafe {
-        libc::syscall(libc::SYS_arch_prctl, 0x1001 /* ARCH_SET_GS */, block.self_ptr)
+        crate::host::raw_syscall4(libc::SYS_arch_prctl, 0x1001 /* ARCH_SET_GS */, base, 0, 0)
     };
-    stats::register(block);
-    block
 }

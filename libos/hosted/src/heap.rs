@@ -4,6 +4,10 @@
 //! the allocator must not touch TLS: glibc's malloc does (per-thread caches), talc
 //! does not. New memory comes from raw `mmap` syscalls (no errno either), in chunks of
 //! at least 32 MiB, reserved but only backed as it is touched.
+//!
+//! One lock guards the heap. Every guest thread's syscalls allocate through it, and a
+//! host thread can be preempted while holding it, so a waiter yields its CPU (a raw
+//! `sched_yield`) instead of spinning out its time slice.
 
 use core::alloc::Layout;
 
@@ -33,10 +37,29 @@ impl OomHandler for MmapOnOom {
     }
 }
 
-/// The global allocator's type.
-pub type HostHeap = Talck<spin::Mutex<()>, MmapOnOom>;
+/// Waiting for the heap lock: give the CPU to whoever holds it.
+pub struct YieldRelax;
 
-/// A heap that starts empty and grows on demand.
-pub const fn new_heap() -> HostHeap {
-    Talc::new(MmapOnOom).lock()
+impl spin::relax::RelaxStrategy for YieldRelax {
+    fn relax() {
+        // A short hold ends within a few pauses; a preempted holder needs the CPU.
+        for _ in 0..16 {
+            core::hint::spin_loop();
+        }
+        // SAFETY: sched_yield takes no arguments; a raw syscall touches no TLS.
+        unsafe { raw_syscall6(libc::SYS_sched_yield, 0, 0, 0, 0, 0, 0) };
+    }
+}
+
+/// The global allocator's type.
+pub type HostHeap = Talck<spin::mutex::Mutex<(), YieldRelax>, MmapOnOom>;
+
+/// The process's allocator: talc, which touches no TLS (a syscall may allocate while the
+/// guest's FS base is still loaded).
+#[global_allocator]
+static ALLOCATOR: HostHeap = Talc::new(MmapOnOom).lock();
+
+/// Bytes allocated from the heap right now.
+pub fn in_use() -> usize {
+    ALLOCATOR.lock().get_counters().allocated_bytes
 }

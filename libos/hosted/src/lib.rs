@@ -6,10 +6,11 @@
 //! other syscall it makes. The program reaches host files and syscalls only through
 //! the libOS. See `layout` for the address-space plan and `entry` for the two paths in.
 //!
-//! One guest thread for now (threads come with the threads/futex work).
+//! Each guest thread runs on a host thread of its own (see `thread`).
 
 mod console;
 mod entry;
+mod futex;
 mod heap;
 mod host;
 mod layout;
@@ -18,15 +19,17 @@ mod namespace;
 mod plan_cache;
 mod platform;
 mod program;
+mod regs;
 mod stats;
 mod sud;
+mod thread;
 
 use std::convert::Infallible;
 use std::fmt;
 use std::io;
 
 use libos::mm::{MemoryMap, Prot, Vma, VmaKind};
-use libos::{Kernel, Thread};
+use libos::Kernel;
 use unify_loader::stack::{self, auxv, AuxEntry, StackParams};
 
 use crate::entry::{install_block, unify_enter_guest, ThreadBlock};
@@ -87,11 +90,6 @@ impl std::error::Error for HostedError {}
 
 static PLATFORM: HostedPlatform = HostedPlatform;
 
-/// The process's allocator: talc, which touches no TLS (a syscall may allocate while the
-/// guest's FS base is still loaded).
-#[global_allocator]
-static ALLOCATOR: heap::HostHeap = heap::new_heap();
-
 const HWCAP2_FSGSBASE: u64 = 1 << 1;
 
 /// Loads and runs the program. On success this never returns: the guest's exit ends
@@ -133,28 +131,22 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
     let setup =
         libos::ProcessSetup { exe_path: &exe, argv: &opts.argv, env: &opts.env, console_flags: console_flags(), vfs };
     let kernel = Kernel::install(Kernel::new(&PLATFORM, mm, setup));
+    libos::sync::set_yield(platform::host_yield);
     pseudo.attach(kernel);
     syscall_shim::set_trace(opts.trace);
     if opts.stats {
         stats::enable();
     }
 
-    let thread = Box::leak(Box::new(Thread::new(kernel.identity.pid)));
-    let block = install_block(Box::new(ThreadBlock {
-        self_ptr: 0,
-        host_fs: 0,
-        guest_fs: 0,
-        guest_rsp: 0,
-        libos_rsp: 0,
-        thread,
-        fast_count: 0,
-        slow_count: 0,
-        host_fs_loaded: 0,
-    }));
-    let _ = block;
+    // The first guest thread runs on this host thread; its tid is the process id.
+    let thread = Box::leak(Box::new(kernel.threads.leader()));
+    thread.shared.set_platform_id(u64::from(kernel.identity.pid));
+    let block = Box::leak(Box::new(ThreadBlock::new(thread)));
+    // SAFETY: the block is leaked (lives as long as the process) and is this thread's.
+    unsafe { install_block(block) };
     sud::install_handler().map_err(HostedError::Dispatch)?;
     sud::default_fault_signals();
-    sud::enable().map_err(HostedError::Dispatch)?;
+    sud::enter_thread(Box::leak(Box::new(sud::AltStack::new()))).map_err(HostedError::Dispatch)?;
     entry::mark_guest_started();
     // SAFETY: the image, stack and thread block are in place; SUD is on, so whatever
     // the guest does reaches the libOS. This never returns.

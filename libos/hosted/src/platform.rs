@@ -6,18 +6,23 @@ use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use libos::abi::{set_uts_field, Rlimit, Timespec, Utsname};
+use libos::abi::{set_uts_field, Rlimit, Timespec, Timeval, Utsname};
+use libos::cpuset::CpuSet;
 use libos::file::File;
+use libos::futex::FutexOp;
 use libos::limits::RLIMIT_NLIMITS;
 use libos::mm::Prot;
 use libos::platform::{ForeignMapping, HostInfo, Platform, ShmId};
+use libos::rusage::{Rusage, RusageWho};
+use libos::thread::ThreadStart;
 use libos::time::ClockId;
-use libos::Errno;
+use libos::{Errno, SysResult};
 
 use crate::console::HostFd;
 use crate::entry::ensure_host_tls;
 use crate::host;
 use crate::stats;
+use crate::{futex, thread};
 
 pub struct HostedPlatform;
 
@@ -44,6 +49,12 @@ fn prot_bits(prot: Prot) -> i32 {
 /// Flags for backing guest memory: private, anonymous, at exactly this address, and
 /// not charged against overcommit until touched (Rust runtimes reserve large regions).
 const GUEST_MAP: i32 = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE;
+
+/// Lets another host thread run (a raw syscall: no TLS).
+pub fn host_yield() {
+    // SAFETY: sched_yield takes no arguments.
+    unsafe { host::raw_syscall4(libc::SYS_sched_yield, 0, 0, 0, 0) };
+}
 
 /// Backs `[addr, addr+len)` with fresh memory of `prot`.
 pub fn host_map(addr: u64, len: u64, prot: i32) -> Result<(), Errno> {
@@ -389,6 +400,102 @@ impl Platform for HostedPlatform {
             libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
             libc::raise(sig);
             libc::_exit(128 + sig)
+        }
+    }
+
+    fn spawn_thread(&self, start: ThreadStart) -> Result<(), Errno> {
+        thread::spawn(start)
+    }
+
+    fn exit_thread(&self, status: i32) -> ! {
+        thread::exit_thread(status)
+    }
+
+    fn futex(&self, op: &FutexOp) -> SysResult {
+        futex::futex(op)
+    }
+
+    fn yield_now(&self) {
+        host_yield();
+    }
+
+    fn affinity(&self, thread: Option<u64>) -> Result<CpuSet, Errno> {
+        let mut set = CpuSet::empty(0);
+        let tid = thread.unwrap_or(0);
+        let len = std::mem::size_of_val(&set.words) as u64;
+        // SAFETY: an out-buffer of the size passed; the tid is a host thread of this
+        // process (or 0, the caller). A raw syscall touches no TLS.
+        let r = unsafe { host::raw_syscall4(libc::SYS_sched_getaffinity, tid, len, set.words.as_mut_ptr() as u64, 0) };
+        set.size = host::raw_retry(|| r)?;
+        Ok(set)
+    }
+
+    fn set_affinity(&self, thread: Option<u64>, set: &CpuSet) -> Result<(), Errno> {
+        let tid = thread.unwrap_or(0);
+        let len = std::mem::size_of_val(&set.words) as u64;
+        // SAFETY: as in `affinity`; the kernel only reads the mask.
+        let r = unsafe { host::raw_syscall4(libc::SYS_sched_setaffinity, tid, len, set.words.as_ptr() as u64, 0) };
+        host::raw_retry(|| r).map(|_| ())
+    }
+
+    fn current_cpu(&self) -> (u32, u32) {
+        let (mut cpu, mut node) = (0u32, 0u32);
+        // SAFETY: two valid out-pointers; the cache argument is unused by Linux.
+        unsafe { host::raw_syscall4(libc::SYS_getcpu, &raw mut cpu as u64, &raw mut node as u64, 0, 0) };
+        (cpu, node)
+    }
+
+    fn membarrier(&self, global: bool) -> Result<(), Errno> {
+        const GLOBAL: u64 = 1;
+        const PRIVATE_EXPEDITED: u64 = 8;
+        const REGISTER_PRIVATE_EXPEDITED: u64 = 16;
+        static REGISTERED: std::sync::Once = std::sync::Once::new();
+        let cmd = if global {
+            GLOBAL
+        } else {
+            ensure_host_tls();
+            // SAFETY: membarrier takes no pointers.
+            REGISTERED.call_once(|| unsafe {
+                host::raw_syscall4(libc::SYS_membarrier, REGISTER_PRIVATE_EXPEDITED, 0, 0, 0);
+            });
+            PRIVATE_EXPEDITED
+        };
+        // SAFETY: membarrier takes no pointers.
+        let r = unsafe { host::raw_syscall4(libc::SYS_membarrier, cmd, 0, 0, 0) };
+        host::raw_retry(|| r).map(|_| ())
+    }
+
+    fn rusage(&self, who: RusageWho) -> Rusage {
+        ensure_host_tls();
+        let who = match who {
+            RusageWho::Process => libc::RUSAGE_SELF,
+            RusageWho::Thread => libc::RUSAGE_THREAD,
+            RusageWho::Children => libc::RUSAGE_CHILDREN,
+        };
+        // SAFETY: all-zero is a valid rusage; getrusage fills it.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: valid out-pointer.
+        unsafe { libc::getrusage(who, &mut u) };
+        let tv = |t: libc::timeval| Timeval { tv_sec: t.tv_sec, tv_usec: t.tv_usec };
+        Rusage {
+            utime: tv(u.ru_utime),
+            stime: tv(u.ru_stime),
+            maxrss: u.ru_maxrss,
+            counters: [
+                u.ru_ixrss,
+                u.ru_idrss,
+                u.ru_isrss,
+                u.ru_minflt,
+                u.ru_majflt,
+                u.ru_nswap,
+                u.ru_inblock,
+                u.ru_oublock,
+                u.ru_msgsnd,
+                u.ru_msgrcv,
+                u.ru_nsignals,
+                u.ru_nvcsw,
+                u.ru_nivcsw,
+            ],
         }
     }
 }

@@ -1,22 +1,37 @@
 //! Counters for `--stats`: how many syscalls took the rewritten path and how many
-//! trapped through SIGSYS, and what the rewriter did at load time.
+//! trapped through SIGSYS, what the rewriter did at load time, how many threads ran and
+//! how much of the libOS heap is in use at exit.
 
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use crate::entry::ThreadBlock;
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
-static MAIN_BLOCK: AtomicPtr<ThreadBlock> = AtomicPtr::new(std::ptr::null_mut());
 static SITES: AtomicUsize = AtomicUsize::new(0);
 static REWRITTEN: AtomicUsize = AtomicUsize::new(0);
+/// The blocks of the threads running guest code (their addresses).
+static LIVE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+/// The counts of threads that have ended.
+static ENDED_FAST: AtomicU64 = AtomicU64::new(0);
+static ENDED_SLOW: AtomicU64 = AtomicU64::new(0);
 static PLAN_CACHED: AtomicBool = AtomicBool::new(false);
 
 pub fn enable() {
     ENABLED.store(true, Ordering::Relaxed);
 }
 
-pub fn register(block: &mut ThreadBlock) {
-    MAIN_BLOCK.store(block, Ordering::Relaxed);
+/// A thread starts running guest code with `block`.
+pub fn register(block: &ThreadBlock) {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(block as *const ThreadBlock as usize);
+}
+
+/// The thread of `block` has ended: its counts are kept, the block forgotten.
+pub fn retire(block: &ThreadBlock) {
+    let addr = block as *const ThreadBlock as usize;
+    LIVE.lock().unwrap_or_else(|e| e.into_inner()).retain(|&b| b != addr);
+    ENDED_FAST.fetch_add(block.fast_count.load(Ordering::Relaxed), Ordering::Relaxed);
+    ENDED_SLOW.fetch_add(block.slow_count.load(Ordering::Relaxed), Ordering::Relaxed);
 }
 
 pub fn set_sites(found: usize, rewritten: usize) {
@@ -34,13 +49,14 @@ pub fn report() {
     if !ENABLED.load(Ordering::Relaxed) {
         return;
     }
-    let block = MAIN_BLOCK.load(Ordering::Relaxed);
-    if block.is_null() {
-        return;
+    let (mut fast, mut slow) = (ENDED_FAST.load(Ordering::Relaxed), ENDED_SLOW.load(Ordering::Relaxed));
+    for &addr in LIVE.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        // SAFETY: a registered block stays allocated until `retire` removes it, which
+        // takes the lock held here; the counters are atomics.
+        let block = unsafe { &*(addr as *const ThreadBlock) };
+        fast += block.fast_count.load(Ordering::Relaxed);
+        slow += block.slow_count.load(Ordering::Relaxed);
     }
-    // SAFETY: the block is leaked (lives forever); the guest is exiting, so nothing
-    // else updates the counters now.
-    let (fast, slow) = unsafe { ((*block).fast_count, (*block).slow_count) };
     let total = fast + slow;
     let pct = if total == 0 { 100.0 } else { fast as f64 * 100.0 / total as f64 };
     eprintln!(
@@ -48,5 +64,13 @@ pub fn report() {
         SITES.load(Ordering::Relaxed),
         REWRITTEN.load(Ordering::Relaxed),
         if PLAN_CACHED.load(Ordering::Relaxed) { "plan from cache" } else { "planned at load" }
+    );
+    let threads = &libos::Kernel::get().threads;
+    let (carriers, idle) = crate::thread::carrier_counts();
+    eprintln!(
+        "unify: stats: threads: {} started, {} live at exit; host threads for them: {carriers} created, {idle} idle; libOS heap: {} KiB in use",
+        threads.started(),
+        threads.live(),
+        crate::heap::in_use() / 1024
     );
 }

@@ -1,36 +1,39 @@
 //! Syscall User Dispatch: the catch-all for guest syscalls that were not rewritten.
 
 use std::io;
+use std::mem::MaybeUninit;
+use std::sync::OnceLock;
 
 use crate::entry::unify_sigsys_entry;
 use crate::layout::{GUEST_HI, USER_TOP};
 
 const PR_SET_SYSCALL_USER_DISPATCH: i32 = 59;
 const PR_SYS_DISPATCH_ON: u64 = 1;
-/// The libOS's alternate signal stack, where SIGSYS frames land.
-const ALT_STACK_SIZE: usize = 1 << 20;
+/// A thread's alternate signal stack, where the kernel writes SIGSYS frames (the
+/// handler then moves to the libOS stack, see `entry`). A frame with AVX-512 state
+/// takes under 4 KiB.
+const ALT_STACK_SIZE: usize = 64 << 10;
 
-/// Installs the SIGSYS handler on a fresh alternate stack for this thread.
+/// The host signal mask the process started with: every guest thread's host thread
+/// runs with it.
+static BASE_MASK: OnceLock<libc::sigset_t> = OnceLock::new();
+
+/// Memory for one thread's alternate signal stack.
+pub struct AltStack(Box<[MaybeUninit<u8>]>);
+
+impl AltStack {
+    pub fn new() -> AltStack {
+        AltStack(Box::new_uninit_slice(ALT_STACK_SIZE))
+    }
+}
+
+/// Installs the process-wide SIGSYS handler and records the base signal mask.
 pub fn install_handler() -> io::Result<()> {
-    // SAFETY: an anonymous private mapping in the host half (no address requested).
-    let stack = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            ALT_STACK_SIZE,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    if stack == libc::MAP_FAILED {
-        return Err(io::Error::last_os_error());
-    }
-    let ss = libc::stack_t { ss_sp: stack, ss_flags: 0, ss_size: ALT_STACK_SIZE };
-    // SAFETY: `ss` describes the mapping just made, which is never freed.
-    if unsafe { libc::sigaltstack(&ss, std::ptr::null_mut()) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    // SAFETY: all-zero is a valid sigset; sigprocmask with a null new set only reads.
+    let mut mask: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: valid out-pointer.
+    unsafe { libc::sigprocmask(libc::SIG_SETMASK, std::ptr::null(), &mut mask) };
+    let _ = BASE_MASK.set(mask);
     // SAFETY: all-zero is a valid sigaction; the fields are set below.
     let mut sa: libc::sigaction = unsafe { std::mem::zeroed() };
     sa.sa_sigaction = unify_sigsys_entry as *const () as usize;
@@ -44,6 +47,35 @@ pub fn install_handler() -> io::Result<()> {
     Ok(())
 }
 
+/// Prepares the calling host thread to run guest code: `stack` becomes its SIGSYS
+/// alternate stack (it must outlive the guest thread: see [`leave_thread`]), its signal
+/// mask the process's base mask, and Syscall User Dispatch is turned on for it.
+pub fn enter_thread(stack: &AltStack) -> io::Result<()> {
+    let ss = libc::stack_t { ss_sp: stack.0.as_ptr().cast_mut().cast(), ss_flags: 0, ss_size: stack.0.len() };
+    // SAFETY: `ss` describes memory the caller keeps alive while the thread runs guest
+    // code, and takes away with `leave_thread` before freeing it.
+    if unsafe { libc::sigaltstack(&ss, std::ptr::null_mut()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    restore_base_mask();
+    enable()
+}
+
+/// Gives the calling thread the process's base signal mask again.
+pub fn restore_base_mask() {
+    if let Some(mask) = BASE_MASK.get() {
+        // SAFETY: a valid sigset; only this thread's mask changes.
+        unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, mask, std::ptr::null_mut()) };
+    }
+}
+
+/// The guest thread on this host thread has ended: no alternate stack any more.
+pub fn leave_thread() {
+    let ss = libc::stack_t { ss_sp: std::ptr::null_mut(), ss_flags: libc::SS_DISABLE, ss_size: 0 };
+    // SAFETY: disabling needs no memory; this thread is not on the alternate stack.
+    unsafe { libc::sigaltstack(&ss, std::ptr::null_mut()) };
+}
+
 /// Gives the signals a guest fault raises their default action, so a guest crash ends
 /// the process as it would natively rather than entering the host's Rust handlers
 /// (which would run with the guest's TLS).
@@ -54,9 +86,9 @@ pub fn default_fault_signals() {
     }
 }
 
-/// Turns dispatch on for this thread: from now on every syscall made outside the host
-/// half of the address space raises SIGSYS.
-pub fn enable() -> io::Result<()> {
+/// Turns dispatch on for this thread (it is a per-thread setting): from now on every
+/// syscall made outside the host half of the address space raises SIGSYS.
+fn enable() -> io::Result<()> {
     // SAFETY: prctl with integer arguments; the selector is NULL (always dispatch
     // outside the allowed range).
     let r =

@@ -7,16 +7,16 @@
 //! ```text
 //! site:  [pre…] syscall [post…]        →   jmp stub ; int3…
 //! stub:  [pre…]                             (relocated by iced-x86's block encoder)
-//!        lea  rsp, [rsp-128]                step over the guest's red zone
-//!        call [rip+entry_slot]              the platform's syscall entry
-//!        lea  rsp, [rsp+128]
-//!        [post…]                            (relocated)
+//!        lea  rcx, [rip+resume]             the return address, where `syscall` puts it
+//!        jmp  [rip+entry_slot]              the platform's syscall entry
+//! resume:[post…]                            (relocated)
 //!        jmp  site_end
 //! ```
 //!
-//! The jump pushes nothing, and the stub moves RSP past the 128-byte red zone before
-//! its `call` pushes the return address, so a leaf function that keeps live data below
-//! RSP is safe (a bare `call` at the site would overwrite it).
+//! Nothing is pushed on the guest's stack: a leaf function that keeps live data below
+//! RSP (the red zone) is safe, and so is code that runs with no stack at all (musl's
+//! detached threads unmap their own stack and then call `exit`). RCX is the one register
+//! the stub changes, and `syscall` itself leaves the return address there.
 //!
 //! A site is rewritten only when the decoder proves it: the bytes decode as `syscall`
 //! in a linear sweep of an executable segment; the neighbours moved into the stub are

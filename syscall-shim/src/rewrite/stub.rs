@@ -9,8 +9,6 @@ use super::Patch;
 
 /// Bytes a `jmp rel32` takes.
 const JMP_LEN: u64 = 5;
-/// The System V red zone.
-const RED_ZONE: i64 = 128;
 
 /// The instructions a rewrite replaces: `pre`, the `syscall` at `site`, then `post`.
 #[derive(Debug, Clone)]
@@ -61,27 +59,50 @@ pub fn choose_window(cand: &Candidate, targets: &[u64]) -> Option<Window> {
     None
 }
 
+/// Encodes `instrs` to run at `addr` (iced's block encoder relocates RIP-relative
+/// operands); `None` if an operand cannot reach from there.
+fn encode(instrs: &[Instruction], addr: u64, options: u32) -> Option<iced_x86::BlockEncoderResult> {
+    let block = InstructionBlock::new(instrs, addr);
+    BlockEncoder::encode(64, block, BlockEncoderOptions::DONT_FIX_BRANCHES | options).ok()
+}
+
 /// Encodes the stub for `w` to run at `stub_addr`; `entry_slot` holds the address of
 /// the platform's syscall entry. `None` if an operand cannot reach from there.
+///
+/// The stub hands the entry its return address in RCX, which `syscall` clobbers anyway
+/// (it leaves the return address there), and jumps: nothing is pushed on the guest's
+/// stack. A thread may have just unmapped that stack (musl's detached threads unmap
+/// their own stack, then call `exit` with no stack at all), and leaf functions keep
+/// live data below RSP (the red zone).
 pub fn build_stub(w: &Window, stub_addr: u64, entry_slot: u64) -> Option<Vec<u8>> {
+    // The pre-instructions are not branches, so their size does not depend on where
+    // the rest goes: encoded alone, they give the offset of what follows.
+    let pre_len = if w.pre.is_empty() { 0 } else { encode(&w.pre, stub_addr, 0)?.code_buffer.len() as u64 };
+    let resume = stub_addr + pre_len + LEA_RIP_LEN + JMP_RIP_LEN;
     let mut instrs: Vec<Instruction> = w.pre.clone();
     instrs.push(
-        Instruction::with2(Code::Lea_r64_m, Register::RSP, MemoryOperand::with_base_displ(Register::RSP, -RED_ZONE))
-            .ok()?,
+        Instruction::with2(
+            Code::Lea_r64_m,
+            Register::RCX,
+            MemoryOperand::with_base_displ(Register::RIP, resume as i64),
+        )
+        .ok()?,
     );
     instrs.push(
-        Instruction::with1(Code::Call_rm64, MemoryOperand::with_base_displ(Register::RIP, entry_slot as i64)).ok()?,
+        Instruction::with1(Code::Jmp_rm64, MemoryOperand::with_base_displ(Register::RIP, entry_slot as i64)).ok()?,
     );
-    instrs.push(
-        Instruction::with2(Code::Lea_r64_m, Register::RSP, MemoryOperand::with_base_displ(Register::RSP, RED_ZONE))
-            .ok()?,
-    );
+    let resume_index = instrs.len();
     instrs.extend_from_slice(&w.post);
     instrs.push(Instruction::with_branch(Code::Jmp_rel32_64, w.end).ok()?);
-    let block = InstructionBlock::new(&instrs, stub_addr);
-    let encoded = BlockEncoder::encode(64, block, BlockEncoderOptions::DONT_FIX_BRANCHES).ok()?;
-    Some(encoded.code_buffer)
+    let encoded = encode(&instrs, stub_addr, BlockEncoderOptions::RETURN_NEW_INSTRUCTION_OFFSETS)?;
+    // The return address must be where the instruction after the jump landed.
+    let landed = *encoded.new_instruction_offsets.get(resume_index)?;
+    (u64::from(landed) == resume - stub_addr).then_some(encoded.code_buffer)
 }
+
+/// `lea rcx, [rip+disp32]` and `jmp [rip+disp32]`: fixed sizes.
+const LEA_RIP_LEN: u64 = 7;
+const JMP_RIP_LEN: u64 = 6;
 
 /// The bytes that replace the window: `jmp stub` then `int3` filler.
 /// `None` when the stub is out of `rel32` reach.

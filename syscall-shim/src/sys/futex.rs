@@ -1,35 +1,97 @@
-//! futex, for a process with one thread.
+//! futex: the arguments are read and validated here and in [`libos::futex`], in Linux's
+//! order; the operation is the platform's ([`libos::Platform::futex`]).
 //!
-//! With a single guest thread nobody else can be waiting or waking, so every wake finds
-//! no waiter (0) and a wait whose value matches sleeps until its timeout — exactly what
-//! Linux does for a one-thread process. The operations check their arguments and touch
-//! guest memory as Linux does. Wait queues arrive with threads.
+//! A futex word is reached by the platform at its guest address. Words inside the
+//! guest's address window go to the platform as they are: whether they are mapped is
+//! found out when they are touched, exactly as Linux does (a private wake on unmapped
+//! memory touches nothing and wakes nobody; a wait reads the word: EFAULT). An address
+//! outside the window is never handed over (on the hosted platform it would be the
+//! libOS's own memory); it is answered as unmapped memory: a wait or a shared wake gets
+//! EFAULT, a private wake wakes nobody (beyond user space: EFAULT, as Linux). A requeue or `FUTEX_WAKE_OP` naming such an
+//! address gets EFAULT (Linux would accept a private requeue target there, whose
+//! waiters nobody could ever wake).
 
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32};
 
 use libos::abi::Timespec;
+use libos::clone::USER_ADDR_MAX;
+use libos::futex::{self, op::FUTEX_BITSET_MATCH_ANY, FutexArgs, FutexOp};
 use libos::mm::Access;
-use libos::time::ClockId;
-use libos::{Errno, SysResult};
+use libos::{Errno, Kernel, SysResult};
 
 use crate::args::Args;
 use crate::table::Ctx;
 use crate::{user, warn};
 
-const FUTEX_WAIT: u32 = 0;
-const FUTEX_WAKE: u32 = 1;
-const FUTEX_REQUEUE: u32 = 3;
-const FUTEX_CMP_REQUEUE: u32 = 4;
-const FUTEX_WAKE_OP: u32 = 5;
-const FUTEX_WAIT_BITSET: u32 = 9;
-const FUTEX_WAKE_BITSET: u32 = 10;
-const FUTEX_PRIVATE_FLAG: u32 = 128;
-const FUTEX_CLOCK_REALTIME: u32 = 256;
-
 static PI_WARNED: AtomicBool = AtomicBool::new(false);
 
-/// The futex word at `addr`, checked (EINVAL unaligned, EFAULT unmapped).
-fn word(addr: u64, access: Access) -> Result<&'static AtomicU32, Errno> {
+/// The guest's address window, read once from the memory map (it never changes).
+static WINDOW: spin::Once<(u64, u64)> = spin::Once::new();
+
+fn in_window(kernel: &Kernel, addr: u64) -> bool {
+    let (lo, hi) = *WINDOW.call_once(|| kernel.mm.read().window());
+    (lo..hi).contains(&addr) && addr <= hi - 4
+}
+
+pub fn futex(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let op = a.uint(1);
+    let timeout = if futex::takes_timeout(op) { a.ptr::<Timespec>(3).read_opt()? } else { None };
+    let args = FutexArgs {
+        uaddr: a.raw(0),
+        op,
+        val: a.uint(2),
+        timeout,
+        val2: a.raw(3) as u32,
+        uaddr2: a.raw(4),
+        val3: a.uint(5),
+    };
+    let fop = match futex::decode(&args) {
+        Ok(fop) => fop,
+        Err(Errno::ENOSYS) if futex::is_pi(op) => {
+            warn::once(
+                ctx.kernel,
+                &PI_WARNED,
+                format_args!("futex priority-inheritance operations are not implemented; returning ENOSYS"),
+            );
+            return Err(Errno::ENOSYS);
+        }
+        Err(e) => return Err(e),
+    };
+    run(ctx.kernel, &fop)
+}
+
+/// Checks the words' alignment and place, then hands the operation to the platform.
+pub(crate) fn run(kernel: &Kernel, fop: &FutexOp) -> SysResult {
+    let (addrs, n) = fop.addresses();
+    for &addr in &addrs[..n] {
+        if !addr.is_multiple_of(4) {
+            return Err(Errno::EINVAL);
+        }
+        if !in_window(kernel, addr) {
+            return outside_window(fop, addr);
+        }
+    }
+    kernel.platform.futex(fop)
+}
+
+/// What Linux answers for a word in unmapped memory (see the module docs); a word
+/// beyond user space fails Linux's `access_ok` first: EFAULT whatever the operation.
+fn outside_window(fop: &FutexOp, addr: u64) -> SysResult {
+    match *fop {
+        FutexOp::Wake { private: true, .. } if addr <= USER_ADDR_MAX - 4 => Ok(0),
+        _ => Err(Errno::EFAULT),
+    }
+}
+
+/// Wakes one waiter on the shared futex at `addr`, as Linux does for
+/// `CLONE_CHILD_CLEARTID` and dead robust-lock owners; errors are ignored there too.
+pub(crate) fn wake_one_shared(kernel: &Kernel, addr: u64) {
+    let _ = run(kernel, &FutexOp::Wake { addr, count: 1, bitset: FUTEX_BITSET_MATCH_ANY, private: false });
+}
+
+/// The futex word at `addr`, checked for `access` (EINVAL unaligned, EFAULT unmapped),
+/// for the libOS's own atomic accesses (robust lists).
+pub(crate) fn user_word(addr: u64, access: Access) -> Result<&'static AtomicU32, Errno> {
     if !addr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
@@ -40,111 +102,4 @@ fn word(addr: u64, access: Access) -> Result<&'static AtomicU32, Errno> {
     // SAFETY: four checked, aligned bytes of guest memory; futex words are accessed
     // atomically by the guest too.
     Ok(unsafe { &*(bytes as *const AtomicU32) })
-}
-
-pub fn futex(ctx: &mut Ctx, a: &Args) -> SysResult {
-    let (uaddr, op, val) = (a.raw(0), a.uint(1), a.uint(2));
-    let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
-    let realtime = op & FUTEX_CLOCK_REALTIME != 0;
-    if realtime && !matches!(cmd, FUTEX_WAIT | FUTEX_WAIT_BITSET) {
-        return Err(Errno::ENOSYS);
-    }
-    match cmd {
-        FUTEX_WAIT | FUTEX_WAIT_BITSET => {
-            if cmd == FUTEX_WAIT_BITSET && a.uint(5) == 0 {
-                return Err(Errno::EINVAL);
-            }
-            let timeout = a.ptr::<Timespec>(3).read_opt()?;
-            if let Some(t) = timeout {
-                if !t.is_valid() {
-                    return Err(Errno::EINVAL);
-                }
-            }
-            if word(uaddr, Access::Read)?.load(Ordering::SeqCst) != val {
-                return Err(Errno::EAGAIN);
-            }
-            wait_alone(ctx, cmd, realtime, timeout)
-        }
-        FUTEX_WAKE | FUTEX_WAKE_BITSET => {
-            if cmd == FUTEX_WAKE_BITSET && a.uint(5) == 0 {
-                return Err(Errno::EINVAL);
-            }
-            word(uaddr, Access::Read)?;
-            Ok(0)
-        }
-        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
-            if (val as i32) < 0 || (a.raw(3) as u32 as i32) < 0 {
-                return Err(Errno::EINVAL);
-            }
-            let w = word(uaddr, Access::Read)?;
-            word(a.raw(4), Access::Read)?;
-            if cmd == FUTEX_CMP_REQUEUE && w.load(Ordering::SeqCst) != a.uint(5) {
-                return Err(Errno::EAGAIN);
-            }
-            Ok(0)
-        }
-        FUTEX_WAKE_OP => {
-            word(uaddr, Access::Read)?;
-            let target = word(a.raw(4), Access::Write)?;
-            wake_op(target, a.uint(5))?;
-            Ok(0)
-        }
-        _ => {
-            warn::once(
-                ctx.kernel,
-                &PI_WARNED,
-                format_args!(
-                    "futex operation {cmd} (priority inheritance, requeue-PI) is not implemented; returning ENOSYS"
-                ),
-            );
-            Err(Errno::ENOSYS)
-        }
-    }
-}
-
-/// Sleeps as the only thread: until the timeout, or for ever.
-fn wait_alone(ctx: &Ctx, cmd: u32, realtime: bool, timeout: Option<Timespec>) -> SysResult {
-    let platform = ctx.kernel.platform;
-    let Some(t) = timeout else {
-        loop {
-            platform.sleep(u64::MAX / 2);
-        }
-    };
-    let ns = t.to_nanos().unwrap_or(0);
-    let wait = if cmd == FUTEX_WAIT_BITSET {
-        // WAIT_BITSET takes an absolute deadline.
-        let clock = if realtime { ClockId::Realtime } else { ClockId::Monotonic };
-        ns.saturating_sub(platform.now(clock).to_nanos().unwrap_or(0))
-    } else {
-        ns
-    };
-    platform.sleep(wait);
-    Err(Errno::ETIMEDOUT)
-}
-
-/// `FUTEX_WAKE_OP`'s operation on the second word (the wake half finds no waiter).
-fn wake_op(target: &AtomicU32, encoded: u32) -> Result<(), Errno> {
-    let op = (encoded >> 28) & 7;
-    let shift_arg = (encoded >> 31) & 1 != 0;
-    let mut oparg = (encoded >> 12) & 0xfff;
-    if shift_arg {
-        if oparg > 31 {
-            return Err(Errno::EINVAL);
-        }
-        oparg = 1 << oparg;
-    }
-    let f = |old: u32| -> u32 {
-        match op {
-            0 => oparg,
-            1 => old.wrapping_add(oparg),
-            2 => old | oparg,
-            3 => old & !oparg,
-            _ => old ^ oparg,
-        }
-    };
-    if op > 4 {
-        return Err(Errno::ENOSYS);
-    }
-    let _ = target.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |old| Some(f(old)));
-    Ok(())
 }

@@ -1,4 +1,4 @@
-//! Identity and machine: ids, uname, sysinfo, limits, prctl, CPU affinity.
+//! Identity and machine: ids, uname, sysinfo, limits, prctl.
 
 use libos::abi::{Rlimit, Sysinfo, Utsname};
 use libos::time::ClockId;
@@ -54,21 +54,6 @@ pub fn sysinfo(ctx: &mut Ctx, a: &Args) -> SysResult {
     let uptime = ctx.kernel.platform.now(ClockId::Boottime).tv_sec;
     a.ptr::<Sysinfo>(0).write(libos::ident::sysinfo(&ctx.kernel.host, uptime))?;
     Ok(0)
-}
-
-pub fn sched_yield(_: &mut Ctx, _: &Args) -> SysResult {
-    Ok(0)
-}
-
-pub fn sched_getaffinity(ctx: &mut Ctx, a: &Args) -> SysResult {
-    check_self(ctx, a.int(0)).map_err(|e| if e == Errno::EINVAL { Errno::ESRCH } else { e })?;
-    let len = a.usize(1);
-    // The kernel's cpumask is one long here (at most 64 CPUs).
-    if len < 8 || !len.is_multiple_of(8) {
-        return Err(Errno::EINVAL);
-    }
-    a.ptr::<u64>(2).write(ctx.kernel.platform.cpu_mask())?;
-    Ok(8)
 }
 
 pub fn getrlimit(ctx: &mut Ctx, a: &Args) -> SysResult {

@@ -55,6 +55,16 @@ fn check_target(ctx: &Ctx, pid: i32) -> Result<(), Errno> {
     }
 }
 
+/// ESRCH unless `tid` is a live thread of this process. A signal for another thread
+/// is acted on as one for the process: its default action ends the whole process.
+fn check_thread(ctx: &Ctx, tid: u32) -> Result<(), Errno> {
+    if tid == ctx.thread.tid || ctx.kernel.threads.get(tid).is_some() {
+        Ok(())
+    } else {
+        Err(Errno::ESRCH)
+    }
+}
+
 pub fn kill(ctx: &mut Ctx, a: &Args) -> SysResult {
     check_target(ctx, a.int(0))?;
     send_to_self(ctx, a.int(1))
@@ -65,9 +75,7 @@ pub fn tkill(ctx: &mut Ctx, a: &Args) -> SysResult {
     if tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    if tid as u32 != ctx.thread.tid {
-        return Err(Errno::ESRCH);
-    }
+    check_thread(ctx, tid as u32)?;
     send_to_self(ctx, a.int(1))
 }
 
@@ -76,8 +84,9 @@ pub fn tgkill(ctx: &mut Ctx, a: &Args) -> SysResult {
     if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    if tgid as u32 != ctx.kernel.identity.pid || tid as u32 != ctx.thread.tid {
+    if tgid as u32 != ctx.kernel.identity.pid {
         return Err(Errno::ESRCH);
     }
+    check_thread(ctx, tid as u32)?;
     send_to_self(ctx, a.int(2))
 }

@@ -2,6 +2,7 @@
 //! guest memory through [`crate::user`], and calls the libOS.
 
 pub mod attrs;
+pub mod clone;
 pub mod copy;
 pub mod cwd;
 pub mod dirops;
@@ -18,6 +19,9 @@ pub mod path;
 pub mod pipe;
 pub mod process;
 pub mod random;
+pub mod robust;
+pub mod rusage;
+pub mod sched;
 pub mod signal;
 pub mod splice;
 pub mod stat;

@@ -1,10 +1,14 @@
-//! Process and thread lifetime: exit, exit_group, arch_prctl, set_tid_address,
-//! robust lists.
+//! Thread and process lifetime: exit, exit_group, arch_prctl, set_tid_address, robust
+//! lists.
 
+use libos::thread::ThreadExit;
 use libos::{Errno, SysResult};
 
 use crate::args::Args;
+use crate::sys::futex::wake_one_shared;
+use crate::sys::robust::exit_robust_list;
 use crate::table::Ctx;
+use crate::user::UserPtr;
 
 /// Where the trampoline finds the guest's FS base when it returns to the guest; the
 /// platform reads `Thread::fs_base` after every syscall.
@@ -16,10 +20,25 @@ mod arch {
 }
 
 /// The end of the canonical lower half: FS/GS bases at or beyond it are refused (EPERM).
-const USER_ADDR_MAX: u64 = 0x0000_7fff_ffff_f000;
+const USER_ADDR_MAX: u64 = libos::clone::USER_ADDR_MAX;
 
+/// Ends the calling thread, as Linux's `do_exit` does for one thread: its robust locks
+/// are marked dead, its `clear_child_tid` word is zeroed and a waiter woken (how
+/// `pthread_join` learns of it), and the process ends only if it was the last thread.
 pub fn exit(ctx: &mut Ctx, a: &Args) -> SysResult {
-    ctx.kernel.platform.exit_process(a.int(0) & 0xff)
+    let status = a.int(0) & 0xff;
+    if let ThreadExit::Last(process_status) = ctx.kernel.threads.exit(ctx.thread.tid, status) {
+        // Nobody is left to see robust locks or the tid word (Linux skips both too).
+        ctx.kernel.platform.exit_process(process_status);
+    }
+    exit_robust_list(ctx);
+    let ctid = ctx.thread.clear_child_tid;
+    if ctid != 0 {
+        // Linux ignores a bad pointer here.
+        let _ = UserPtr::<u32>::new(ctid).write(0);
+        wake_one_shared(ctx.kernel, ctid);
+    }
+    ctx.kernel.platform.exit_thread(status)
 }
 
 /// Ends the process (the platform flushes files first: `Kernel::flush_for_exit`).
@@ -71,16 +90,19 @@ pub fn set_robust_list(ctx: &mut Ctx, a: &Args) -> SysResult {
     if a.usize(1) != ROBUST_LIST_HEAD_SIZE {
         return Err(Errno::EINVAL);
     }
-    ctx.thread.robust_list = (a.raw(0), a.raw(1));
+    ctx.thread.set_robust_list(a.raw(0), a.raw(1));
     Ok(0)
 }
 
 pub fn get_robust_list(ctx: &mut Ctx, a: &Args) -> SysResult {
     let pid = a.int(0);
-    if pid != 0 && pid as u32 != ctx.thread.tid {
-        return Err(Errno::ESRCH);
-    }
-    a.ptr::<u64>(1).write(ctx.thread.robust_list.0)?;
+    let head = if pid == 0 || pid as u32 == ctx.thread.tid {
+        ctx.thread.robust_list.0
+    } else {
+        let other = u32::try_from(pid).ok().and_then(|tid| ctx.kernel.threads.get(tid)).ok_or(Errno::ESRCH)?;
+        other.robust_head()
+    };
     a.ptr::<u64>(2).write(ROBUST_LIST_HEAD_SIZE as u64)?;
+    a.ptr::<u64>(1).write(head)?;
     Ok(0)
 }

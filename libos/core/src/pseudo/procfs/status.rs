@@ -98,7 +98,7 @@ pub(super) fn status(k: &'static Kernel) -> Vec<u8> {
         }
         s.push_str("HugetlbPages:\t       0 kB\nCoreDumping:\t0\nTHP_enabled:\t1\n");
         s.push_str("untag_mask:\t0xffffffffffffffff\n");
-        let _ = writeln!(s, "Threads:\t1\nSigQ:\t0/{sigq_max}");
+        let _ = writeln!(s, "Threads:\t{}\nSigQ:\t0/{sigq_max}", k.threads.live());
         s.push_str("SigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\nSigBlk:\t0000000000000000\n");
         let _ = writeln!(s, "SigIgn:\t{ignored:016x}\nSigCgt:\t{caught:016x}");
         let _ = writeln!(s, "CapInh:\t0000000000000000\nCapPrm:\t{caps:016x}\nCapEff:\t{caps:016x}");

@@ -20,14 +20,18 @@ use alloc::vec::Vec;
 
 use super::{mount_all, PseudoMounts};
 use crate::abi::{Stat, Timespec};
+use crate::cpuset::CpuSet;
 use crate::file::{File, OpenFile};
+use crate::futex::FutexOp;
 use crate::mm::Prot;
 use crate::platform::{ForeignMapping, HostInfo, Platform};
+use crate::rusage::{Rusage, RusageWho};
 use crate::testing::{kernel_on, FakePlatform, MemFile};
+use crate::thread::ThreadStart;
 use crate::time::ClockId;
 use crate::vfs::oflags::*;
 use crate::vfs::{At, Clock};
-use crate::{Errno, Kernel};
+use crate::{Errno, Kernel, SysResult};
 
 const CWD: &At = &At::Cwd;
 
@@ -274,6 +278,33 @@ impl Platform for Rich {
     }
     fn exit_by_signal(&self, sig: u32) -> ! {
         self.base.exit_by_signal(sig)
+    }
+    fn spawn_thread(&self, start: ThreadStart) -> Result<(), Errno> {
+        self.base.spawn_thread(start)
+    }
+    fn exit_thread(&self, status: i32) -> ! {
+        self.base.exit_thread(status)
+    }
+    fn futex(&self, op: &FutexOp) -> SysResult {
+        self.base.futex(op)
+    }
+    fn yield_now(&self) {
+        self.base.yield_now()
+    }
+    fn affinity(&self, thread: Option<u64>) -> Result<CpuSet, Errno> {
+        self.base.affinity(thread)
+    }
+    fn set_affinity(&self, thread: Option<u64>, set: &CpuSet) -> Result<(), Errno> {
+        self.base.set_affinity(thread, set)
+    }
+    fn current_cpu(&self) -> (u32, u32) {
+        self.base.current_cpu()
+    }
+    fn membarrier(&self, global: bool) -> Result<(), Errno> {
+        self.base.membarrier(global)
+    }
+    fn rusage(&self, who: RusageWho) -> Rusage {
+        self.base.rusage(who)
     }
     fn controlling_tty(&self) -> Option<Arc<dyn File>> {
         Some(self.tty.clone())
