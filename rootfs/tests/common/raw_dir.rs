@@ -79,6 +79,18 @@ impl Geometry {
     }
 }
 
+/// The free clusters the FAT shows, counted entry by entry, and the count the FSInfo
+/// sector records.
+pub fn free_clusters(dev: &MemDevice) -> (u32, u32) {
+    let g = Geometry::read(dev);
+    let boot = read(dev, 0, 512);
+    let total = ((u32_at(&boot, 32) as u64 - g.data_offset / u16_at(&boot, 0x0b)) / u64::from(boot[0x0d]))
+        .min(g.fat_bytes / 4 - 2);
+    let fat = read(dev, g.fat_offset, g.fat_bytes as usize);
+    let counted = (2..total as u32 + 2).filter(|&c| u32_at(&fat, 4 * c as usize) & 0x0fff_ffff == 0).count();
+    (counted as u32, u32_at(&read(dev, g.fs_info + 488, 4), 0))
+}
+
 /// Appends an entry for an empty file called `base.ext` (8.3, shown in lower case) for
 /// each of `names` to the directory `/dir83` (an 8.3 name in upper case, in the root).
 pub fn append_files(dev: &MemDevice, dir83: &str, names: &[(String, String)]) {
