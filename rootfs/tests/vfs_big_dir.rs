@@ -17,7 +17,7 @@ use unify_rootfs::{FatVolume, FileKind, MemDevice, MIN_VOLUME_SIZE};
 
 /// What the `fs_getdents` probe makes: files, every 100th a directory.
 fn name(i: usize) -> String {
-    if i % 100 == 0 {
+    if i.is_multiple_of(100) {
         format!("sub_{i:05}")
     } else {
         format!("entry_{i:05}.dat")
@@ -31,7 +31,7 @@ fn at(dir: &OpenFile) -> At {
 
 /// Creates `name(i)` in directory `at` through the VFS, as `openat`/`mkdirat` do.
 fn create(fx: &Fat, at: &At, i: usize) {
-    if i % 100 == 0 {
+    if i.is_multiple_of(100) {
         fx.vfs.mkdir(at, name(i).as_bytes(), 0o755).unwrap();
     } else {
         fx.vfs.open(at, name(i).as_bytes(), O_WRONLY | O_CREAT | O_EXCL, 0o644).unwrap();
@@ -89,7 +89,7 @@ fn five_thousand_creates_a_listing_and_as_many_unlinks() {
 
     let t = Instant::now();
     for i in 0..N {
-        if i % 100 == 0 {
+        if i.is_multiple_of(100) {
             fx.vfs.rmdir(&at, name(i).as_bytes()).unwrap();
         } else {
             fx.vfs.unlink(&at, name(i).as_bytes()).unwrap();
