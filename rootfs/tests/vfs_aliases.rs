@@ -2,6 +2,8 @@
 //! (`~1` … `~4`, then a checksum of the name), never taken twice in a directory, answering
 //! lookups, freed with their entries, and as fatfs itself reads them after a remount.
 
+#![cfg(feature = "std")]
+
 mod common;
 
 use std::collections::HashSet;

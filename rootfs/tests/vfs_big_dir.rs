@@ -174,3 +174,31 @@ fn a_directory_that_cannot_grow_is_enospc_and_the_volume_stays_whole() {
     check_free_count(&fx);
     fx.unmount_and_check();
 }
+
+#[test]
+fn bytes_left_past_a_directorys_end_marker_stay_past_it() {
+    let fx = Fat::new();
+    fx.mkdir("/d");
+    fx.write_file("/d/a", b"a");
+    let dev = fx.dev.clone();
+    drop(fx);
+    // `.`, `..`, then "a" (a long-name slot and its 8.3 slot): the end marker is slot 4.
+    // Another system left an entry-like slot past it, which FAT readers ignore.
+    let mut ghost = [0u8; 32];
+    ghost[..11].copy_from_slice(b"GHOST   TXT");
+    ghost[11] = 0x20;
+    common::raw_dir::write_slot(&dev, "D", 6, &ghost);
+    let fx = Fat::on(dev);
+    assert_eq!(fx.names("/d"), ["a"]);
+    // Each new entry is written at the end marker and followed by a new one.
+    for name in ["b", "c", "d"] {
+        fx.write_file(&format!("/d/{name}"), name.as_bytes());
+        let mut seen: Vec<String> = fatfs_names(&fx, "/d").into_iter().map(|(n, _)| n).collect();
+        seen.sort();
+        assert!(!seen.iter().any(|n| n.eq_ignore_ascii_case("ghost.txt")), "{seen:?}");
+    }
+    assert_eq!(fatfs_names(&fx, "/d").len(), 4);
+    let fx = fx.remount();
+    assert_eq!(fx.names("/d").len(), 4);
+    fx.unmount_and_check();
+}

@@ -9,6 +9,7 @@
 //!                                                  nodes by inode number, each with its
 //!                                                  kept fatfs File / Dir and, for a
 //!                                                  directory, its Listing (names → entries)
+//!                                                  and Layout (entries → slots, free slots)
 //! ```
 //!
 //! - **Handles are kept.** fatfs 0.3.6 opens everything by walking from the root and
@@ -17,6 +18,10 @@
 //!   last one stopped, and a directory is read from the volume once, into a `Listing`
 //!   that answers lookups through a hash of the case-folded name and that this layer keeps
 //!   up to date as it changes the directory (nothing else writes the volume).
+//! - **Directory entries are written here, not by fatfs** (`entries`, with `layout`,
+//!   `free_runs` and `clusters`): fatfs scans the whole directory to create, remove or
+//!   rename, which makes large directories quadratic; here each costs O(name length), and
+//!   fatfs is kept coherent with what is written behind it (see `entries`).
 //! - **One lock.** fatfs is single-threaded; the filesystem and every object that refers
 //!   to it live in `state::State` behind the mount's one `spin::Mutex`.
 //! - **Nodes live as long as their entries.** A node gets its inode number from a counter

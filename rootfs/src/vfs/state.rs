@@ -336,7 +336,7 @@ impl State {
                 continue;
             }
             let name = e.file_name();
-            if ino == ROOT_INO && name.starts_with(UNLINKED_PREFIX) {
+            if ino == ROOT_INO && name.starts_with(UNLINKED_PREFIX) && !e.is_dir() {
                 leftovers.push((e, f.placed));
                 continue;
             }

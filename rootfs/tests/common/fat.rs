@@ -193,6 +193,8 @@ pub fn fsck(dev: &MemDevice) {
 
 /// Every entry of directory `path` as fatfs itself reads it from a copy of the device:
 /// (long name, 8.3 name as fatfs shows it, whether a directory), in the volume's order.
+/// (With std's io traits, which fatfs has only with the `std` feature.)
+#[cfg(feature = "std")]
 pub fn fatfs_entries(dev: &MemDevice, path: &str) -> Vec<(String, String, bool)> {
     let fs = fatfs::FileSystem::new(std::io::Cursor::new(dev.to_vec()), fatfs::FsOptions::new()).unwrap();
     let dir = match path.trim_matches('/') {
