@@ -18,11 +18,17 @@
 //! nothing to do. (fatfs calls `flush` whenever a `File` or `Dir` object is dropped, which is
 //! many times per operation; the durability flush of the device is
 //! [`FatVolume::flush`](crate::FatVolume::flush)'s job.)
+//!
+//! The mounted filesystem (`vfs`) also writes directory slots and FAT entries itself,
+//! behind fatfs. It lists the blocks it wrote in a [`Stale`] shared with the adapter, and
+//! the adapter drops those blocks from its cache before it next reads through it.
 
 use alloc::sync::Arc;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
+
+use spin::Mutex;
 
 use crate::fio::{self, ErrorKind, SeekFrom};
 use crate::{BlockDevice, IoError};
@@ -49,9 +55,68 @@ pub(crate) struct BlockIo<D> {
 struct Cache {
     tags: Vec<u64>,
     data: Vec<u8>,
-    /// Set by whoever wrote to the device behind this adapter's back (see
-    /// [`BlockIo::with_invalidation`]): the cache is emptied before its next use.
-    invalidated: Option<Arc<AtomicBool>>,
+    /// What was written to the device behind this adapter's back (see
+    /// [`BlockIo::with_invalidation`]): dropped from the cache before its next use.
+    stale: Option<Arc<Stale>>,
+}
+
+/// Blocks written to the device by someone other than the adapter, which it must read
+/// again: shared between the adapter and that writer.
+#[derive(Default)]
+pub(crate) struct Stale {
+    /// Whether `blocks` holds anything (checked on every cached read without the lock).
+    pending: AtomicBool,
+    blocks: Mutex<StaleBlocks>,
+}
+
+#[derive(Default)]
+struct StaleBlocks {
+    /// More blocks than worth listing: drop the whole cache.
+    all: bool,
+    list: Vec<u64>,
+}
+
+/// Blocks listed one by one before the whole cache is dropped instead.
+const MAX_STALE_BLOCKS: usize = 64;
+
+impl Stale {
+    /// Records that bytes `off..off + len` of the device changed.
+    pub(crate) fn mark(&self, off: u64, len: usize) {
+        if len == 0 {
+            return;
+        }
+        let (first, last) = (off / BLOCK as u64, (off + len as u64 - 1) / BLOCK as u64);
+        let mut b = self.blocks.lock();
+        if !b.all {
+            if b.list.len() + (last - first) as usize >= MAX_STALE_BLOCKS {
+                b.all = true;
+                b.list.clear();
+            } else {
+                b.list.extend(first..=last);
+            }
+        }
+        self.pending.store(true, Ordering::Release);
+    }
+
+    /// Empties the slots of `cache` that hold a stale block.
+    fn drop_from(&self, cache: &mut [u64]) {
+        if cache.is_empty() || !self.pending.load(Ordering::Acquire) {
+            return;
+        }
+        let mut b = self.blocks.lock();
+        self.pending.store(false, Ordering::Relaxed);
+        if core::mem::take(&mut b.all) {
+            cache.fill(EMPTY);
+        } else {
+            for blk in b.list.drain(..) {
+                let slot = (blk % cache.len() as u64) as usize;
+                if cache[slot] == blk {
+                    cache[slot] = EMPTY;
+                }
+            }
+        }
+        b.list.clear();
+    }
 }
 
 fn io_error(e: IoError) -> fio::Error {
@@ -78,23 +143,23 @@ impl<D: BlockDevice> BlockIo<D> {
             dev,
             len,
             pos: 0,
-            cache: Cache { tags: vec![EMPTY; cache_blocks], data: vec![0; cache_blocks * BLOCK], invalidated: None },
+            cache: Cache { tags: vec![EMPTY; cache_blocks], data: vec![0; cache_blocks * BLOCK], stale: None },
         }
     }
 
-    /// As [`BlockIo::new`], with a flag that empties the cache when set: for a user that
-    /// also writes to the device directly (always before fatfs reads again).
-    pub(crate) fn with_invalidation(dev: D, cache_blocks: usize, flag: Arc<AtomicBool>) -> BlockIo<D> {
+    /// As [`BlockIo::new`], for a user that also writes to the device directly and
+    /// records what it wrote in `stale` (always before fatfs reads again).
+    pub(crate) fn with_invalidation(dev: D, cache_blocks: usize, stale: Arc<Stale>) -> BlockIo<D> {
         let mut io = BlockIo::new(dev, cache_blocks);
-        io.cache.invalidated = Some(flag);
+        io.cache.stale = Some(stale);
         io
     }
 
     /// The slot holding block `blk`, loading it (over whatever that slot held) if needed.
     fn slot(&mut self, blk: u64) -> Result<usize, IoError> {
         let c = &mut self.cache;
-        if c.invalidated.as_ref().is_some_and(|f| f.swap(false, Ordering::Relaxed)) {
-            c.tags.fill(EMPTY);
+        if let Some(stale) = &c.stale {
+            stale.drop_from(&mut c.tags);
         }
         let slot = (blk % c.tags.len() as u64) as usize;
         if c.tags[slot] != blk {

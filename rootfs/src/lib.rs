@@ -36,8 +36,9 @@ pub(crate) use std::io as fio;
 
 mod blockio;
 mod device;
-mod dirfix;
 mod error;
+mod fat;
+mod fnv;
 pub mod manifest;
 pub mod path;
 mod slice_device;

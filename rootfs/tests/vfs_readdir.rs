@@ -9,10 +9,9 @@ use std::time::Instant;
 use common::fat::*;
 use libos::vfs::oflags::*;
 
-/// Entries in the big directory. fatfs scans the whole directory for each create (about
-/// 1 µs per entry), so making them through the filesystem would take ~28 s; the test
-/// writes them into the image directly (`common::raw_dir`) and then works through the
-/// filesystem: listing, lookups, an unlink, a create.
+/// Entries in the big directory: 8.3 entries without long names, written into the image
+/// directly (`common::raw_dir`) as another system would write them; the test then works
+/// through the filesystem: listing, lookups, an unlink, a create.
 const ENTRIES: usize = 5000;
 
 fn name(i: usize) -> String {

@@ -6,15 +6,11 @@ use std::collections::HashSet;
 use std::prelude::rust_2021::*;
 use std::{format, vec};
 
-use super::geometry::Geometry;
-use super::short_name::lfn_checksum;
+use crate::fat::entry::{lfn_checksum, ATTR_DIRECTORY, ATTR_LFN, ATTR_VOLUME_ID, SLOT};
+use crate::fat::geometry::Geometry;
 use crate::time::datetime_to_unix;
 use crate::{BlockDevice, FsError};
 
-const ENTRY: usize = 32;
-const ATTR_LFN: u8 = 0x0F;
-const ATTR_VOLUME_ID: u8 = 0x08;
-const ATTR_DIRECTORY: u8 = 0x10;
 const FAT_BAD: u32 = 0x0FFF_FFF7;
 
 /// A file or directory found on the volume.
@@ -164,7 +160,7 @@ pub(super) fn read_tree<D: BlockDevice>(dev: &D) -> Result<Vec<Found>, FsError> 
             at += len as usize;
         }
         let mut long = LongName::default();
-        for e in data.chunks_exact(ENTRY) {
+        for e in data.chunks_exact(SLOT) {
             match (e[0], e[11]) {
                 (0, _) => break,
                 (0xE5, _) => long.valid = false,
@@ -227,7 +223,7 @@ mod tests {
     fn long_names_need_the_whole_sequence_and_the_checksum() {
         let short = *b"LONGNA~1TXT";
         let mut out = Vec::new();
-        super::super::writer::long_entries(&mut out, "a long name.txt", lfn_checksum(&short));
+        crate::fat::entry::long_entries(&mut out, "a long name.txt", lfn_checksum(&short));
         let mut long = LongName::default();
         for e in out.chunks_exact(32) {
             long.add(e);

@@ -18,42 +18,22 @@ use std::io;
 use std::prelude::rust_2021::*;
 use std::vec;
 
-use super::geometry::Geometry;
+use super::aliases::aliases;
 use super::image::{fold, BuildError, FileSource, Item};
-use super::short_name::{aliases, lfn_checksum};
 use super::source;
-use crate::time::unix_to_datetime;
+use crate::fat::entry::{
+    lfn_checksum, long_entries, short_entry, slots_for, Stamp, ATTR_ARCHIVE, ATTR_DIRECTORY, ATTR_VOLUME_ID, DOT,
+    DOTDOT, SLOT,
+};
+use crate::fat::geometry::Geometry;
+use crate::fat::FAT_EOC;
 use crate::volume::MAX_FILE_SIZE;
 use crate::{BlockDevice, FsError, IoError};
 
-const ENTRY: usize = 32;
 /// A FAT directory holds at most 65,536 entries.
-const MAX_DIR_BYTES: u64 = 65_536 * ENTRY as u64;
-const ATTR_READ_ONLY_LFN: u8 = 0x0F;
-const ATTR_VOLUME_ID: u8 = 0x08;
-const ATTR_DIRECTORY: u8 = 0x10;
-const ATTR_ARCHIVE: u8 = 0x20;
-const FAT_EOC: u32 = 0x0FFF_FFFF;
+const MAX_DIR_BYTES: u64 = 65_536 * SLOT as u64;
 /// Writes are gathered up to this size before they go to the device.
 const WRITE_BATCH: usize = 4 << 20;
-
-/// DOS date and time fields.
-#[derive(Clone, Copy)]
-struct Stamp {
-    date: u16,
-    time: u16,
-}
-
-impl Stamp {
-    fn of(unix: i64) -> Stamp {
-        let dt = unix_to_datetime(unix);
-        let (d, t) = (dt.date, dt.time);
-        Stamp {
-            date: ((d.year - 1980) << 9) | (d.month << 5) | d.day,
-            time: (t.hour << 11) | (t.min << 5) | (t.sec / 2),
-        }
-    }
-}
 
 /// Batches writes that follow one another into large device writes.
 struct Batch<'d, D: BlockDevice> {
@@ -202,7 +182,7 @@ fn name_of(path: &str) -> &str {
 }
 
 fn entry_bytes(name: &str) -> u64 {
-    (ENTRY * (1 + name.encode_utf16().count().div_ceil(13))) as u64
+    SLOT as u64 * u64::from(slots_for(name))
 }
 
 fn guest(path: &str, error: FsError) -> BuildError {
@@ -236,7 +216,7 @@ pub(super) fn write_items<D: BlockDevice>(
         if let Item::Dir { .. } = item {
             dir_of_path.insert(fold(path), dirs.len());
             dir_of_item.insert(i, dirs.len());
-            dirs.push(DirPlan { item: Some(i), children: Vec::new(), bytes: 2 * ENTRY as u64 });
+            dirs.push(DirPlan { item: Some(i), children: Vec::new(), bytes: 2 * SLOT as u64 });
         }
     }
 
@@ -304,8 +284,8 @@ pub(super) fn write_items<D: BlockDevice>(
         match (d.item, label) {
             (Some(_), _) => {
                 let dot = |name: &[u8; 11], cluster| short_entry(name, ATTR_DIRECTORY, cluster, 0, created, created);
-                out.extend_from_slice(&dot(b".          ", own));
-                out.extend_from_slice(&dot(b"..         ", if parent == root_cluster { 0 } else { parent }));
+                out.extend_from_slice(&dot(&DOT, own));
+                out.extend_from_slice(&dot(&DOTDOT, if parent == root_cluster { 0 } else { parent }));
             }
             (None, Some(label)) => out.extend_from_slice(&short_entry(&label, ATTR_VOLUME_ID, 0, 0, created, created)),
             (None, None) => {}
@@ -401,42 +381,4 @@ fn write_file<D: BlockDevice>(
         done += n as u64;
     }
     Ok(())
-}
-
-/// A 32-byte 8.3 directory entry.
-fn short_entry(name: &[u8; 11], attr: u8, cluster: u32, size: u32, created: Stamp, modified: Stamp) -> [u8; 32] {
-    let mut e = [0u8; 32];
-    e[..11].copy_from_slice(name);
-    e[11] = attr;
-    e[14..16].copy_from_slice(&created.time.to_le_bytes());
-    e[16..18].copy_from_slice(&created.date.to_le_bytes());
-    e[18..20].copy_from_slice(&created.date.to_le_bytes());
-    e[20..22].copy_from_slice(&((cluster >> 16) as u16).to_le_bytes());
-    e[22..24].copy_from_slice(&modified.time.to_le_bytes());
-    e[24..26].copy_from_slice(&modified.date.to_le_bytes());
-    e[26..28].copy_from_slice(&(cluster as u16).to_le_bytes());
-    e[28..32].copy_from_slice(&size.to_le_bytes());
-    e
-}
-
-/// Appends the long-name entries for `name`, last part first, as fatfs writes them.
-pub(super) fn long_entries(out: &mut Vec<u8>, name: &str, checksum: u8) {
-    let units: Vec<u16> = name.encode_utf16().collect();
-    let parts: Vec<&[u16]> = units.chunks(13).collect();
-    for (k, part) in parts.iter().enumerate().rev() {
-        let mut chars = [0xFFFFu16; 13];
-        chars[..part.len()].copy_from_slice(part);
-        if part.len() < 13 {
-            chars[part.len()] = 0;
-        }
-        let mut e = [0u8; 32];
-        e[0] = (k + 1) as u8 | if k + 1 == parts.len() { 0x40 } else { 0 };
-        e[11] = ATTR_READ_ONLY_LFN;
-        e[13] = checksum;
-        let slots = (1..11).step_by(2).chain((14..26).step_by(2)).chain((28..32).step_by(2));
-        for (slot, c) in slots.zip(chars) {
-            e[slot..slot + 2].copy_from_slice(&c.to_le_bytes());
-        }
-        out.extend_from_slice(&e);
-    }
 }

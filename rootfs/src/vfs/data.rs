@@ -155,8 +155,8 @@ impl State {
     }
 
     /// Sets the access and/or modification time (to FAT's granularity) and makes the
-    /// change time now. A file's are written to its entry; a directory's are kept in
-    /// memory only (fatfs 0.3.6 cannot edit a directory's entry).
+    /// change time now, and writes them to the entry: a file's through its handle, a
+    /// directory's directly (fatfs 0.3.6 cannot edit a directory's entry).
     pub fn set_times(&mut self, ino: u64, atime: Option<Timespec>, mtime: Option<Timespec>) -> Result<(), Errno> {
         let now = self.now();
         let node = self.node_mut(ino)?;
@@ -176,8 +176,9 @@ impl State {
                 f.set_accessed(unix_to_datetime(a).date);
                 f.set_modified(unix_to_datetime(m));
             }
+            return node.settle();
         }
-        node.settle()
+        self.write_dir_times(ino)
     }
 }
 

@@ -10,10 +10,12 @@
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
-use core::hash::{BuildHasherDefault, Hasher};
+use core::hash::BuildHasherDefault;
 
 use hashbrown::HashMap;
 use libos::vfs::FileKind;
+
+use crate::fnv::Fnv;
 
 /// Listing cookies 0 and 1 are `.` and `..`.
 const FIRST_COOKIE: u64 = 2;
@@ -28,25 +30,6 @@ pub(super) struct Child {
     pub kind: FileKind,
 }
 
-/// FNV-1a: names are short, and the index needs no protection from chosen collisions
-/// (every name in it is on the volume already).
-#[derive(Default)]
-pub(super) struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
 type Index = HashMap<String, u64, BuildHasherDefault<Fnv>>;
 
 /// The entries of one directory, without `.` and `..`.
@@ -55,25 +38,11 @@ pub(super) struct Listing {
     by_key: Index,
     next_cookie: u64,
     subdirs: u64,
-    /// 32-byte slots the entries take on the volume (long-name slots included).
-    slots: u64,
-}
-
-/// The 32-byte slots an entry called `name` takes: one per 13 UTF-16 units of its long
-/// name, plus the 8.3 entry.
-fn slots_of(name: &str) -> u64 {
-    (name.encode_utf16().count() as u64).div_ceil(13) + 1
 }
 
 impl Listing {
     pub fn new() -> Listing {
-        Listing {
-            by_cookie: BTreeMap::new(),
-            by_key: Index::default(),
-            next_cookie: FIRST_COOKIE,
-            subdirs: 0,
-            slots: 0,
-        }
+        Listing { by_cookie: BTreeMap::new(), by_key: Index::default(), next_cookie: FIRST_COOKIE, subdirs: 0 }
     }
 
     /// Adds `child` (whose keys must be free) at the end; returns its cookie.
@@ -87,7 +56,6 @@ impl Listing {
         if child.kind == FileKind::Directory {
             self.subdirs += 1;
         }
-        self.slots += slots_of(&child.name);
         self.by_cookie.insert(cookie, child);
         cookie
     }
@@ -113,7 +81,6 @@ impl Listing {
         if child.kind == FileKind::Directory {
             self.subdirs -= 1;
         }
-        self.slots -= slots_of(&child.name);
         Some(child)
     }
 
@@ -129,11 +96,6 @@ impl Listing {
     /// Subdirectories (what a directory's link count counts).
     pub fn subdirs(&self) -> u64 {
         self.subdirs
-    }
-
-    /// 32-byte directory slots in use by the entries.
-    pub fn slots(&self) -> u64 {
-        self.slots
     }
 }
 
@@ -161,6 +123,5 @@ mod tests {
         assert_eq!(d, 5);
         let rest: Vec<u64> = l.starting_at(3).map(|(_, ch)| ch.ino).collect();
         assert_eq!(rest, [12, 13]);
-        assert_eq!(l.slots(), 6);
     }
 }

@@ -9,6 +9,7 @@
 //!                                                  nodes by inode number, each with its
 //!                                                  kept fatfs File / Dir and, for a
 //!                                                  directory, its Listing (names → entries)
+//!                                                  and Layout (entries → slots, free slots)
 //! ```
 //!
 //! - **Handles are kept.** fatfs 0.3.6 opens everything by walking from the root and
@@ -17,6 +18,10 @@
 //!   last one stopped, and a directory is read from the volume once, into a `Listing`
 //!   that answers lookups through a hash of the case-folded name and that this layer keeps
 //!   up to date as it changes the directory (nothing else writes the volume).
+//! - **Directory entries are written here, not by fatfs** (`entries`, with `layout`,
+//!   `free_runs` and `clusters`): fatfs scans the whole directory to create, remove or
+//!   rename, which makes large directories quadratic; here each costs O(name length), and
+//!   fatfs is kept coherent with what is written behind it (see `entries`).
 //! - **One lock.** fatfs is single-threaded; the filesystem and every object that refers
 //!   to it live in `state::State` behind the mount's one `spin::Mutex`.
 //! - **Nodes live as long as their entries.** A node gets its inode number from a counter
@@ -27,9 +32,13 @@
 //!   1530 (255 UTF-16 units × 6 bytes, what Linux reports).
 
 mod clock;
+mod clusters;
 mod data;
 mod detach;
+mod entries;
 mod errno;
+mod free_runs;
+mod layout;
 mod listing;
 mod mode;
 mod names;
@@ -42,7 +51,6 @@ mod tree;
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
-use core::sync::atomic::AtomicBool;
 
 use fatfs::FsOptions;
 use libos::vfs::inode::magic::MSDOS_SUPER_MAGIC;
@@ -50,7 +58,7 @@ use libos::vfs::mount::anon_dev;
 use libos::vfs::{Clock, FileSystem, Inode, Statfs};
 use libos::Errno;
 
-use crate::blockio::{BlockIo, DEFAULT_CACHE_BLOCKS};
+use crate::blockio::{BlockIo, Stale, DEFAULT_CACHE_BLOCKS};
 use crate::BlockDevice;
 
 use clock::FatClock;
@@ -95,6 +103,8 @@ pub(crate) struct Volume {
     device: Arc<Detachable>,
     opts: MountOptions,
     cluster_size: u32,
+    /// Where the FSInfo sector is.
+    fs_info: u64,
 }
 
 fn device_errno(e: crate::IoError) -> Errno {
@@ -113,9 +123,9 @@ impl Volume {
         let free = {
             let mut st = self.state.lock();
             st.prune()?;
-            io(st.fs.stats())?.free_clusters()
+            st.cluster_counts()?.1
         };
-        match superblock::write_free_count(&*self.device, free) {
+        match superblock::write_free_count(&*self.device, self.fs_info, free) {
             // A read-only device keeps what it has, as a read-only mount would.
             Ok(()) | Err(crate::IoError::ReadOnly) => {}
             Err(e) => return Err(device_errno(e)),
@@ -145,7 +155,7 @@ pub struct FatFs {
 
 impl FatFs {
     /// Mounts the FAT volume on `device`, taking the time for new timestamps from `clock`.
-    /// EIO if the device holds no FAT volume fatfs can open; EROFS if it refuses writes.
+    /// EIO if the device holds no FAT32 volume fatfs can open; EROFS if it refuses writes.
     ///
     /// The fatfs filesystem is leaked (about the size of the metadata cache, 1 MiB by
     /// default) so that its handles can be kept: mount once per process. When the `FatFs`
@@ -159,8 +169,8 @@ impl FatFs {
         let device: SharedDevice = Arc::new(device);
         let device = Arc::new(Detachable::new(device));
         let time: &'static FatClock = Box::leak(Box::new(FatClock(clock.clone())));
-        let invalidated = Arc::new(AtomicBool::new(false));
-        let disk = BlockIo::with_invalidation(device.clone(), opts.cache_blocks, invalidated.clone());
+        let stale = Arc::new(Stale::default());
+        let disk = BlockIo::with_invalidation(device.clone(), opts.cache_blocks, stale.clone());
         let fs =
             fatfs::FileSystem::new(disk, FsOptions::new().time_provider(time)).map_err(|e| {
                 match errno::from_io(&e) {
@@ -168,11 +178,18 @@ impl FatFs {
                     _ => Errno::EIO,
                 }
             })?;
+        if fs.fat_type() != fatfs::FatType::Fat32 {
+            return Err(Errno::EIO);
+        }
+        // Counts the free clusters now if FSInfo does not say: from here on fatfs only
+        // adjusts its count (see `clusters`).
+        io(fs.stats())?;
         let fs: &'static state::Fs = Box::leak(Box::new(fs));
         let cluster_size = fs.cluster_size();
-        let raw = raw::RawVolume::new(device.clone(), invalidated)?;
+        let raw = raw::RawVolume::new(device.clone(), stale)?;
+        let fs_info = raw.geo.fs_info_offset;
         let state = State::new(fs, raw, clock);
-        let vol = Arc::new(Volume { state: spin::Mutex::new(state), device, opts, cluster_size });
+        let vol = Arc::new(Volume { state: spin::Mutex::new(state), device, opts, cluster_size, fs_info });
         let root = vol.state.lock().handle(&vol, ROOT_INO)?;
         Ok(Arc::new(FatFs { vol, root }))
     }
@@ -193,19 +210,19 @@ impl FileSystem for FatFs {
     }
 
     fn statfs(&self) -> Result<Statfs, Errno> {
-        let stats = {
+        let (total, free) = {
             let mut st = self.vol.state.lock();
             let _ = st.prune();
-            io(st.fs.stats())?
+            st.cluster_counts()?
         };
         let dev = self.vol.opts.dev;
-        let bsize = i64::from(stats.cluster_size());
+        let bsize = i64::from(self.vol.cluster_size);
         Ok(Statfs {
             f_type: MSDOS_SUPER_MAGIC,
             f_bsize: bsize,
-            f_blocks: u64::from(stats.total_clusters()),
-            f_bfree: u64::from(stats.free_clusters()),
-            f_bavail: u64::from(stats.free_clusters()),
+            f_blocks: u64::from(total),
+            f_bfree: u64::from(free),
+            f_bavail: u64::from(free),
             f_files: 0,
             f_ffree: 0,
             f_fsid: [dev as u32 as i32, (dev >> 32) as u32 as i32],

@@ -11,6 +11,8 @@
 use alloc::string::String;
 use libos::Errno;
 
+use crate::fat::entry::short_text;
+
 /// A name prepared for the directory index.
 pub(super) struct Name<'a> {
     /// The name to store: the caller's, without trailing dots.
@@ -59,19 +61,14 @@ fn refused(c: char) -> bool {
     c < ' ' || "\"*/:<>?\\|".contains(c) || c == '\u{7f}' || c > '\u{ffff}'
 }
 
-/// Whether fatfs stores `name` with an 8.3 alias that is just `name` in upper case: a
-/// base of 1 to 8 and an extension of at most 3 characters fatfs copies unchanged. Then
-/// the alias needs no index entry of its own (it has the same key as the name).
-///
-/// This mirrors `ShortNameGenerator::new` in fatfs 0.3.6 (no lossy conversion, the name
-/// fits), given that no entry already has that short name, which the index has checked.
-pub(super) fn alias_is_upper_case(name: &str) -> bool {
-    let (base, ext) = match name.rfind('.') {
-        Some(i) => (&name[..i], &name[i + 1..]),
-        None => (name, ""),
-    };
-    let plain = |s: &str| s.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'()-@^_`{}~".contains(c));
-    (1..=8).contains(&base.len()) && ext.len() <= 3 && plain(base) && plain(ext)
+/// The key of the 8.3 alias `short` as fatfs shows it (bytes beyond ASCII as U+FFFD), if
+/// it differs from `key`, the key of the long name: then the alias needs an index entry of
+/// its own.
+pub(super) fn alias_key(short: &[u8; 11], key: &str) -> Option<String> {
+    let (text, len) = short_text(short);
+    let shown: String = text[..len].iter().map(|&b| if b.is_ascii() { char::from(b) } else { '\u{fffd}' }).collect();
+    let alias = fold(&shown);
+    (alias != key).then_some(alias)
 }
 
 #[cfg(test)]
@@ -98,12 +95,9 @@ mod tests {
     }
 
     #[test]
-    fn simple_names_have_upper_case_aliases() {
-        for ok in ["main.rs", "README", "a.b", "Cargo.tom", "x~1.y", "12345678.123"] {
-            assert!(alias_is_upper_case(ok), "{ok}");
-        }
-        for not in ["foo.tar.gz", ".bashrc", "Cargo.toml", "123456789", "a b", "é.txt", "a+b"] {
-            assert!(!alias_is_upper_case(not), "{not}");
-        }
+    fn aliases_differing_from_the_name_have_keys() {
+        assert_eq!(alias_key(b"README  TXT", "README.TXT"), None);
+        assert_eq!(alias_key(b"LONGNA~1TXT", "LONG NAME.TXT").as_deref(), Some("LONGNA~1.TXT"));
+        assert_eq!(alias_key(b"\xe9T         ", "X").as_deref(), Some("\u{fffd}T"));
     }
 }

@@ -63,12 +63,9 @@ impl Inode for FatInode {
         self.with(|st| {
             let (size, nlink) = match self.kind {
                 FileKind::Directory if st.node(self.ino)?.life == Life::Linked => {
-                    let l = st.listing(self.ino)?;
-                    // The entries' slots plus `.` and `..` (the root has none), in whole
-                    // clusters: vfat reports a directory's allocated size.
-                    let dots = if self.ino == super::state::ROOT_INO { 0 } else { 2 };
-                    let bytes = (l.slots() + dots) * 32;
-                    (bytes.div_ceil(cluster).max(1) * cluster, 2 + l.subdirs())
+                    // vfat reports a directory's clusters as its size.
+                    let known = st.known(self.ino)?;
+                    (known.layout.chain.len() as u64 * cluster, 2 + known.listing.subdirs())
                 }
                 FileKind::Directory => (0, 0),
                 _ => {

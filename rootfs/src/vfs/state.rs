@@ -11,7 +11,12 @@
 //! `stat` and `getdents64` report, so it never changes while the entry exists, and a
 //! lookup finds the node's kept handle — a fatfs `File` that remembers the cluster it
 //! reached (sequential reads never walk the cluster chain again), or a fatfs `Dir`.
+//!
+//! A directory's listing is read with its [`Layout`] (where its entries are on the
+//! volume), in one pass: this layer reads the directory's slots itself, for the positions,
+//! and fatfs iterates it once, for the names and the `DirEntry`s its handles come from.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
@@ -21,13 +26,18 @@ use libos::abi::Timespec;
 use libos::vfs::{Clock, FileKind};
 use libos::Errno;
 
+use super::clusters::Clusters;
 use super::errno::io;
-use super::listing::{Child, Fnv, Listing};
-use super::names::fold;
+use super::layout::{Found, Layout, Placed};
+use super::listing::{Child, Listing};
+use super::names::{alias_key, fold};
 use super::node::FatInode;
 use super::raw::RawVolume;
 use super::{times, Volume};
 use crate::blockio::BlockIo;
+use crate::fat::entry::{first_cluster, short_text};
+use crate::fio::{Seek, SeekFrom, Write};
+use crate::fnv::Fnv;
 use crate::time::{date_to_unix, datetime_to_unix};
 
 use super::detach::Detachable;
@@ -37,6 +47,7 @@ pub(super) type Fs = fatfs::FileSystem<Disk>;
 pub(super) type FDir = fatfs::Dir<'static, Disk>;
 pub(super) type FFile = fatfs::File<'static, Disk>;
 pub(super) type FEntry = fatfs::DirEntry<'static, Disk>;
+pub(super) type FIter = fatfs::DirIter<'static, Disk>;
 
 /// The root directory's inode number (vfat's `MSDOS_ROOT_INO`).
 pub(super) const ROOT_INO: u64 = 1;
@@ -66,10 +77,17 @@ pub(super) enum Life {
 pub(super) enum Body {
     File(FFile),
     Dir {
+        /// For fatfs's iteration (it never writes through it: see `entries`).
         dir: FDir,
         /// Read at first use, then kept.
-        listing: Option<Listing>,
+        known: Option<Box<Known>>,
     },
+}
+
+/// What this layer knows of a directory's contents.
+pub(super) struct Known {
+    pub listing: Listing,
+    pub layout: Layout,
 }
 
 /// A file or directory of the volume.
@@ -90,17 +108,19 @@ pub(super) struct Node {
     pub read_only: bool,
     /// A directory's first cluster (0 for the root and for files: not needed).
     pub cluster: u32,
+    /// Where the entry is in `parent` (`None` for the root and once the entry is gone).
+    pub entry: Option<Placed>,
     pub life: Life,
     /// The inode object handed out for this node, if one is alive.
     pub handle: Weak<FatInode>,
 }
 
 impl Node {
-    /// The node for `e`, an entry of directory `parent`.
-    fn from_entry(e: &FEntry, parent: u64, name: String) -> Node {
+    /// The node for `e`, an entry of directory `parent` found at `found`.
+    fn from_entry(e: &FEntry, parent: u64, name: String, found: &Found) -> Node {
         let kind = if e.is_dir() { FileKind::Directory } else { FileKind::Regular };
         let body = match kind {
-            FileKind::Directory => Body::Dir { dir: e.to_dir(), listing: None },
+            FileKind::Directory => Body::Dir { dir: e.to_dir(), known: None },
             _ => Body::File(e.to_file()),
         };
         let mtime = datetime_to_unix(e.modified());
@@ -114,14 +134,15 @@ impl Node {
             atime: date_to_unix(e.accessed()),
             ctime: mtime,
             read_only: e.attributes().contains(fatfs::FileAttributes::READ_ONLY),
-            cluster: if kind == FileKind::Directory { super::raw::first_cluster(e) } else { 0 },
+            cluster: if kind == FileKind::Directory { first_cluster(&found.entry) } else { 0 },
+            entry: Some(found.placed),
             life: Life::Linked,
             handle: Weak::new(),
         }
     }
 
-    /// A node made by this layer just now.
-    pub fn new(kind: FileKind, parent: u64, name: String, body: Body, now: Timespec) -> Node {
+    /// A node made by this layer just now, its entry at `entry`.
+    pub fn new(kind: FileKind, parent: u64, name: String, body: Body, entry: Option<Placed>, now: Timespec) -> Node {
         let mtime = times::mtime(now);
         Node {
             kind,
@@ -134,6 +155,7 @@ impl Node {
             ctime: mtime,
             read_only: false,
             cluster: 0,
+            entry,
             life: Life::Linked,
             handle: Weak::new(),
         }
@@ -153,9 +175,10 @@ impl Node {
         }
     }
 
-    /// Writes what the kept handle holds of the entry (size, times) to the volume, so
-    /// that fatfs, which reads entries from the volume for renames and removals, and a
-    /// later mount see it. Handles are kept settled: every change settles them at once.
+    /// Writes what the kept handle holds of the entry (size, first cluster, times) to the
+    /// volume, so that this layer, which copies entries from the volume when it moves
+    /// them, and a later mount see it. Handles are kept settled: every change settles
+    /// them at once.
     pub fn settle(&mut self) -> Result<(), Errno> {
         match &mut self.body {
             Body::File(f) => io(crate::fio::Write::flush(f)),
@@ -175,16 +198,20 @@ impl Node {
     }
 }
 
+/// Nodes by inode number.
+pub(super) type Nodes = HashMap<u64, Node, core::hash::BuildHasherDefault<Fnv>>;
+
 /// Everything of one mount that touches fatfs. Lives only in [`Volume::state`].
 pub(super) struct State {
     pub fs: &'static Fs,
-    pub nodes: HashMap<u64, Node, core::hash::BuildHasherDefault<Fnv>>,
+    pub nodes: Nodes,
     next_ino: u64,
     /// Nodes whose entry is gone but whose inode object was alive then; dropped (and an
     /// unlinked file's hidden entry removed) once no inode object is left.
     pub dead: Vec<u64>,
-    /// For what fatfs cannot do (see `raw`).
+    /// For the directory changes this layer makes itself (see `entries`).
     pub raw: RawVolume,
+    pub clusters: Clusters,
     clock: Clock,
 }
 
@@ -209,17 +236,18 @@ impl State {
     /// The state of a freshly mounted `fs`: only the root is known.
     pub fn new(fs: &'static Fs, raw: RawVolume, clock: Clock) -> State {
         let mut nodes = HashMap::default();
-        let mut root = Node::new(
-            FileKind::Directory,
-            ROOT_INO,
-            String::new(),
-            Body::Dir { dir: fs.root_dir(), listing: None },
-            Timespec::ZERO,
-        );
+        let body = Body::Dir { dir: fs.root_dir(), known: None };
+        let mut root = Node::new(FileKind::Directory, ROOT_INO, String::new(), body, None, Timespec::ZERO);
         // vfat's root has no entry and so no times: it shows the epoch until changed.
         (root.mtime, root.atime, root.ctime) = (0, 0, 0);
         nodes.insert(ROOT_INO, root);
-        State { fs, nodes, next_ino: ROOT_INO + 1, dead: Vec::new(), raw, clock }
+        State { fs, nodes, next_ino: ROOT_INO + 1, dead: Vec::new(), raw, clusters: Clusters::new(), clock }
+    }
+
+    /// The volume's total and free clusters.
+    pub fn cluster_counts(&self) -> Result<(u32, u32), Errno> {
+        let stats = io(self.fs.stats())?;
+        Ok((stats.total_clusters(), self.clusters.free_count(stats.free_clusters())))
     }
 
     pub fn now(&self) -> Timespec {
@@ -255,53 +283,74 @@ impl State {
         Ok(h)
     }
 
-    /// The listing of directory `ino`, read from the volume if this is its first use.
+    /// What is known of directory `ino`, read from the volume if this is its first use.
     /// ENOTDIR for a file, ENOENT for a removed directory.
-    pub fn listing(&mut self, ino: u64) -> Result<&mut Listing, Errno> {
+    pub fn known(&mut self, ino: u64) -> Result<&mut Known, Errno> {
         let node = self.node(ino)?;
         if node.life != Life::Linked {
             return Err(if node.kind == FileKind::Directory { Errno::ENOENT } else { Errno::ENOTDIR });
         }
-        if matches!(node.body, Body::Dir { listing: None, .. }) {
-            let listing = self.read_listing(ino)?;
-            if let Body::Dir { listing: slot, .. } = &mut self.node_mut(ino)?.body {
-                *slot = Some(listing);
+        if matches!(node.body, Body::Dir { known: None, .. }) {
+            let (known, leftovers) = self.read_known(ino)?;
+            if let Body::Dir { known: slot, .. } = &mut self.node_mut(ino)?.body {
+                *slot = Some(Box::new(known));
+            }
+            for (entry, placed) in leftovers {
+                // A file unlinked while open in an earlier mount: nobody can reach it now.
+                empty_file(&mut entry.to_file())?;
+                self.erase_entry(ino, &placed)?;
             }
         }
-        match &mut self.node_mut(ino)?.body {
-            Body::Dir { listing: Some(l), .. } => Ok(l),
-            _ => Err(Errno::ENOTDIR),
-        }
+        known_of(&mut self.nodes, ino)
     }
 
-    /// Reads directory `ino` from the volume, making a node for each entry.
-    fn read_listing(&mut self, ino: u64) -> Result<Listing, Errno> {
-        let dir = self.node(ino)?.dir_handle()?.clone();
+    /// The listing of directory `ino` (see [`State::known`]).
+    pub fn listing(&mut self, ino: u64) -> Result<&mut Listing, Errno> {
+        Ok(&mut self.known(ino)?.listing)
+    }
+
+    /// The layout of directory `ino` (see [`State::known`]).
+    pub fn layout(&mut self, ino: u64) -> Result<&mut Layout, Errno> {
+        Ok(&mut self.known(ino)?.layout)
+    }
+
+    /// Reads directory `ino` from the volume, making a node for each entry. Also returns
+    /// the entries of files an earlier mount left unlinked, which must go.
+    fn read_known(&mut self, ino: u64) -> Result<(Known, Vec<(FEntry, Placed)>), Errno> {
+        let node = self.node(ino)?;
+        let first = if ino == ROOT_INO { self.raw.geo.root_cluster } else { node.cluster };
+        let dir = node.dir_handle()?.clone();
+        let (mut layout, found) = Layout::read(&self.raw, self.raw.chain(first)?)?;
         let mut listing = Listing::new();
         let mut leftovers = Vec::new();
-        for e in dir.iter() {
-            let e = io(e)?;
+        // fatfs reads the same entries in the same order: the one check of both readings.
+        let mut it = dir.iter();
+        for f in &found {
+            let e = io(it.next().ok_or(Errno::EIO)?)?;
+            let (short, len) = short_text(&f.placed.short);
+            if e.short_file_name_as_bytes() != &short[..len] {
+                return Err(Errno::EIO);
+            }
+            layout.after.insert(f.placed.sfn(), it.clone());
             if is_dot(&e) {
                 continue;
             }
             let name = e.file_name();
-            if ino == ROOT_INO && name.starts_with(UNLINKED_PREFIX) {
-                leftovers.push(name);
+            if ino == ROOT_INO && name.starts_with(UNLINKED_PREFIX) && !e.is_dir() {
+                leftovers.push((e, f.placed));
                 continue;
             }
             let key = fold(&name);
-            let alias = fold(&e.short_file_name());
-            let node = Node::from_entry(&e, ino, name.clone());
+            let alias_key = alias_key(&f.placed.short, &key);
+            let node = Node::from_entry(&e, ino, name.clone(), f);
             let kind = node.kind;
             let child_ino = self.add_node(node);
-            let alias_key = (alias != key).then_some(alias);
             listing.insert(key, Child { name, alias_key, ino: child_ino, kind });
         }
-        for name in leftovers {
-            // A file unlinked while open in an earlier mount: nobody can reach it now.
-            io(dir.remove(&name))?;
+        if it.next().is_some() {
+            return Err(Errno::EIO);
         }
-        Ok(listing)
+        Ok((Known { listing, layout }, leftovers))
     }
 
     /// The entry `key` of directory `dir`: its cookie and inode number.
@@ -310,19 +359,6 @@ impl State {
         let cookie = listing.find(key).ok_or(Errno::ENOENT)?;
         let ino = listing.get(cookie).map(|c| c.ino).ok_or(Errno::ENOENT)?;
         Ok((cookie, ino))
-    }
-
-    /// The entry of directory `dir` whose (long) name folds to `key`, read from the
-    /// volume: how a handle is found again after fatfs wrote an entry somewhere new.
-    pub fn find_entry(&self, dir: &FDir, key: &str) -> Result<FEntry, Errno> {
-        for e in dir.iter() {
-            let e = io(e)?;
-            if !is_dot(&e) && fold(&e.file_name()) == key {
-                return Ok(e);
-            }
-        }
-        // fatfs has just written it: not finding it means the volume is damaged.
-        Err(Errno::EIO)
     }
 
     /// Settles the dead nodes (see [`Life`]): what no inode object uses any more goes,
@@ -353,21 +389,16 @@ impl State {
         let in_use = node.handle.strong_count() > 0;
         match (node.life, in_use) {
             (Life::Unlinked { hidden }, false) => {
-                let dir = if hidden { self.fs.root_dir() } else { self.node(node.parent)?.dir_handle()?.clone() };
+                let dir = if hidden { ROOT_INO } else { node.parent };
                 let node = self.node_mut(ino)?;
-                node.settle()?;
-                io(dir.remove(&node.name))?;
+                empty_file(node.file_handle()?)?;
+                let placed = node.entry.ok_or(Errno::EIO)?;
+                self.erase_entry(dir, &placed)?;
             }
             (Life::Unlinked { hidden: false }, true) => {
-                let from = self.node(node.parent)?.dir_handle()?.clone();
                 let hidden = alloc::format!("{UNLINKED_PREFIX}{ino}");
-                let root = self.fs.root_dir();
+                self.move_entry(ino, ROOT_INO, &hidden)?;
                 let node = self.node_mut(ino)?;
-                node.settle()?;
-                io(from.rename(&node.name, &root, &hidden))?;
-                let entry = self.find_entry(&root, &fold(&hidden))?;
-                let node = self.node_mut(ino)?;
-                node.body = Body::File(entry.to_file());
                 (node.parent, node.name, node.life) = (ROOT_INO, hidden, Life::Unlinked { hidden: true });
                 return Ok(false);
             }
@@ -377,4 +408,21 @@ impl State {
         self.nodes.remove(&ino);
         Ok(true)
     }
+}
+
+/// What is known of directory `ino` once read (EIO if it is not: callers read it first).
+pub(super) fn known_of(nodes: &mut Nodes, ino: u64) -> Result<&mut Known, Errno> {
+    match nodes.get_mut(&ino).map(|n| &mut n.body) {
+        Some(Body::Dir { known: Some(k), .. }) => Ok(k),
+        Some(Body::File(_)) => Err(Errno::ENOTDIR),
+        _ => Err(Errno::EIO),
+    }
+}
+
+/// Frees a file's clusters through its fatfs handle (so fatfs's free count follows) and
+/// writes its emptied entry, which the caller then removes.
+pub(super) fn empty_file(f: &mut FFile) -> Result<(), Errno> {
+    io(f.seek(SeekFrom::Start(0)))?;
+    io(f.truncate())?;
+    io(f.flush())
 }

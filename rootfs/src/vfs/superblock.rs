@@ -1,17 +1,16 @@
 //! What fatfs writes only when it unmounts: the FSInfo free-cluster count and the clean
-//! flag of a FAT32 volume.
+//! flag of a FAT32 volume; and the dirty flag, which fatfs sets at its first write.
 //!
 //! The mount's fatfs filesystem is leaked and never unmounted, so this layer writes those
-//! two fields itself: the free count at every `sync` (as Linux's `fat_clusters_flush`
-//! does) and the clean flag when the mount goes away (while mounted the volume stays marked
-//! dirty, as under Linux). Both are plain fields at fixed places in the first sectors;
-//! fatfs reads neither after mounting, so writing them behind its back is safe.
+//! fields itself: the free count at every `sync` (as Linux's `fat_clusters_flush` does),
+//! the dirty flag at this layer's own first write (see `raw`) and the clean flag when the
+//! mount goes away (while mounted the volume stays marked dirty, as under Linux). All are
+//! plain fields at fixed places in the first sectors; fatfs reads none of them after
+//! mounting, so writing them behind its back is safe.
 
 use crate::{BlockDevice, IoError};
 
-const BYTES_PER_SECTOR: usize = 0x0b;
 const SECTORS_PER_FAT_16: usize = 0x16;
-const FS_INFO_SECTOR: usize = 0x30;
 /// FAT32's "reserved" byte after the drive number, where fatfs keeps the status flags.
 const STATUS_FLAGS: u64 = 0x41;
 const DIRTY: u8 = 0x01;
@@ -35,19 +34,27 @@ fn fat32_boot_sector(dev: &dyn BlockDevice) -> Result<Option<[u8; 512]>, IoError
     Ok((u16_at(&boot, SECTORS_PER_FAT_16) == 0).then_some(boot))
 }
 
-/// Records `free` clusters in the FSInfo sector.
-pub(super) fn write_free_count(dev: &dyn BlockDevice, free: u32) -> Result<(), IoError> {
-    let Some(boot) = fat32_boot_sector(dev)? else { return Ok(()) };
-    let sector = u64::from(u16_at(&boot, FS_INFO_SECTOR)) * u64::from(u16_at(&boot, BYTES_PER_SECTOR));
+/// Records `free` clusters in the FSInfo sector, which is at `fs_info`.
+pub(super) fn write_free_count(dev: &dyn BlockDevice, fs_info: u64, free: u32) -> Result<(), IoError> {
     let mut info = [0u8; 512];
-    dev.read_at(sector, &mut info)?;
+    dev.read_at(fs_info, &mut info)?;
     if u32_at(&info, 0) != FS_INFO_LEAD_SIG
         || u32_at(&info, 484) != FS_INFO_STRUC_SIG
         || u32_at(&info, FREE_COUNT as usize) == free
     {
         return Ok(());
     }
-    dev.write_at(sector + FREE_COUNT, &free.to_le_bytes())
+    dev.write_at(fs_info + FREE_COUNT, &free.to_le_bytes())
+}
+
+/// Sets the dirty flag: the volume is being changed.
+pub(super) fn mark_dirty(dev: &dyn BlockDevice) -> Result<(), IoError> {
+    let Some(boot) = fat32_boot_sector(dev)? else { return Ok(()) };
+    let flags = boot[STATUS_FLAGS as usize];
+    if flags & DIRTY == 0 {
+        dev.write_at(STATUS_FLAGS, &[flags | DIRTY])?;
+    }
+    Ok(())
 }
 
 /// Clears the dirty flag: the volume was left consistent.

@@ -1,22 +1,20 @@
-//! Changes to the tree: create, remove, rename — each a fatfs call plus the same change
-//! to the kept listings and nodes.
-//!
-//! fatfs finds entries by scanning the directory, so each of these costs a pass over the
-//! directory or a few (fatfs's own duplicate check and short-name generation); the listing
-//! has answered existence and type questions before fatfs is called, which is what makes
-//! the errnos Linux's. fatfs writes a renamed entry in a new place, so a node's kept handle
-//! is found again afterwards (a handle remembers where its entry is).
+//! Changes to the tree: create, remove, rename — each the change of the directory
+//! entries (`entries`: no scan of the directory) plus the same change to the kept
+//! listings and nodes. The listing answers existence and type questions first, which is
+//! what makes the errnos Linux's.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 
 use libos::vfs::rename_flags::RENAME_NOREPLACE;
 use libos::vfs::FileKind;
 use libos::Errno;
 
-use super::errno::io;
-use super::listing::Child;
-use super::names::{alias_is_upper_case, fold, Name};
-use super::state::{Body, Life, Node, State, ROOT_INO};
+use super::layout::Layout;
+use super::listing::{Child, Listing};
+use super::names::{alias_key, Name};
+use super::state::{known_of, Body, Known, Life, Node, State, ROOT_INO};
+use crate::fat::entry::{short_entry, Stamp, ATTR_ARCHIVE, ATTR_DIRECTORY, DOT, DOTDOT, SLOT};
 
 impl State {
     /// Makes `name` in directory `dir`: a regular file or a directory (EPERM for the other
@@ -25,33 +23,59 @@ impl State {
         if self.listing(dir)?.find(&name.key).is_some() {
             return Err(Errno::EEXIST);
         }
-        let handle = self.node(dir)?.dir_handle()?.clone();
         let now = self.now();
-        let body = match kind {
-            FileKind::Regular => Body::File(io(handle.create_file(name.text))?),
-            FileKind::Directory => Body::Dir { dir: io(handle.create_dir(name.text))?, listing: None },
+        let stamp = Stamp::of(super::times::mtime(now));
+        let (body, entry, cluster) = match kind {
+            FileKind::Regular => {
+                let sfn = short_entry(&[b' '; 11], ATTR_ARCHIVE, 0, 0, stamp, stamp);
+                let (placed, e) = self.put_entry(dir, name.text, sfn)?;
+                (Body::File(e.to_file()), placed, 0)
+            }
+            FileKind::Directory => {
+                let cluster = self.new_dir_cluster(dir, stamp)?;
+                let sfn = short_entry(&[b' '; 11], ATTR_DIRECTORY, cluster, 0, stamp, stamp);
+                let (placed, e) = match self.put_entry(dir, name.text, sfn) {
+                    Ok(put) => put,
+                    Err(err) => {
+                        let _ = self.clusters.free(&mut self.raw, &[cluster]);
+                        return Err(err);
+                    }
+                };
+                let known = Known { listing: Listing::new(), layout: Layout::new_dir(cluster, &self.raw.geo) };
+                (Body::Dir { dir: e.to_dir(), known: Some(Box::new(known)) }, placed, cluster)
+            }
             _ => return Err(Errno::EPERM),
         };
-        let mut node = Node::new(kind, dir, String::from(name.text), body, now);
-        if let Body::Dir { listing, .. } = &mut node.body {
-            *listing = Some(super::listing::Listing::new());
-        }
-        let alias_key = if kind == FileKind::Regular && alias_is_upper_case(name.text) {
-            None
-        } else {
-            let entry = self.find_entry(&handle, &name.key)?;
-            if kind == FileKind::Directory {
-                node.cluster = super::raw::first_cluster(&entry);
-                self.raw.fix_new_dir(node.cluster, self.node(dir)?.cluster)?;
-            }
-            let alias = fold(&entry.short_file_name());
-            (alias != name.key).then_some(alias)
-        };
+        let mut node = Node::new(kind, dir, String::from(name.text), body, Some(entry), now);
+        node.cluster = cluster;
         let ino = self.add_node(node);
+        let alias_key = alias_key(&entry.short, &name.key);
         let child = Child { name: String::from(name.text), alias_key, ino, kind };
         self.listing(dir)?.insert(name.key.clone(), child);
-        self.node_mut(dir)?.touch_modified(now);
+        self.touch_dir(dir, now)?;
         Ok(ino)
+    }
+
+    /// A new directory's cluster, with `.` and `..` (the parent `dir`'s cluster, 0 for the
+    /// root) stamped `stamp`.
+    fn new_dir_cluster(&mut self, dir: u64, stamp: Stamp) -> Result<u32, Errno> {
+        let parent = self.node(dir)?.cluster;
+        let cluster = self.clusters.alloc(&mut self.raw, None)?;
+        let mut dots = [0u8; 2 * SLOT];
+        dots[..SLOT].copy_from_slice(&short_entry(&DOT, ATTR_DIRECTORY, cluster, 0, stamp, stamp));
+        dots[SLOT..].copy_from_slice(&short_entry(&DOTDOT, ATTR_DIRECTORY, parent, 0, stamp, stamp));
+        if let Err(e) = self.raw.write(self.raw.geo.cluster_offset(cluster), &dots) {
+            let _ = self.clusters.free(&mut self.raw, &[cluster]);
+            return Err(e);
+        }
+        Ok(cluster)
+    }
+
+    /// Directory `dir` changed: its modification time becomes `now`, in memory and in its
+    /// entry.
+    fn touch_dir(&mut self, dir: u64, now: libos::abi::Timespec) -> Result<(), Errno> {
+        self.node_mut(dir)?.touch_modified(now);
+        self.write_dir_times(dir)
     }
 
     /// `unlink` (`want` a regular file: EISDIR for a directory) or `rmdir` (`want` a
@@ -66,14 +90,13 @@ impl State {
         }
         self.drop_entry(dir, cookie, ino)?;
         let now = self.now();
-        self.node_mut(dir)?.touch_modified(now);
-        Ok(())
+        self.touch_dir(dir, now)
     }
 
     /// Removes entry `cookie` (node `ino`, a file or an empty directory) of `dir`. A file
     /// is unlinked: its entry is settled at the next call (see [`Life`]). A directory goes
-    /// from the volume at once; if still in use it becomes a removed directory (lookups and
-    /// listings in it are ENOENT).
+    /// from the volume at once, with its clusters; if still in use it becomes a removed
+    /// directory (lookups and listings in it are ENOENT).
     fn drop_entry(&mut self, dir: u64, cookie: u64, ino: u64) -> Result<(), Errno> {
         let now = self.now();
         let node = self.node_mut(ino)?;
@@ -84,8 +107,11 @@ impl State {
             self.dead.push(ino);
         } else {
             let in_use = node.handle.strong_count() > 0;
-            let name = node.name.clone();
-            io(self.node(dir)?.dir_handle()?.remove(&name))?;
+            let placed = node.entry.ok_or(Errno::EIO)?;
+            self.erase_entry(dir, &placed)?;
+            self.node_mut(ino)?.entry = None;
+            let chain = core::mem::take(&mut known_of(&mut self.nodes, ino)?.layout.chain);
+            self.clusters.free(&mut self.raw, &chain)?;
             if in_use {
                 let node = self.node_mut(ino)?;
                 node.life = Life::Removed;
@@ -134,27 +160,16 @@ impl State {
                 (FileKind::Directory, _) if !self.listing(target)?.is_empty() => return Err(Errno::ENOTEMPTY),
                 _ => {}
             }
-            // fatfs renames only onto a free name: the target goes first (not atomic).
+            // The target goes first, so that the name is free: not atomic.
             self.drop_entry(new_dir, target_cookie, target)?;
             if self.release(target)? {
                 self.dead.retain(|&d| d != target);
             }
         }
-        let from = self.node(old_dir)?.dir_handle()?.clone();
-        let to = self.node(new_dir)?.dir_handle()?.clone();
-        let node = self.node_mut(ino)?;
-        node.settle()?;
-        let old_name = node.name.clone();
-        io(from.rename(&old_name, &to, new_name.text))?;
-
-        let entry = self.find_entry(&to, &new_name.key)?;
-        let alias = fold(&entry.short_file_name());
+        self.move_entry(ino, new_dir, new_name.text)?;
         let now = self.now();
         let node = self.node_mut(ino)?;
-        match &mut node.body {
-            Body::File(f) => *f = entry.to_file(),
-            Body::Dir { dir, .. } => *dir = entry.to_dir(),
-        }
+        let short = node.entry.ok_or(Errno::EIO)?.short;
         (node.parent, node.name) = (new_dir, String::from(new_name.text));
         node.touch_changed(now);
         if kind == FileKind::Directory && old_dir != new_dir {
@@ -163,11 +178,13 @@ impl State {
             self.raw.set_dotdot(cluster, parent)?;
         }
         self.listing(old_dir)?.remove(old_cookie);
-        let alias_key = (alias != new_name.key).then_some(alias);
+        let alias_key = alias_key(&short, &new_name.key);
         let child = Child { name: String::from(new_name.text), alias_key, ino, kind };
         self.listing(new_dir)?.insert(new_name.key.clone(), child);
-        self.node_mut(old_dir)?.touch_modified(now);
-        self.node_mut(new_dir)?.touch_modified(now);
+        self.touch_dir(old_dir, now)?;
+        if new_dir != old_dir {
+            self.touch_dir(new_dir, now)?;
+        }
         Ok(())
     }
 

@@ -191,6 +191,34 @@ pub fn fsck(dev: &MemDevice) {
     assert!(out.status.success(), "fsck.fat: {text}{}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// Every entry of directory `path` as fatfs itself reads it from a copy of the device:
+/// (long name, 8.3 name as fatfs shows it, whether a directory), in the volume's order.
+/// (With std's io traits, which fatfs has only with the `std` feature.)
+#[cfg(feature = "std")]
+pub fn fatfs_entries(dev: &MemDevice, path: &str) -> Vec<(String, String, bool)> {
+    let fs = fatfs::FileSystem::new(std::io::Cursor::new(dev.to_vec()), fatfs::FsOptions::new()).unwrap();
+    let dir = match path.trim_matches('/') {
+        "" => fs.root_dir(),
+        rel => fs.root_dir().open_dir(rel).unwrap(),
+    };
+    let entries = dir
+        .iter()
+        .map(|e| e.unwrap())
+        .filter(|e| !matches!(e.short_file_name_as_bytes(), b"." | b".."))
+        .map(|e| (e.file_name(), e.short_file_name(), e.is_dir()))
+        .collect();
+    entries
+}
+
+/// [`fsck`] of a volume still mounted: a copy, synced, with the dirty flag it has while
+/// mounted cleared (what the unmount would do).
+pub fn fsck_mounted(fx: &Fat) {
+    fx.fs.sync().unwrap();
+    let mut bytes = fx.dev.to_vec();
+    bytes[0x41] &= !1;
+    fsck(&MemDevice::from_vec(bytes));
+}
+
 fn which_fsck() -> Result<std::path::PathBuf, ()> {
     ["/usr/sbin/fsck.fat", "/sbin/fsck.fat", "/usr/bin/fsck.fat"]
         .iter()

@@ -1,9 +1,7 @@
-//! Fills a FAT32 directory with many 8.3 entries by writing the volume directly.
-//!
-//! fatfs scans a directory for every entry it creates, so making thousands of entries
-//! through it takes tens of seconds; tests that need a big directory make it here in
-//! milliseconds: the entries are written after the directory's last one, with clusters
-//! taken from the FAT as a formatter would, and the FSInfo free count marked unknown.
+//! A FAT32 volume changed and read behind the filesystem, as another system would: a
+//! directory filled with many 8.3 entries (written after its last one, with clusters taken
+//! from the FAT as a formatter would, and the FSInfo free count marked unknown), a slot
+//! written anywhere, and the free clusters counted in the FAT.
 
 use unify_rootfs::{BlockDevice, MemDevice};
 
@@ -79,27 +77,48 @@ impl Geometry {
     }
 }
 
+/// The first cluster of directory `/dir83` (an 8.3 name in upper case, in the root).
+fn dir_cluster(dev: &MemDevice, g: &Geometry, dir83: &str) -> u32 {
+    let mut want = [b' '; 11];
+    want[..dir83.len()].copy_from_slice(dir83.as_bytes());
+    for c in g.chain(dev, g.root_cluster) {
+        let data = read(dev, g.cluster_offset(c), g.cluster_size as usize);
+        for slot in data.chunks(32) {
+            if slot[0] == 0 {
+                break;
+            }
+            if slot[11] != 0x0f && slot[..11] == want {
+                return ((u16_at(slot, 0x14) << 16) | u16_at(slot, 0x1a)) as u32;
+            }
+        }
+    }
+    panic!("directory {dir83} not found in the root");
+}
+
+/// Writes `slot` (32 bytes) as slot `i` of the first cluster of directory `/dir83`.
+pub fn write_slot(dev: &MemDevice, dir83: &str, i: usize, slot: &[u8; 32]) {
+    let g = Geometry::read(dev);
+    let first = dir_cluster(dev, &g, dir83);
+    dev.write_at(g.cluster_offset(first) + 32 * i as u64, slot).unwrap();
+}
+
+/// The free clusters the FAT shows, counted entry by entry, and the count the FSInfo
+/// sector records.
+pub fn free_clusters(dev: &MemDevice) -> (u32, u32) {
+    let g = Geometry::read(dev);
+    let boot = read(dev, 0, 512);
+    let total = ((u32_at(&boot, 32) as u64 - g.data_offset / u16_at(&boot, 0x0b)) / u64::from(boot[0x0d]))
+        .min(g.fat_bytes / 4 - 2);
+    let fat = read(dev, g.fat_offset, g.fat_bytes as usize);
+    let counted = (2..total as u32 + 2).filter(|&c| u32_at(&fat, 4 * c as usize) & 0x0fff_ffff == 0).count();
+    (counted as u32, u32_at(&read(dev, g.fs_info + 488, 4), 0))
+}
+
 /// Appends an entry for an empty file called `base.ext` (8.3, shown in lower case) for
 /// each of `names` to the directory `/dir83` (an 8.3 name in upper case, in the root).
 pub fn append_files(dev: &MemDevice, dir83: &str, names: &[(String, String)]) {
     let g = Geometry::read(dev);
-    let mut want = [b' '; 11];
-    want[..dir83.len()].copy_from_slice(dir83.as_bytes());
-    // Find the directory's first cluster in the root.
-    let mut first = None;
-    'root: for c in g.chain(dev, g.root_cluster) {
-        let data = read(dev, g.cluster_offset(c), g.cluster_size as usize);
-        for slot in data.chunks(32) {
-            if slot[0] == 0 {
-                break 'root;
-            }
-            if slot[11] != 0x0f && slot[..11] == want {
-                first = Some(((u16_at(slot, 0x14) << 16) | u16_at(slot, 0x1a)) as u32);
-                break 'root;
-            }
-        }
-    }
-    let first = first.expect("directory not found in the root");
+    let first = dir_cluster(dev, &g, dir83);
     let mut chain = g.chain(dev, first);
     // The position of the end marker.
     let per_cluster = (g.cluster_size / 32) as usize;
