@@ -13,9 +13,9 @@ use std::sync::Arc;
 
 use libos::pseudo::PseudoMounts;
 use libos::time::ClockId;
-use libos::vfs::{Clock, MountFlags, Vfs};
+use libos::vfs::{At, Clock, MountFlags, Vfs};
 use libos::{Errno, Platform};
-use unify_rootfs::{errno::EIO, FatFs, IoError, MountOptions, SliceDevice};
+use unify_rootfs::{errno::EIO, FatFs, ImageBuilder, IoError, Manifest, MountOptions, SliceDevice, MANIFEST_PATH};
 
 use crate::host::raw_syscall4;
 use crate::HostedError;
@@ -66,6 +66,31 @@ fn mount_root(image: &File, clock: Clock, uid: u32, gid: u32) -> Result<Arc<FatF
         .map_err(|e: Errno| HostedError::Layout(format!("the root filesystem image does not mount: {}", e.name())))
 }
 
+/// Mounts read-only the directories the image's manifest marks so (`-v …:ro`). A
+/// read-only file volume is not enforced (the VFS binds directories only); that is
+/// said once on stderr.
+fn bind_read_only_volumes(vfs: &Vfs, platform: &'static dyn Platform) {
+    let Ok(file) = vfs.open(&At::Cwd, MANIFEST_PATH.as_bytes(), libos::file::oflags::O_RDONLY, 0) else { return };
+    let mut text = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n @ 1..) = file.read(&mut buf, false) {
+        text.extend_from_slice(&buf[..n]);
+    }
+    let Ok(manifest) = Manifest::parse(&text) else { return };
+    for (key, path) in &manifest.extra {
+        if key != ImageBuilder::READ_ONLY_KEY {
+            continue;
+        }
+        if let Err(e) = vfs.bind_read_only(path) {
+            platform.log(&format!(
+                "unify: {} stays writable: it cannot be mounted read-only ({})",
+                String::from_utf8_lossy(path),
+                e.name()
+            ));
+        }
+    }
+}
+
 /// The namespace the guest starts in: the image at `/`, the pseudo-filesystems
 /// (`/dev`, `/proc`, `/sys`, `/tmp`, `/etc`), the working directory `cwd`, and what
 /// procfs needs once the kernel exists.
@@ -76,6 +101,7 @@ pub fn build(platform: &'static dyn Platform, image: &File, cwd: &[u8]) -> Resul
     let vfs = Vfs::new(root, MountFlags::default(), b"/dev/vda", clock.clone());
     let pseudo = libos::pseudo::mount_all(&vfs, platform, clock)
         .map_err(|e| HostedError::Layout(format!("cannot mount the pseudo-filesystems: {}", e.name())))?;
+    bind_read_only_volumes(&vfs, platform);
     if !cwd.is_empty() {
         vfs.chdir(&libos::vfs::At::Cwd, cwd).map_err(|e| {
             HostedError::Layout(format!("working directory {}: {}", String::from_utf8_lossy(cwd), e.name()))

@@ -42,8 +42,8 @@ pub enum Platform {
 #[derive(Debug, Args)]
 pub struct ImageArgs {
     /// Copy a host file or directory (recursively) into the image at GUESTPATH (absolute).
-    /// `:ro` records GUESTPATH in the manifest as read-only; the libOS does not enforce it
-    /// yet. Symbolic links and special files in directories are left out with a warning.
+    /// `:ro` mounts a directory read-only in the guest (changes below it are EROFS); on a
+    /// single file it is not enforced. Symbolic links and special files in directories are left out with a warning.
     #[arg(short = 'v', long = "volume", value_name = "HOSTPATH:GUESTPATH[:ro]")]
     pub volumes: Vec<OsString>,
     /// The program's working directory in the image (default `/`). Created in the image if

@@ -19,8 +19,13 @@ fn scratch(tag: &str) -> PathBuf {
 
 /// The `state` guest (tests/guests/state.c), built static with the system compiler.
 fn state_program(dir: &Path) -> PathBuf {
-    let exe = dir.join("state");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guests/state.c");
+    guest_program(dir, "state")
+}
+
+/// tests/guests/NAME.c, built static with the system compiler.
+fn guest_program(dir: &Path, name: &str) -> PathBuf {
+    let exe = dir.join(name);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/guests/{name}.c"));
     let status = Command::new("cc").args(["-static", "-O1", "-o"]).arg(&exe).arg(&src).status().expect("cc runs");
     assert!(status.success(), "cc -static failed (libc6-dev provides the static glibc)");
     exe
@@ -123,5 +128,27 @@ fn filling_the_image_gives_enospc_and_leaves_it_consistent() {
     assert!(files.contains(&"/data/after.txt".to_string()), "{files:?}");
     assert!(!files.contains(&"/data/fill".to_string()), "{files:?}");
     assert_fsck_clean(&image);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn read_only_volumes_refuse_changes() {
+    let dir = scratch("ro");
+    let prog = guest_program(&dir, "readonly");
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("f"), "hi\n").unwrap();
+    let out = unify()
+        .args(["run", "--platform", "hosted", "-v"])
+        .arg(format!("{}:/data:ro", data.display()))
+        .args(["-w", "/rw", "--"])
+        .arg(&prog)
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&out),
+        "read: 3 hi\nwrite: Read-only file system\ncreate: Read-only file system\n\
+         unlink: Read-only file system\nwritable dir: ok\n"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -59,6 +59,7 @@ pub mod inode;
 pub mod mount;
 pub mod namespace;
 pub mod path;
+pub mod subtree;
 pub mod tmpfs;
 
 #[cfg(test)]

@@ -127,6 +127,18 @@ impl Vfs {
         Ok(())
     }
 
+    /// Mounts the directory `path` over itself read-only (`mount --bind -o ro`): every
+    /// change below it is EROFS, reads are unchanged. ENOTDIR for a non-directory.
+    pub fn bind_read_only(&self, path: &[u8]) -> Result<(), Errno> {
+        let d = self.lookup(&At::Cwd, path, true)?;
+        if !d.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        let fs = super::subtree::Subtree::new(d.mount().fs().clone(), d.inode().clone());
+        let source = d.mount().source().to_vec();
+        self.mount(path, fs, MountFlags { read_only: true, ..d.mount().flags() }, &source)
+    }
+
     /// The mounts, in the order they were made (for `/proc/self/mountinfo`).
     pub fn mounts(&self) -> Vec<MountInfo> {
         let entries: Vec<(Arc<Mount>, Arc<Dentry>, u32)> =

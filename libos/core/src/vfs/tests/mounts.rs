@@ -206,3 +206,29 @@ fn statfs_reports_the_filesystem_under_the_path() {
     fx.vfs.sync_all().unwrap();
     fx.vfs.sync_fs(&d).unwrap();
 }
+
+#[test]
+fn a_read_only_bind_refuses_changes_below_it_and_reads_as_before() {
+    let (clock, _time) = test_clock();
+    let vfs = Vfs::new(TmpFs::new(clock.clone()), MountFlags::default(), b"rootfs", clock);
+    vfs.mkdir(CWD, b"/data", 0o755).unwrap();
+    vfs.mkdir(CWD, b"/data/sub", 0o755).unwrap();
+    let f = vfs.open(CWD, b"/data/sub/kept", O_CREAT | O_WRONLY, 0o644).unwrap();
+    f.write(b"hello", false).unwrap();
+    drop(f);
+    let before = vfs.stat(CWD, b"/data/sub/kept", true).unwrap();
+
+    vfs.bind_read_only(b"/data").unwrap();
+    let after = vfs.stat(CWD, b"/data/sub/kept", true).unwrap();
+    assert_eq!((after.st_ino, after.st_dev, after.st_size), (before.st_ino, before.st_dev, 5));
+    assert_eq!(err(vfs.open(CWD, b"/data/sub/kept", O_WRONLY, 0)), Errno::EROFS);
+    assert_eq!(err(vfs.open(CWD, b"/data/new", O_CREAT | O_WRONLY, 0o644)), Errno::EROFS);
+    assert_eq!(err(vfs.unlink(CWD, b"/data/sub/kept")), Errno::EROFS);
+    assert_eq!(err(vfs.mkdir(CWD, b"/data/sub/d", 0o755)), Errno::EROFS);
+    assert!(vfs.open(CWD, b"/data/sub/kept", O_RDONLY, 0).is_ok());
+    // Outside the bind nothing changed; moving a name out of it crosses mounts.
+    vfs.mkdir(CWD, b"/other", 0o755).unwrap();
+    assert_eq!(err(vfs.rename(CWD, b"/data/sub/kept", CWD, b"/other/kept", 0)), Errno::EXDEV);
+    assert_eq!(err(vfs.bind_read_only(b"/data/sub/kept")), Errno::ENOTDIR);
+    assert_eq!(err(vfs.bind_read_only(b"/missing")), Errno::ENOENT);
+}
