@@ -58,7 +58,8 @@ pub struct ThreadBlock {
     /// GS:72 — the signal frame while a syscall is served from the SIGSYS path, else null.
     pub sigsys_uctx: *mut libc::ucontext_t,
     /// GS:80 — where the guest resumes: after the fast-path syscall being served (the
-    /// stub's return address), or where a new thread starts (`regs::unify_thread_run`).
+    /// return address its rewritten site passed in RCX), or where a new thread starts
+    /// (`regs::unify_thread_run`).
     pub resume_rip: u64,
     /// GS:88 — a thread started by `clone`: the host stack pointer to return to when the
     /// guest thread ends (see `regs::unify_thread_finish`); 0 on the first thread.
