@@ -80,7 +80,7 @@ pub fn utimensat(ctx: &mut Ctx, a: &Args) -> SysResult {
     }
     let path = read_path(path_addr)?;
     if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
-        let d = if dirfd == AT_FDCWD { ctx.kernel.vfs.cwd() } else { fd_dentry(ctx, dirfd)? };
+        let d = empty_path_target(ctx, dirfd)?;
         return ctx.kernel.vfs.utimens_dentry(&d, times).map(|()| 0);
     }
     let start = at(ctx, dirfd, &path)?;
@@ -91,7 +91,7 @@ fn chmod_common(ctx: &Ctx, dirfd: i32, path_addr: u64, mode: u32, flags: u32) ->
     check_flags(flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)?;
     let path = read_path(path_addr)?;
     if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
-        let d = if dirfd == AT_FDCWD { ctx.kernel.vfs.cwd() } else { fd_dentry(ctx, dirfd)? };
+        let d = empty_path_target(ctx, dirfd)?;
         return ctx.kernel.vfs.chmod_dentry(&d, mode).map(|()| 0);
     }
     let start = at(ctx, dirfd, &path)?;
@@ -120,7 +120,7 @@ fn chown_common(ctx: &Ctx, dirfd: i32, path_addr: u64, uid: u32, gid: u32, flags
     check_flags(flags, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)?;
     let path = read_path(path_addr)?;
     if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
-        let d = if dirfd == AT_FDCWD { ctx.kernel.vfs.cwd() } else { fd_dentry(ctx, dirfd)? };
+        let d = empty_path_target(ctx, dirfd)?;
         return ctx.kernel.vfs.chown_dentry(&d, uid, gid).map(|()| 0);
     }
     let start = at(ctx, dirfd, &path)?;

@@ -37,6 +37,16 @@ pub fn fd_dentry(ctx: &Ctx, fd: i32) -> Result<Arc<Dentry>, Errno> {
     open_file(ctx, fd)?.file.dentry().ok_or(Errno::ENOTDIR)
 }
 
+/// What an empty path with `AT_EMPTY_PATH` names: the fd itself, or the working
+/// directory for `AT_FDCWD`.
+pub fn empty_path_target(ctx: &Ctx, dirfd: i32) -> Result<Arc<Dentry>, Errno> {
+    if dirfd == AT_FDCWD {
+        Ok(ctx.kernel.vfs.cwd())
+    } else {
+        fd_dentry(ctx, dirfd)
+    }
+}
+
 /// Where `path` starts: Linux ignores `dirfd` (even a bad one) for an absolute path.
 pub fn at(ctx: &Ctx, dirfd: i32, path: &[u8]) -> Result<At, Errno> {
     if path.first() == Some(&b'/') || dirfd == AT_FDCWD {

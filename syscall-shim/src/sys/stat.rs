@@ -65,7 +65,7 @@ fn access_common(ctx: &Ctx, dirfd: i32, path_addr: u64, mode: u32, flags: u32) -
     let path = read_path(path_addr)?;
     let follow = flags & AT_SYMLINK_NOFOLLOW == 0;
     if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
-        let d = if dirfd == AT_FDCWD { ctx.kernel.vfs.cwd() } else { fd_dentry(ctx, dirfd)? };
+        let d = empty_path_target(ctx, dirfd)?;
         return ctx.kernel.vfs.access_dentry(&d, mode).map(|()| 0);
     }
     let start = at(ctx, dirfd, &path)?;
