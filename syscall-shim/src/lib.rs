@@ -12,6 +12,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod args;
+pub mod delivery;
 pub mod dispatch;
 pub mod names;
 #[cfg(feature = "rewrite")]

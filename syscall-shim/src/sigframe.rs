@@ -15,35 +15,12 @@
 //! the guest with whatever [`setup_frame`] or [`restore_frame`] leave in it.
 
 use libos::abi::StackT;
+pub use libos::context::{GRegs, GuestContext, FXSAVE_SIZE};
 use libos::siginfo::SigInfo;
 use libos::signal::{sa, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK};
 use libos::{Errno, Kernel, Thread};
 
 use crate::user::{self, UserPtr};
-
-/// The general registers in `struct sigcontext` order.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct GRegs {
-    pub r8: u64,
-    pub r9: u64,
-    pub r10: u64,
-    pub r11: u64,
-    pub r12: u64,
-    pub r13: u64,
-    pub r14: u64,
-    pub r15: u64,
-    pub rdi: u64,
-    pub rsi: u64,
-    pub rbp: u64,
-    pub rbx: u64,
-    pub rdx: u64,
-    pub rax: u64,
-    pub rcx: u64,
-    pub rsp: u64,
-    pub rip: u64,
-    pub eflags: u64,
-}
 
 /// `struct sigcontext` (256 bytes).
 #[repr(C)]
@@ -86,11 +63,13 @@ pub struct RtSigFrame {
 // SAFETY: integers and #[repr(C)] structs of integers laid out without implicit
 // padding (the sizes and offsets are checked in the tests below).
 unsafe impl user::Pod for RtSigFrame {}
+// SAFETY: as above: integers only, 128 bytes, no padding (checked in siginfo's tests).
+unsafe impl user::Pod for SigInfo {}
 
-/// Size of the legacy FXSAVE area.
-pub const FXSAVE_SIZE: usize = 512;
 /// Offset of MXCSR in the FXSAVE area.
 const MXCSR_OFFSET: usize = 24;
+/// Where the FXSAVE area's software-reserved bytes start (`struct _fpx_sw_bytes`).
+const SW_RESERVED: usize = 464;
 /// MXCSR bits a guest may set (the rest make FXRSTOR fault).
 const MXCSR_MASK: u32 = 0xffff;
 
@@ -107,19 +86,6 @@ pub const USER_DS: u16 = 0x2b;
 const FIX_EFLAGS: u64 = 0x40000 | 0x800 | 0x400 | 0x100 | 0x80 | 0x40 | 0x10 | 0x4 | 0x1 | 0x10000;
 /// Cleared on entry to a handler: TF, DF, RF (and AC, as Linux does).
 const HANDLER_CLEARS: u64 = 0x100 | 0x400 | 0x10000 | 0x40000;
-
-/// What the platform knows about the interrupted guest.
-#[derive(Clone)]
-pub struct GuestContext {
-    pub regs: GRegs,
-    /// The FXSAVE image of the FPU/SSE state (16-byte alignment is the platform's
-    /// business when it saves or restores it).
-    pub fpstate: [u8; FXSAVE_SIZE],
-    /// For a fault: the error code, the trap number and the faulting address (CR2).
-    pub err: u64,
-    pub trapno: u64,
-    pub cr2: u64,
-}
 
 const fn bit(sig: u32) -> u64 {
     1 << (sig - 1)
@@ -164,6 +130,9 @@ pub fn setup_frame(
         return Err(Errno::EFAULT); // the alternate stack overflowed
     }
 
+    // The mask the frame records (and rt_sigreturn restores): the one saved by
+    // rt_sigsuspend and friends while they run with a temporary mask, else the current.
+    let frame_mask = thread.saved_sigmask.take().unwrap_or(thread.sigmask());
     let reported_stack = if on_altstack(&ss, ctx.regs.rsp) || use_alt {
         StackT { ss_flags: SS_ONSTACK | (ss.ss_flags & SS_AUTODISARM), ..ss }
     } else {
@@ -183,16 +152,20 @@ pub fn setup_frame(
                 ss: USER_DS,
                 err: ctx.err,
                 trapno: ctx.trapno,
-                oldmask: thread.sigmask,
+                oldmask: frame_mask,
                 cr2: ctx.cr2,
                 fpstate: fp_addr,
                 reserved1: [0; 8],
             },
-            uc_sigmask: thread.sigmask,
+            uc_sigmask: frame_mask,
         },
         info: *info,
     };
-    user::slice_mut(fp_addr, FXSAVE_SIZE)?.copy_from_slice(&ctx.fpstate);
+    let mut fpstate = ctx.fpstate;
+    // The software-reserved bytes say whether extended (XSAVE) state follows; this
+    // frame has none.
+    fpstate[SW_RESERVED..].fill(0);
+    user::slice_mut(fp_addr, FXSAVE_SIZE)?.copy_from_slice(&fpstate);
     UserPtr::<RtSigFrame>::new(frame_addr).write(frame)?;
 
     ctx.regs.rsp = frame_addr;
@@ -203,11 +176,11 @@ pub fn setup_frame(
     ctx.regs.rax = 0;
     ctx.regs.eflags &= !HANDLER_CLEARS;
 
-    let mut blocked = thread.sigmask | action.mask;
+    let mut blocked = thread.sigmask() | action.mask;
     if action.flags & sa::SA_NODEFER == 0 {
         blocked |= bit(sig);
     }
-    thread.sigmask = libos::signal::apply_mask(0, libos::signal::SIG_SETMASK, blocked).unwrap_or(blocked);
+    thread.set_sigmask(kernel, blocked);
     if action.flags & sa::SA_RESETHAND != 0 {
         let _ = kernel.signals.lock().exchange(sig as i32, Some(libos::abi::KernelSigaction::default()));
     }
@@ -221,7 +194,12 @@ pub fn setup_frame(
 /// it starts at `rsp - 8`) and gives back the interrupted context; restores the
 /// blocked set and the alternate stack. EFAULT for a frame the guest cannot read
 /// (the caller forces SIGSEGV, as Linux does).
-pub fn restore_frame(thread: &mut Thread, rsp: u64, current_eflags: u64) -> Result<GuestContext, Errno> {
+pub fn restore_frame(
+    kernel: &Kernel,
+    thread: &mut Thread,
+    rsp: u64,
+    current_eflags: u64,
+) -> Result<GuestContext, Errno> {
     let frame = UserPtr::<RtSigFrame>::new(rsp.wrapping_sub(8)).read()?;
     let mc = &frame.uc.uc_mcontext;
     let mut fpstate = [0u8; FXSAVE_SIZE];
@@ -232,7 +210,7 @@ pub fn restore_frame(thread: &mut Thread, rsp: u64, current_eflags: u64) -> Resu
     }
     let mut regs = mc.regs;
     regs.eflags = (current_eflags & !FIX_EFLAGS) | (mc.regs.eflags & FIX_EFLAGS);
-    thread.sigmask = libos::signal::apply_mask(0, libos::signal::SIG_SETMASK, frame.uc.uc_sigmask)?;
+    thread.set_sigmask(kernel, frame.uc.uc_sigmask);
     // Linux's restore_altstack: as sigaltstack would, ignoring errors.
     if !on_altstack(&thread.altstack, regs.rsp) {
         if let Ok(ss) = libos::signal::validate_altstack(&frame.uc.uc_stack, false) {

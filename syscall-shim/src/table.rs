@@ -85,8 +85,9 @@ syscall_table! {
     10 mprotect(Hex, UInt, Hex) => Full(mm::mprotect);
     11 munmap(Hex, UInt) => Full(mm::munmap);
     12 brk(Hex) => Full(mm::brk);
-    13 rt_sigaction(Int, Hex, Hex, UInt) => Partial(signal::rt_sigaction, "actions are recorded; delivery comes with threads and faults");
+    13 rt_sigaction(Int, Hex, Hex, UInt) => Full(signal::rt_sigaction);
     14 rt_sigprocmask(Int, Hex, Hex, UInt) => Full(signal::rt_sigprocmask);
+    15 rt_sigreturn() => Full(signal::rt_sigreturn);
     16 ioctl(Int, Hex, Hex) => Partial(io::ioctl, "FIONBIO, FIOCLEX, FIONCLEX and what each file supports (FIONREAD on files and pipes; TCGETS, TIOCGWINSZ, ... on the console)");
     17 pread64(Int, OutBuf, UInt, Int) => Full(io::pread64);
     18 pwrite64(Int, InBuf(2), UInt, Int) => Full(io::pwrite64);
@@ -101,12 +102,13 @@ syscall_table! {
     28 madvise(Hex, UInt, Int) => Full(mm::madvise);
     32 dup(Int) => Full(io::dup);
     33 dup2(Int, Int) => Full(io::dup2);
-    35 nanosleep(Hex, Hex) => Partial(time::nanosleep, "never interrupted (no signal delivery yet)");
+    34 pause() => Full(signal::pause);
+    35 nanosleep(Hex, Hex) => Partial(time::nanosleep, "a signal without a handler that interrupts it makes it sleep its whole time again (Linux sleeps what is left)");
     39 getpid() => Full(ident::getpid);
     40 sendfile(Int, Int, Hex, UInt) => Partial(copy::sendfile, "the source must be a regular file (Linux also reads terminals and sockets)");
     56 clone(Hex, Hex, Hex, Hex, Hex) => Partial(clone::clone, "threads as glibc and musl create them (sharing VM, FS, FILES, SIGHAND); new processes ENOSYS");
     60 exit(Int) => Full(process::exit);
-    62 kill(Int, Int) => Partial(kill::kill, "to this process only; default actions and SIG_IGN, no delivery to handlers yet");
+    62 kill(Int, Int) => Partial(kill::kill, "reaches this process only (the guest is the only process)");
     63 uname(Hex) => Full(ident::uname);
     72 fcntl(Int, Int, Hex) => Partial(io::fcntl, "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW and the OFD forms, F_GETPIPE_SZ/SETPIPE_SZ, F_ADD_SEALS/GET_SEALS; the others (owners, leases, notify) EINVAL");
     73 flock(Int, Int) => Full(lock::flock);
@@ -144,6 +146,10 @@ syscall_table! {
     111 getpgrp() => Full(ident::getpid);
     121 getpgid(Int) => Full(ident::getpgid);
     124 getsid(Int) => Full(ident::getpgid);
+    127 rt_sigpending(Hex, UInt) => Full(signal::rt_sigpending);
+    128 rt_sigtimedwait(Hex, Hex, Hex, UInt) => Full(signal::rt_sigtimedwait);
+    129 rt_sigqueueinfo(Int, Int, Hex) => Partial(kill::rt_sigqueueinfo, "reaches this process only");
+    130 rt_sigsuspend(Hex, UInt) => Full(signal::rt_sigsuspend);
     131 sigaltstack(Hex, Hex) => Full(signal::sigaltstack);
     133 mknod(Str, Hex, Hex) => Full(dirops::mknod);
     137 statfs(Str, Hex) => Full(stat::statfs);
@@ -155,7 +161,7 @@ syscall_table! {
     160 setrlimit(UInt, Hex) => Full(ident::setrlimit);
     162 sync() => Full(attrs::sync);
     186 gettid() => Full(ident::gettid);
-    200 tkill(Int, Int) => Partial(kill::tkill, "to this process's threads; default actions and SIG_IGN, no delivery to handlers yet");
+    200 tkill(Int, Int) => Full(kill::tkill);
     201 time(Hex) => Full(time::time);
     202 futex(Hex, Int, UInt, Hex, Hex, UInt) => Partial(futex::futex, "priority-inheritance operations ENOSYS");
     203 sched_setaffinity(Int, UInt, Hex) => Full(sched::sched_setaffinity);
@@ -164,9 +170,9 @@ syscall_table! {
     218 set_tid_address(Hex) => Full(process::set_tid_address);
     228 clock_gettime(Int, Hex) => Full(time::clock_gettime);
     229 clock_getres(Int, Hex) => Full(time::clock_getres);
-    230 clock_nanosleep(Int, Int, Hex, Hex) => Partial(time::clock_nanosleep, "never interrupted (no signal delivery yet)");
+    230 clock_nanosleep(Int, Int, Hex, Hex) => Partial(time::clock_nanosleep, "a relative sleep interrupted by a signal without a handler sleeps its whole time again");
     231 exit_group(Int) => Full(process::exit_group);
-    234 tgkill(Int, Int, Int) => Partial(kill::tgkill, "to this process's threads; default actions and SIG_IGN, no delivery to handlers yet");
+    234 tgkill(Int, Int, Int) => Full(kill::tgkill);
     257 openat(Int, Str, Hex, Hex) => Full(open::openat);
     258 mkdirat(Int, Str, Hex) => Full(dirops::mkdirat);
     259 mknodat(Int, Str, Hex, Hex) => Full(dirops::mknodat);
@@ -190,6 +196,7 @@ syscall_table! {
     293 pipe2(Hex, Hex) => Partial(pipe::pipe2, "O_NOTIFICATION_PIPE gives ENOPKG (no watch queues)");
     295 preadv(Int, Hex, Int, Int) => Full(io::preadv);
     296 pwritev(Int, Hex, Int, Int) => Full(io::pwritev);
+    297 rt_tgsigqueueinfo(Int, Int, Int, Hex) => Full(kill::rt_tgsigqueueinfo);
     302 prlimit64(Int, UInt, Hex, Hex) => Full(ident::prlimit64);
     306 syncfs(Int) => Full(attrs::syncfs);
     309 getcpu(Hex, Hex, Hex) => Full(sched::getcpu);

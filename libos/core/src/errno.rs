@@ -269,6 +269,14 @@ pub enum Errno {
     ERFKILL = 132,
     /// Memory page has hardware error
     EHWPOISON = 133,
+    /// Kernel-internal, never seen by the guest: the syscall was interrupted by a
+    /// signal; it is restarted if the handler has `SA_RESTART` (or no handler runs),
+    /// else it fails with EINTR (Linux's `include/linux/errno.h`).
+    ERESTARTSYS = 512,
+    /// Kernel-internal: restart whatever the signal's action.
+    ERESTARTNOINTR = 513,
+    /// Kernel-internal: restart only if no handler runs, else EINTR.
+    ERESTARTNOHAND = 514,
 }
 
 impl Errno {
@@ -276,6 +284,12 @@ impl Errno {
     pub const EWOULDBLOCK: Errno = Errno::EAGAIN;
     pub const EDEADLOCK: Errno = Errno::EDEADLK;
     pub const ENOTSUP: Errno = Errno::EOPNOTSUPP;
+
+    /// Whether this is one of the kernel-internal restart codes a syscall returns when
+    /// a signal interrupts it (see [`Errno::ERESTARTSYS`]).
+    pub const fn is_restart(self) -> bool {
+        matches!(self, Errno::ERESTARTSYS | Errno::ERESTARTNOINTR | Errno::ERESTARTNOHAND)
+    }
 
     /// The Linux number.
     pub const fn number(self) -> i32 {
@@ -416,6 +430,9 @@ impl Errno {
             Errno::ENOTRECOVERABLE => "ENOTRECOVERABLE",
             Errno::ERFKILL => "ERFKILL",
             Errno::EHWPOISON => "EHWPOISON",
+            Errno::ERESTARTSYS => "ERESTARTSYS",
+            Errno::ERESTARTNOINTR => "ERESTARTNOINTR",
+            Errno::ERESTARTNOHAND => "ERESTARTNOHAND",
         }
     }
 
@@ -553,6 +570,7 @@ impl Errno {
             Errno::ENOTRECOVERABLE => "State not recoverable",
             Errno::ERFKILL => "Operation not possible due to RF-kill",
             Errno::EHWPOISON => "Memory page has hardware error",
+            Errno::ERESTARTSYS | Errno::ERESTARTNOINTR | Errno::ERESTARTNOHAND => "Interrupted system call",
         }
     }
 

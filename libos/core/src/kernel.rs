@@ -11,6 +11,7 @@ use crate::limits::{Limits, RLIMIT_NOFILE};
 use crate::mm::MemoryMap;
 use crate::platform::{HostInfo, Platform};
 use crate::signal::SignalActions;
+use crate::sigqueue::PendingSignals;
 use crate::sync::{Mutex, RwLock};
 use crate::thread::ThreadGroup;
 use crate::time::ClockId;
@@ -22,6 +23,8 @@ pub struct Kernel {
     pub mm: RwLock<MemoryMap>,
     pub fds: Mutex<FdTable>,
     pub signals: Mutex<SignalActions>,
+    /// Signals sent to the process as a whole, not yet taken by a thread.
+    pub sigpending: Mutex<PendingSignals>,
     pub limits: Mutex<Limits>,
     /// The thread name (`PR_SET_NAME`, `/proc/self/comm`), NUL-padded.
     pub comm: Mutex<[u8; 16]>,
@@ -87,6 +90,7 @@ impl Kernel {
             mm: RwLock::new(mm),
             fds: Mutex::new(fds),
             signals: Mutex::new(SignalActions::default()),
+            sigpending: Mutex::new(PendingSignals::default()),
             limits: Mutex::new(limits),
             comm: Mutex::new(name),
             identity: Identity::from_host(&host),

@@ -15,6 +15,7 @@ extern crate alloc;
 
 pub mod abi;
 pub mod clone;
+pub mod context;
 pub mod cpuset;
 pub mod errno;
 pub mod fd;
@@ -34,6 +35,7 @@ pub mod rusage;
 pub mod siginfo;
 pub mod signal;
 pub mod sigqueue;
+pub mod sigsend;
 pub mod statx;
 pub mod sync;
 pub mod thread;

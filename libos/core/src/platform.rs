@@ -13,7 +13,7 @@ use crate::file::File;
 use crate::futex::FutexOp;
 use crate::mm::Prot;
 use crate::rusage::{Rusage, RusageWho};
-use crate::thread::ThreadStart;
+use crate::thread::{ThreadShared, ThreadStart};
 use crate::time::ClockId;
 use crate::{Errno, SysResult};
 
@@ -110,8 +110,9 @@ pub trait Platform: Send + Sync {
     fn now(&self, clock: ClockId) -> Timespec;
     /// The resolution of `clock`.
     fn resolution(&self, clock: ClockId) -> Timespec;
-    /// Sleeps for `ns` nanoseconds (measured on the monotonic clock).
-    fn sleep(&self, ns: u64);
+    /// Sleeps for `ns` nanoseconds (measured on the monotonic clock). EINTR when the
+    /// calling thread is told to take a signal ([`Platform::interrupted`]) first.
+    fn sleep(&self, ns: u64) -> Result<(), Errno>;
 
     /// Blocks the calling thread while `*word == expected`, until [`Platform::wake_all`]
     /// is called on the same word, `timeout_ns` passes, or for no reason at all (callers
@@ -122,8 +123,14 @@ pub trait Platform: Send + Sync {
     /// threads cannot wake each other; the waiter then finds out by re-checking.
     fn wait_on(&self, word: &AtomicU32, expected: u32, timeout_ns: Option<u64>) {
         if word.load(Ordering::Acquire) == expected {
-            self.sleep(timeout_ns.unwrap_or(10_000_000));
+            let _ = self.sleep(timeout_ns.unwrap_or(10_000_000));
         }
+    }
+    /// Whether the calling thread has been told to take a signal
+    /// ([`ThreadShared::hinted`]): waits end early when it has. Default: never (a
+    /// platform that cannot interrupt waits).
+    fn interrupted(&self) -> bool {
+        false
     }
     /// Wakes every thread blocked in [`Platform::wait_on`] on `word`. Default: nothing
     /// (the default `wait_on` never blocks for long).
@@ -195,6 +202,21 @@ pub trait Platform: Send + Sync {
     /// hold the expected value), ETIMEDOUT, EINTR (a wait interrupted by a signal for
     /// this thread), EFAULT, ENOSYS (an unknown `FUTEX_WAKE_OP` operation).
     fn futex(&self, op: &FutexOp) -> SysResult;
+    /// `thread` has a signal to take ([`ThreadShared::hinted`] is set): make it look
+    /// soon. A thread blocked in a platform wait ([`Platform::wait_on`], a futex wait,
+    /// a sleep, console input) returns from it; a thread running guest code is stopped
+    /// at once and takes the signal (the platform calls the shim's delivery). Nothing
+    /// to do when `thread` is the caller, which looks on its way back to the guest.
+    /// Default: nothing (a single-threaded platform looks at every return).
+    fn interrupt_thread(&self, _thread: &ThreadShared) {}
+    /// The calling guest thread's registers at the syscall it is making now (RIP just
+    /// past it), for `rt_sigreturn`. `None` on a platform that cannot say.
+    fn syscall_context(&self) -> Option<crate::context::GuestContext> {
+        None
+    }
+    /// Resume the calling guest thread with `ctx` (every register, the FPU state) when
+    /// the syscall being served returns, instead of where it was made: `rt_sigreturn`.
+    fn resume_with(&self, _ctx: &crate::context::GuestContext) {}
     /// Lets another thread run (`sched_yield`).
     fn yield_now(&self);
     /// The CPUs a thread may run on; `thread` is the platform's handle for another

@@ -52,7 +52,7 @@ pub const SS_AUTODISARM: i32 = 1 << 31;
 pub const MINSIGSTKSZ: u64 = 2048;
 
 /// Bits a mask may never hold.
-const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
+pub const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
 
 /// The signal actions of a process.
 #[derive(Debug, Clone)]
@@ -128,14 +128,13 @@ pub fn validate_altstack(ss: &StackT, currently_on_it: bool) -> Result<StackT, E
     }
 }
 
-/// A write hit a broken pipe: with SIGPIPE's default action (and SIGPIPE not blocked),
-/// Linux ends the process with SIGPIPE; otherwise the write fails with EPIPE.
-pub fn broken_pipe(kernel: &crate::Kernel, sigmask: u64) -> Errno {
-    let action = kernel.signals.lock().get(SIGPIPE as i32).copied().unwrap_or_default();
-    let blocked = sigmask & (1 << (SIGPIPE - 1)) != 0;
-    if action.handler == SIG_DFL && !blocked {
-        kernel.platform.exit_by_signal(SIGPIPE);
-    }
+/// A write by `thread` hit a broken pipe: as Linux's `pipe_write`, SIGPIPE is sent
+/// to the writing thread (which its default action turns into the end of the
+/// process) and the write fails with EPIPE.
+pub fn broken_pipe(kernel: &crate::Kernel, thread: &crate::Thread) -> Errno {
+    let info =
+        crate::siginfo::SigInfo::sent(SIGPIPE, crate::siginfo::code::SI_USER, kernel.identity.pid, kernel.identity.uid);
+    let _ = kernel.send_signal(crate::sigsend::SignalTarget::Thread(thread.tid), info);
     Errno::EPIPE
 }
 

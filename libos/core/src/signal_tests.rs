@@ -150,20 +150,29 @@ fn altstack_cannot_change_while_on_it() {
 #[test]
 fn broken_pipe_is_epipe_when_sigpipe_is_ignored_or_blocked() {
     let (_, k) = kernel_on(FakePlatform::new());
+    let mut t = k.threads.leader();
     k.signals.lock().exchange(SIGPIPE as i32, Some(handler(SIG_IGN, 0, 0))).unwrap();
-    assert_eq!(broken_pipe(&k, 0), Errno::EPIPE);
+    assert_eq!(broken_pipe(&k, &t), Errno::EPIPE);
+    assert_eq!(k.pending_for(&t), 0, "an ignored SIGPIPE is dropped");
     k.signals.lock().exchange(SIGPIPE as i32, Some(KernelSigaction::default())).unwrap();
-    assert_eq!(broken_pipe(&k, bit(SIGPIPE)), Errno::EPIPE);
-    // A handler: the write fails with EPIPE (the signal is delivered separately).
+    t.set_sigmask(&k, bit(SIGPIPE));
+    assert_eq!(broken_pipe(&k, &t), Errno::EPIPE);
+    assert_eq!(k.pending_for(&t), bit(SIGPIPE), "a blocked SIGPIPE stays pending");
+    // A handler: the write fails with EPIPE and the signal waits for delivery.
     k.signals.lock().exchange(SIGPIPE as i32, Some(handler(0x40_2000, 0, 0))).unwrap();
-    assert_eq!(broken_pipe(&k, 0), Errno::EPIPE);
+    t.set_sigmask(&k, 0);
+    assert_eq!(k.next_signal(&mut t).map(|(i, _)| i.signo()), Some(SIGPIPE));
+    assert_eq!(broken_pipe(&k, &t), Errno::EPIPE);
+    assert_eq!(k.next_signal(&mut t).map(|(i, _)| i.signo()), Some(SIGPIPE));
 }
 
 #[test]
 #[should_panic(expected = "exit_by_signal(13)")]
 fn broken_pipe_with_the_default_action_kills_the_process() {
     let (_, k) = kernel_on(FakePlatform::new());
-    broken_pipe(&k, bit(SIGUSR1 as u32));
+    let mut t = k.threads.leader();
+    t.set_sigmask(&k, bit(SIGUSR1 as u32));
+    broken_pipe(&k, &t);
 }
 
 #[test]

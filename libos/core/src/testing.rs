@@ -224,9 +224,10 @@ impl Platform for FakePlatform {
         }
     }
 
-    fn sleep(&self, ns: u64) {
+    fn sleep(&self, ns: u64) -> Result<(), Errno> {
         self.record(Op::Sleep { ns });
         self.slept_ns.fetch_add(ns, Ordering::Relaxed);
+        Ok(())
     }
 
     fn fill_random(&self, buf: &mut [u8]) {
@@ -279,12 +280,12 @@ impl Platform for FakePlatform {
         // One thread: a wake finds nobody; a wait sleeps out its timeout.
         match *op {
             FutexOp::Wait { timeout: Some(FutexTimeout::Relative(t)), .. } => {
-                self.sleep(t.to_nanos().unwrap_or(0));
+                let _ = self.sleep(t.to_nanos().unwrap_or(0));
                 Err(Errno::ETIMEDOUT)
             }
             FutexOp::Wait { timeout: Some(FutexTimeout::Absolute { clock, at }), .. } => {
                 let now = self.now(clock).to_nanos().unwrap_or(0);
-                self.sleep(at.to_nanos().unwrap_or(0).saturating_sub(now));
+                let _ = self.sleep(at.to_nanos().unwrap_or(0).saturating_sub(now));
                 Err(Errno::ETIMEDOUT)
             }
             FutexOp::Wait { timeout: None, .. } => panic!("a futex wait with no timeout and no other thread"),

@@ -14,11 +14,12 @@
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use crate::abi::StackT;
 use crate::clone::ThreadSpec;
 use crate::signal::SS_DISABLE;
+use crate::sigqueue::PendingSignals;
 use crate::sync::Mutex;
 use crate::Errno;
 
@@ -30,11 +31,49 @@ pub struct ThreadShared {
     platform_id: AtomicU64,
     /// The `set_robust_list` head (for `get_robust_list` from another thread).
     robust_head: AtomicU64,
+    /// Signals sent to this thread (`tgkill`, faults, `SIGEV_THREAD_ID` timers).
+    pub pending: Mutex<PendingSignals>,
+    /// The thread's blocked set as senders see it: [`Thread::set_sigmask`] keeps it equal
+    /// to the thread's own mask (widened during `rt_sigtimedwait`, which waits for
+    /// blocked signals).
+    blocked: AtomicU64,
+    /// Nonzero when the thread may have a signal to take: set by whoever makes one
+    /// pending for it (and by the platform for its own work at the next return to the
+    /// guest); cleared by the thread itself when it looks ([`crate::Kernel::next_signal`]).
+    /// Waits in the libOS end early when it is set.
+    pub hint: AtomicU32,
 }
 
 impl ThreadShared {
     fn new(tid: u32) -> Arc<ThreadShared> {
-        Arc::new(ThreadShared { tid, platform_id: AtomicU64::new(0), robust_head: AtomicU64::new(0) })
+        Arc::new(ThreadShared {
+            tid,
+            platform_id: AtomicU64::new(0),
+            robust_head: AtomicU64::new(0),
+            pending: Mutex::new(PendingSignals::default()),
+            blocked: AtomicU64::new(0),
+            hint: AtomicU32::new(0),
+        })
+    }
+
+    /// The signals the thread blocks, as a sender must judge them.
+    pub fn blocked(&self) -> u64 {
+        self.blocked.load(Ordering::SeqCst)
+    }
+
+    /// Publishes a blocked set (see [`ThreadShared::blocked`]).
+    pub fn publish_blocked(&self, mask: u64) {
+        self.blocked.store(mask, Ordering::SeqCst);
+    }
+
+    /// Tells the thread to look at its signals.
+    pub fn set_hint(&self) {
+        self.hint.store(1, Ordering::SeqCst);
+    }
+
+    /// Whether the thread has been told to look at its signals.
+    pub fn hinted(&self) -> bool {
+        self.hint.load(Ordering::SeqCst) != 0
     }
 
     /// The platform's handle for the thread, once it has recorded one.
@@ -61,8 +100,13 @@ pub struct Thread {
     pub tid: u32,
     /// `set_tid_address` / `CLONE_CHILD_CLEARTID`: zeroed and futex-woken on exit.
     pub clear_child_tid: u64,
-    /// Blocked signals (bit N-1 = signal N).
-    pub sigmask: u64,
+    /// Blocked signals (bit N-1 = signal N); changed only through
+    /// [`Thread::set_sigmask`], which tells senders.
+    sigmask: u64,
+    /// The mask to go back to once a signal has been delivered, while `rt_sigsuspend`
+    /// (or `ppoll`, `pselect6`, `epoll_pwait`) runs with a temporary one: the delivered
+    /// frame records this one, as Linux's `saved_sigmask` does.
+    pub saved_sigmask: Option<u64>,
     pub altstack: StackT,
     /// `set_robust_list` head and length.
     pub robust_list: (u64, u64),
@@ -81,6 +125,7 @@ impl Thread {
             tid: shared.tid,
             clear_child_tid: 0,
             sigmask: 0,
+            saved_sigmask: None,
             altstack: NO_ALTSTACK,
             robust_list: (0, 0),
             fs_base: 0,
@@ -93,6 +138,7 @@ impl Thread {
     /// mask and, without `CLONE_SETTLS`, the TLS; it starts with no alternate signal
     /// stack and no robust list, as on Linux.
     pub fn child(&self, shared: Arc<ThreadShared>, spec: &ThreadSpec) -> Thread {
+        shared.publish_blocked(self.sigmask);
         Thread {
             clear_child_tid: spec.child_cleartid.unwrap_or(0),
             sigmask: self.sigmask,
@@ -100,6 +146,20 @@ impl Thread {
             gs_base: self.gs_base,
             ..Thread::new(shared)
         }
+    }
+
+    /// Blocked signals (bit N-1 = signal N).
+    pub fn sigmask(&self) -> u64 {
+        self.sigmask
+    }
+
+    /// Changes the blocked set (SIGKILL and SIGSTOP are never in it) and tells senders;
+    /// see [`crate::Kernel::mask_changed`] for what a change does to pending signals.
+    pub fn set_sigmask(&mut self, kernel: &crate::Kernel, mask: u64) {
+        let old = self.sigmask;
+        self.sigmask = mask & !crate::signal::UNBLOCKABLE;
+        self.shared.publish_blocked(self.sigmask);
+        kernel.mask_changed(self, old);
     }
 
     /// `set_robust_list`.
@@ -213,6 +273,11 @@ impl ThreadGroup {
     /// The live threads' tids, in order (`/proc/self/task`).
     pub fn tids(&self) -> Vec<u32> {
         self.members.lock().live.keys().copied().collect()
+    }
+
+    /// The first live thread, in tid order, for which `pred` holds.
+    pub fn find(&self, mut pred: impl FnMut(&ThreadShared) -> bool) -> Option<Arc<ThreadShared>> {
+        self.members.lock().live.values().find(|t| pred(t)).cloned()
     }
 
     /// How many threads are alive.

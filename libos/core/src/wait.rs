@@ -21,6 +21,7 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use crate::platform::Platform;
+use crate::Errno;
 
 const MIN_BACKOFF_NS: u64 = 50_000;
 const MAX_BACKOFF_NS: u64 = 10_000_000;
@@ -73,10 +74,13 @@ impl WaitQueue {
 
     /// Runs `attempt` until it returns `Some`, sleeping between tries until a
     /// [`WaitQueue::notify`] (or a bounded back-off) says the state may have changed.
-    pub fn wait_until<T>(&self, mut attempt: impl FnMut() -> Option<T>) -> T {
+    /// A signal for the calling thread ends the wait with ERESTARTSYS (restarted or
+    /// EINTR, as the signal's action says) — checked before each sleep, so a signal
+    /// that is already there ends it at once, as on Linux.
+    pub fn wait_until<T>(&self, mut attempt: impl FnMut() -> Option<T>) -> Result<T, Errno> {
         let seq = self.seq.load(Ordering::SeqCst);
         if let Some(v) = attempt() {
-            return v;
+            return Ok(v);
         }
         self.waiters.fetch_add(1, Ordering::SeqCst);
         let _leave = Leave(&self.waiters);
@@ -84,13 +88,14 @@ impl WaitQueue {
         let mut backoff = MIN_BACKOFF_NS;
         loop {
             match PLATFORM.get() {
+                Some(p) if p.interrupted() => return Err(Errno::ERESTARTSYS),
                 Some(p) => p.wait_on(&self.seq, seq, Some(backoff)),
                 None => core::hint::spin_loop(),
             }
             backoff = (backoff * 2).min(MAX_BACKOFF_NS);
             seq = self.seq.load(Ordering::SeqCst);
             if let Some(v) = attempt() {
-                return v;
+                return Ok(v);
             }
         }
     }

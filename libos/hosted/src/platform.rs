@@ -240,9 +240,10 @@ impl Platform for HostedPlatform {
         Timespec { tv_sec: ts.tv_sec, tv_nsec: ts.tv_nsec }
     }
 
-    fn sleep(&self, ns: u64) {
+    fn sleep(&self, ns: u64) -> Result<(), Errno> {
         ensure_host_tls();
         std::thread::sleep(std::time::Duration::from_nanos(ns));
+        Ok(())
     }
 
     fn wait_on(&self, word: &AtomicU32, expected: u32, timeout_ns: Option<u64>) {

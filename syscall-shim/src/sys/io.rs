@@ -41,7 +41,7 @@ fn sigpipe(ctx: &Ctx, result: SysResult) -> SysResult {
 /// The errno of a failed write, after SIGPIPE's action for EPIPE.
 pub(crate) fn broken_pipe(ctx: &Ctx, e: Errno) -> Errno {
     match e {
-        Errno::EPIPE => libos::signal::broken_pipe(ctx.kernel, ctx.thread.sigmask),
+        Errno::EPIPE => libos::signal::broken_pipe(ctx.kernel, ctx.thread),
         other => other,
     }
 }

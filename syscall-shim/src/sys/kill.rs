@@ -1,62 +1,27 @@
-//! Signals sent by the process to itself: kill, tkill, tgkill (what `raise` and
-//! `abort` use). Default actions are carried out; delivery to a guest handler is not
-//! implemented yet and says so.
+//! Sending signals: kill, tkill, tgkill (what `raise`, `abort` and `pthread_kill`
+//! use), rt_sigqueueinfo and rt_tgsigqueueinfo. The libOS runs one process, so the
+//! only process a guest can reach is its own (and its group, `0` or `-pid`).
 
-use core::sync::atomic::AtomicBool;
-
-use libos::signal::{check_signal, SIG_DFL, SIG_IGN};
+use libos::siginfo::{code, SigInfo};
+use libos::signal::check_signal;
+use libos::sigsend::SignalTarget;
 use libos::{Errno, SysResult};
 
 use crate::args::Args;
 use crate::table::Ctx;
-use crate::warn;
 
-static HANDLER_WARNED: AtomicBool = AtomicBool::new(false);
-
-/// Signals whose default action is to do nothing.
-fn ignored_by_default(sig: i32) -> bool {
-    // SIGCHLD, SIGCONT, SIGURG, SIGWINCH
-    matches!(sig, 17 | 18 | 23 | 28)
-}
-
-/// Acts on `sig` sent to this process.
-fn send_to_self(ctx: &mut Ctx, sig: i32) -> SysResult {
-    if sig == 0 {
-        return Ok(0);
-    }
-    check_signal(sig)?;
-    let action = ctx.kernel.signals.lock().get(sig).copied().unwrap_or_default();
-    let blocked = ctx.thread.sigmask & (1u64 << (sig - 1)) != 0;
-    match action.handler {
-        SIG_IGN => Ok(0),
-        SIG_DFL if ignored_by_default(sig) => Ok(0),
-        SIG_DFL if !blocked || sig == 9 || sig == 19 => ctx.kernel.platform.exit_by_signal(sig as u32),
-        _ => {
-            warn::once(
-                ctx.kernel,
-                &HANDLER_WARNED,
-                format_args!("delivering signals to guest handlers (or leaving them pending) is not implemented yet; kill to self returns ENOSYS"),
-            );
-            Err(Errno::ENOSYS)
-        }
-    }
-}
-
-/// ESRCH unless `pid` is this process (or its group, 0).
-fn check_target(ctx: &Ctx, pid: i32) -> Result<(), Errno> {
+/// ESRCH unless `pid` names this process (or its group; `-1`, "every process we may
+/// signal", reaches only this one here).
+fn check_process(ctx: &Ctx, pid: i32) -> Result<(), Errno> {
     let me = ctx.kernel.identity.pid as i32;
-    if pid == me || pid == 0 || pid == -me {
-        Ok(())
-    } else if pid == -1 {
-        // "every process we may signal": only this one exists for the guest.
+    if pid == me || pid == 0 || pid == -me || pid == -1 {
         Ok(())
     } else {
         Err(Errno::ESRCH)
     }
 }
 
-/// ESRCH unless `tid` is a live thread of this process. A signal for another thread
-/// is acted on as one for the process: its default action ends the whole process.
+/// ESRCH unless `tid` is a live thread of this process.
 fn check_thread(ctx: &Ctx, tid: u32) -> Result<(), Errno> {
     if tid == ctx.thread.tid || ctx.kernel.threads.get(tid).is_some() {
         Ok(())
@@ -65,28 +30,72 @@ fn check_thread(ctx: &Ctx, tid: u32) -> Result<(), Errno> {
     }
 }
 
-pub fn kill(ctx: &mut Ctx, a: &Args) -> SysResult {
-    check_target(ctx, a.int(0))?;
-    send_to_self(ctx, a.int(1))
+/// What this process sends with `kill`-style `code`.
+fn from_self(ctx: &Ctx, sig: u32, code: i32) -> SigInfo {
+    SigInfo::sent(sig, code, ctx.kernel.identity.pid, ctx.kernel.identity.uid)
 }
 
-pub fn tkill(ctx: &mut Ctx, a: &Args) -> SysResult {
-    let tid = a.int(0);
-    if tid <= 0 {
-        return Err(Errno::EINVAL);
+/// Sends `sig` (0: only checks the target) to `target`.
+fn send(ctx: &Ctx, target: SignalTarget, sig: i32, code: i32) -> SysResult {
+    if sig == 0 {
+        return Ok(0);
     }
-    check_thread(ctx, tid as u32)?;
-    send_to_self(ctx, a.int(1))
+    check_signal(sig)?;
+    ctx.kernel.send_signal(target, from_self(ctx, sig as u32, code))?;
+    Ok(0)
 }
 
-pub fn tgkill(ctx: &mut Ctx, a: &Args) -> SysResult {
-    let (tgid, tid) = (a.int(0), a.int(1));
-    if tgid <= 0 || tid <= 0 {
+/// The target of a thread-directed call after its checks.
+fn thread_target(ctx: &Ctx, tgid: Option<i32>, tid: i32) -> Result<SignalTarget, Errno> {
+    if tid <= 0 || tgid.is_some_and(|g| g <= 0) {
         return Err(Errno::EINVAL);
     }
-    if tgid as u32 != ctx.kernel.identity.pid {
+    if tgid.is_some_and(|g| g as u32 != ctx.kernel.identity.pid) {
         return Err(Errno::ESRCH);
     }
     check_thread(ctx, tid as u32)?;
-    send_to_self(ctx, a.int(2))
+    Ok(SignalTarget::Thread(tid as u32))
+}
+
+pub fn kill(ctx: &mut Ctx, a: &Args) -> SysResult {
+    check_process(ctx, a.int(0))?;
+    send(ctx, SignalTarget::Process, a.int(1), code::SI_USER)
+}
+
+pub fn tkill(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let target = thread_target(ctx, None, a.int(0))?;
+    send(ctx, target, a.int(1), code::SI_TKILL)
+}
+
+pub fn tgkill(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let target = thread_target(ctx, Some(a.int(0)), a.int(1))?;
+    send(ctx, target, a.int(2), code::SI_TKILL)
+}
+
+/// The `siginfo` a guest queues itself: Linux lets a process send to itself any
+/// `si_code` but those the kernel alone uses (positive ones, and SI_TKILL when the
+/// target is another process): EPERM for those.
+fn queued_info(ctx: &Ctx, sig: i32, ptr: &Args, index: usize) -> Result<SigInfo, Errno> {
+    check_signal(sig)?;
+    let mut info = ptr.ptr::<SigInfo>(index).read()?;
+    if info.si_code >= 0 || info.si_code == code::SI_TKILL {
+        return Err(Errno::EPERM);
+    }
+    info.si_signo = sig;
+    let _ = ctx;
+    Ok(info)
+}
+
+pub fn rt_sigqueueinfo(ctx: &mut Ctx, a: &Args) -> SysResult {
+    check_process(ctx, a.int(0))?;
+    let info = queued_info(ctx, a.int(1), a, 2)?;
+    ctx.kernel.send_signal(SignalTarget::Process, info)?;
+    Ok(0)
+}
+
+pub fn rt_tgsigqueueinfo(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let target = thread_target(ctx, Some(a.int(0)), a.int(1))?;
+    let info = queued_info(ctx, a.int(2), a, 3)?;
+    ctx.kernel.send_signal(target, info)?;
+    Ok(0)
 }

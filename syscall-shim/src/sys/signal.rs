@@ -1,13 +1,21 @@
-//! Signal state: rt_sigaction, rt_sigprocmask, sigaltstack.
+//! Signal state and waiting: rt_sigaction, rt_sigprocmask, sigaltstack, rt_sigpending,
+//! rt_sigreturn, rt_sigsuspend, pause, rt_sigtimedwait.
 
-use libos::abi::{KernelSigaction, StackT};
-use libos::signal::{apply_mask, validate_altstack, SS_DISABLE, SS_ONSTACK};
+use libos::abi::{KernelSigaction, StackT, Timespec};
+use libos::siginfo::SigInfo;
+use libos::signal::{apply_mask, validate_altstack, UNBLOCKABLE};
+use libos::time::ClockId;
 use libos::{Errno, SysResult};
 
 use crate::args::Args;
+use crate::sigframe::{altstack_status, restore_frame};
 use crate::table::Ctx;
 
 const SIGSET_SIZE: usize = 8;
+const SIGSEGV: u32 = 11;
+/// How long one sleep of a signal wait lasts before it looks again (a signal ends it
+/// at once; this only bounds a wait whose wake-up the platform could not deliver).
+const WAIT_SLICE_NS: u64 = 1_000_000_000;
 
 pub fn rt_sigaction(ctx: &mut Ctx, a: &Args) -> SysResult {
     if a.usize(3) != SIGSET_SIZE {
@@ -15,6 +23,14 @@ pub fn rt_sigaction(ctx: &mut Ctx, a: &Args) -> SysResult {
     }
     let new = a.ptr::<KernelSigaction>(1).read_opt()?;
     let old = ctx.kernel.signals.lock().exchange(a.int(0), new)?;
+    if let Some(act) = new {
+        // A signal whose action becomes "ignore" is dropped where it is pending.
+        if act.handler == libos::signal::SIG_IGN {
+            let sig = a.int(0) as u32;
+            ctx.kernel.sigpending.lock().discard(sig);
+            ctx.thread.shared.pending.lock().discard(sig);
+        }
+    }
     a.ptr::<KernelSigaction>(2).write_opt(old)?;
     Ok(0)
 }
@@ -23,25 +39,124 @@ pub fn rt_sigprocmask(ctx: &mut Ctx, a: &Args) -> SysResult {
     if a.usize(3) != SIGSET_SIZE {
         return Err(Errno::EINVAL);
     }
-    let old = ctx.thread.sigmask;
+    let old = ctx.thread.sigmask();
     if let Some(set) = a.ptr::<u64>(1).read_opt()? {
-        ctx.thread.sigmask = apply_mask(old, a.int(0), set)?;
+        let new = apply_mask(old, a.int(0), set)?;
+        ctx.thread.set_sigmask(ctx.kernel, new);
     }
     a.ptr::<u64>(2).write_opt(old)?;
     Ok(0)
 }
 
+/// The guest's stack pointer at this syscall, if the platform can tell.
+fn guest_sp(ctx: &Ctx) -> Option<u64> {
+    ctx.kernel.platform.syscall_context().map(|c| c.regs.rsp)
+}
+
 pub fn sigaltstack(ctx: &mut Ctx, a: &Args) -> SysResult {
     let current = ctx.thread.altstack;
-    // No signal is being handled on it yet (delivery comes with faults and threads).
-    let on_it = false;
+    let sp = guest_sp(ctx);
+    let status = sp.map_or(current, |sp| altstack_status(&current, sp));
+    let on_it = status.ss_flags & libos::signal::SS_ONSTACK != 0;
     if let Some(ss) = a.ptr::<StackT>(0).read_opt()? {
         ctx.thread.altstack = validate_altstack(&ss, on_it)?;
     }
-    let mut old = current;
-    if old.ss_flags & SS_DISABLE == 0 && on_it {
-        old.ss_flags |= SS_ONSTACK;
-    }
-    a.ptr::<StackT>(1).write_opt(old)?;
+    a.ptr::<StackT>(1).write_opt(status)?;
     Ok(0)
+}
+
+pub fn rt_sigpending(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let size = a.usize(1);
+    if size > SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let set = ctx.kernel.pending_for(ctx.thread) & ctx.thread.sigmask();
+    crate::user::slice_mut(a.raw(0), size)?.copy_from_slice(&set.to_le_bytes()[..size]);
+    Ok(0)
+}
+
+/// `rt_sigreturn`: the guest's handler returned through its restorer; the frame it
+/// ran on gives back the interrupted registers, mask and alternate stack. A frame
+/// the guest cannot read ends it with SIGSEGV, as Linux's `signal_fault` does.
+pub fn rt_sigreturn(ctx: &mut Ctx, _a: &Args) -> SysResult {
+    let platform = ctx.kernel.platform;
+    let Some(current) = platform.syscall_context() else {
+        return Err(Errno::ENOSYS);
+    };
+    match restore_frame(ctx.kernel, ctx.thread, current.regs.rsp, current.regs.eflags) {
+        Ok(restored) => {
+            platform.resume_with(&restored);
+            // As Linux, the "result" is the restored RAX.
+            Ok(restored.regs.rax as usize)
+        }
+        Err(_) => {
+            platform.log("unify: rt_sigreturn found no readable signal frame; ending with SIGSEGV");
+            platform.exit_by_signal(SIGSEGV)
+        }
+    }
+}
+
+/// Sleeps until a signal the thread does not block is pending; then ERESTARTNOHAND:
+/// EINTR once its handler ran.
+fn wait_for_any_signal(ctx: &mut Ctx) -> SysResult {
+    while !ctx.kernel.signal_deliverable(ctx.thread) {
+        let _ = ctx.kernel.platform.sleep(WAIT_SLICE_NS);
+    }
+    ctx.thread.shared.set_hint();
+    Err(Errno::ERESTARTNOHAND)
+}
+
+pub fn pause(ctx: &mut Ctx, _a: &Args) -> SysResult {
+    wait_for_any_signal(ctx)
+}
+
+/// `rt_sigsuspend`: waits with a temporary mask; the frame of the signal that ends
+/// it records the mask from before, which rt_sigreturn then restores.
+pub fn rt_sigsuspend(ctx: &mut Ctx, a: &Args) -> SysResult {
+    if a.usize(1) != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let mask = a.ptr::<u64>(0).read()?;
+    let old = ctx.thread.sigmask();
+    ctx.thread.set_sigmask(ctx.kernel, mask);
+    ctx.thread.saved_sigmask = Some(old);
+    wait_for_any_signal(ctx)
+}
+
+/// `rt_sigtimedwait`: takes a pending signal of `set` (blocked ones included), or
+/// waits for one until the timeout (EAGAIN). A signal outside `set` that the thread
+/// does not block ends the wait with EINTR (its handler runs).
+pub fn rt_sigtimedwait(ctx: &mut Ctx, a: &Args) -> SysResult {
+    if a.usize(3) != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let set = a.ptr::<u64>(0).read()? & !UNBLOCKABLE;
+    let timeout = match a.ptr::<Timespec>(2).read_opt()? {
+        Some(t) => Some(t.to_nanos().ok_or(Errno::EINVAL)?),
+        None => None,
+    };
+    let platform = ctx.kernel.platform;
+    let start = platform.now(ClockId::Monotonic).to_nanos().unwrap_or(0);
+    // While waiting, the signals of `set` wake the thread as unblocked ones would.
+    ctx.thread.shared.publish_blocked(ctx.thread.sigmask() & !set);
+    let outcome = loop {
+        if let Some(info) = ctx.kernel.take_signal_in(ctx.thread, set) {
+            break Ok(info);
+        }
+        if ctx.kernel.signal_deliverable(ctx.thread) {
+            ctx.thread.shared.set_hint();
+            break Err(Errno::EINTR);
+        }
+        let waited = platform.now(ClockId::Monotonic).to_nanos().unwrap_or(0).saturating_sub(start);
+        let left = match timeout {
+            Some(t) if waited >= t => break Err(Errno::EAGAIN),
+            Some(t) => t - waited,
+            None => WAIT_SLICE_NS,
+        };
+        let _ = platform.sleep(left.min(WAIT_SLICE_NS));
+    };
+    ctx.thread.shared.publish_blocked(ctx.thread.sigmask());
+    let info: SigInfo = outcome?;
+    a.ptr::<SigInfo>(1).write_opt(info)?;
+    Ok(info.signo() as usize)
 }

@@ -35,8 +35,21 @@ pub fn time(ctx: &mut Ctx, a: &Args) -> SysResult {
 pub fn nanosleep(ctx: &mut Ctx, a: &Args) -> SysResult {
     let req = a.ptr::<Timespec>(0).read()?;
     let ns = req.to_nanos().ok_or(Errno::EINVAL)?;
-    ctx.kernel.platform.sleep(ns);
-    Ok(0)
+    sleep_relative(ctx, ns, a, 1)
+}
+
+/// Sleeps `ns` on the monotonic clock. A signal ends the sleep early: the time left
+/// goes to the `rem` argument `rem_arg` (when given) and the call fails with EINTR if
+/// a handler runs (else it is made again).
+fn sleep_relative(ctx: &mut Ctx, ns: u64, a: &Args, rem_arg: usize) -> SysResult {
+    let platform = ctx.kernel.platform;
+    let start = platform.now(ClockId::Monotonic).to_nanos().unwrap_or(0);
+    if platform.sleep(ns).is_ok() {
+        return Ok(0);
+    }
+    let slept = platform.now(ClockId::Monotonic).to_nanos().unwrap_or(0).saturating_sub(start);
+    a.ptr::<Timespec>(rem_arg).write_opt(Timespec::from_nanos(ns.saturating_sub(slept)))?;
+    Err(Errno::ERESTARTNOHAND)
 }
 
 pub fn clock_nanosleep(ctx: &mut Ctx, a: &Args) -> SysResult {
@@ -48,13 +61,11 @@ pub fn clock_nanosleep(ctx: &mut Ctx, a: &Args) -> SysResult {
     }
     clock.sleepable()?;
     let ns = req.to_nanos().ok_or(Errno::EINVAL)?;
+    if flags & TIMER_ABSTIME == 0 {
+        return sleep_relative(ctx, ns, a, 3);
+    }
     let platform = ctx.kernel.platform;
-    let wait = if flags & TIMER_ABSTIME != 0 {
-        let now = platform.now(clock).to_nanos().unwrap_or(0);
-        ns.saturating_sub(now)
-    } else {
-        ns
-    };
-    platform.sleep(wait);
+    let now = platform.now(clock).to_nanos().unwrap_or(0);
+    platform.sleep(ns.saturating_sub(now)).map_err(|_| Errno::ERESTARTNOHAND)?;
     Ok(0)
 }

@@ -143,7 +143,7 @@ pub fn set_range(
                 Some(Ok(()))
             }
         }
-    })
+    })?
 }
 
 /// `F_GETLK` / `F_OFD_GETLK`: the first lock that a `kind` lock over `[start, end]`
@@ -190,7 +190,7 @@ pub fn flock(open: &OpenFile, key: NodeKey, kind: Option<LockKind>, wait: bool) 
             None if wait => None,
             None => Some(Err(Errno::EWOULDBLOCK)),
         }
-    })
+    })?
 }
 
 /// An fd of the process was closed: its POSIX locks on that file all go (even if

@@ -46,7 +46,7 @@ pub fn open(d: &Arc<Dentry>, flags: u32) -> Result<Arc<dyn File>, Errno> {
                 pipe.writable.wait_until(|| {
                     let st = pipe.state.lock();
                     (st.writers > 0 || st.w_counter != start).then_some(())
-                });
+                })?;
             }
             end
         }
@@ -60,7 +60,7 @@ pub fn open(d: &Arc<Dentry>, flags: u32) -> Result<Arc<dyn File>, Errno> {
                 pipe.readable.wait_until(|| {
                     let st = pipe.state.lock();
                     (st.readers > 0 || st.r_counter != start).then_some(())
-                });
+                })?;
             }
             end
         }

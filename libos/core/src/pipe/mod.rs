@@ -240,7 +240,7 @@ impl Pipe {
                 return Some(Err(Errno::EAGAIN));
             }
             None
-        })
+        })?
     }
 
     /// `write(2)` on a write end; `packet` for a description in packet mode.
@@ -250,7 +250,7 @@ impl Pipe {
         }
         let mut done = 0;
         let mut first = true;
-        self.writable.wait_until(|| {
+        let outcome = self.writable.wait_until(|| {
             let mut st = self.state.lock();
             if st.readers == 0 {
                 return Some(if done == 0 { Err(Errno::EPIPE) } else { Ok(done) });
@@ -269,7 +269,12 @@ impl Pipe {
                 return Some(if done == 0 { Err(Errno::EAGAIN) } else { Ok(done) });
             }
             None
-        })
+        });
+        match outcome {
+            // Interrupted after some bytes went in: the write returns that count.
+            Err(_) if done > 0 => Ok(done),
+            other => other?,
+        }
     }
 
     /// Copies up to `out.len()` bytes from the front without consuming them (`tee`):
@@ -290,7 +295,7 @@ impl Pipe {
                 return Some(Ok(done));
             }
             nonblock.then_some(Err(Errno::EAGAIN))
-        })
+        })?
     }
 
     /// Waits until the pipe has a free buffer (or, with `nonblock`, EAGAIN if it has
@@ -306,7 +311,7 @@ impl Pipe {
                 return Some(Ok((st.slots - st.bufs.len()) * PIPE_BUF));
             }
             nonblock.then_some(Err(Errno::EAGAIN))
-        })
+        })?
     }
 
     /// The `poll` events of an end that reads (`read`) and/or writes (`write`);

@@ -252,7 +252,7 @@ impl Platform for Rich {
     fn resolution(&self, clock: ClockId) -> Timespec {
         self.base.resolution(clock)
     }
-    fn sleep(&self, ns: u64) {
+    fn sleep(&self, ns: u64) -> Result<(), crate::Errno> {
         self.base.sleep(ns)
     }
     fn fill_random(&self, buf: &mut [u8]) {
