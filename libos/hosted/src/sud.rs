@@ -9,10 +9,10 @@ use crate::layout::{GUEST_HI, USER_TOP};
 
 const PR_SET_SYSCALL_USER_DISPATCH: i32 = 59;
 const PR_SYS_DISPATCH_ON: u64 = 1;
-/// A thread's alternate signal stack, where the kernel writes SIGSYS frames (the
-/// handler then moves to the libOS stack, see `entry`). A frame with AVX-512 state
-/// takes under 4 KiB.
-const ALT_STACK_SIZE: usize = 64 << 10;
+/// A thread's alternate signal stack, where the kernel writes SIGSYS frames and the
+/// libOS then serves the syscall (see `entry`), and where the handlers of `signals`
+/// run. Only the pages touched take memory.
+const ALT_STACK_SIZE: usize = 1 << 20;
 
 /// The host signal mask the process started with: every guest thread's host thread
 /// runs with it.
@@ -74,16 +74,6 @@ pub fn leave_thread() {
     let ss = libc::stack_t { ss_sp: std::ptr::null_mut(), ss_flags: libc::SS_DISABLE, ss_size: 0 };
     // SAFETY: disabling needs no memory; this thread is not on the alternate stack.
     unsafe { libc::sigaltstack(&ss, std::ptr::null_mut()) };
-}
-
-/// Gives the signals a guest fault raises their default action, so a guest crash ends
-/// the process as it would natively rather than entering the host's Rust handlers
-/// (which would run with the guest's TLS).
-pub fn default_fault_signals() {
-    for sig in [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGTRAP] {
-        // SAFETY: restores a default disposition.
-        unsafe { libc::signal(sig, libc::SIG_DFL) };
-    }
 }
 
 /// Turns dispatch on for this thread (it is a per-thread setting): from now on every

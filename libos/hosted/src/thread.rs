@@ -82,8 +82,8 @@ pub fn spawn(start: ThreadStart) -> Result<(), Errno> {
     ensure_host_tls();
     let parent = entry::block();
     // SAFETY: called while serving the parent's `clone`, on the parent's thread.
-    let (regs, site_rsp) = unsafe { caller_regs(parent) };
-    let regs = child_regs(regs, site_rsp, start.stack, start.thread.fs_base);
+    let regs = unsafe { caller_regs(parent) };
+    let regs = child_regs(regs, start.stack, start.thread.fs_base);
     let job = Job { thread: Box::new(start.thread), regs };
     let idle = IDLE.lock().unwrap_or_else(|e| e.into_inner()).pop();
     match idle {
@@ -146,7 +146,7 @@ extern "C" fn carrier_main(arg: *mut c_void) -> *mut c_void {
         job.thread.shared.set_platform_id(host_tid);
         // SAFETY: the block is installed at GS and owned by this thread.
         unsafe {
-            (*block).thread = Box::into_raw(job.thread);
+            (*block).set_thread(Box::into_raw(job.thread));
             (*block).start = job.regs;
             // Returns when the guest thread exits (`exit_thread`).
             unify_thread_run(&raw const (*block).start);
@@ -183,7 +183,9 @@ unsafe fn finish_guest_thread(block: &mut ThreadBlock) {
     }
     // SAFETY: the record was boxed by `spawn` and nothing refers to it any more.
     drop(unsafe { Box::from_raw(block.thread) });
-    block.thread = std::ptr::null_mut();
+    // SAFETY: null: no thread.
+    unsafe { block.set_thread(std::ptr::null_mut()) };
+    block.replacement = None;
 }
 
 /// Joins the idle carriers and waits for a job; false when enough carriers are idle

@@ -34,7 +34,7 @@ mod tests;
 use std::vec::Vec;
 
 pub use scan::{scan, Candidate, CodeRegion};
-pub use stub::{build_stub, Window};
+pub use stub::{build_stub, Window, RESTART_BACKUP};
 
 /// Size of the pointer slot at the start of the stub area.
 pub const ENTRY_SLOT_SIZE: u64 = 16;

@@ -104,6 +104,11 @@ pub fn build_stub(w: &Window, stub_addr: u64, entry_slot: u64) -> Option<Vec<u8>
 const LEA_RIP_LEN: u64 = 7;
 const JMP_RIP_LEN: u64 = 6;
 
+/// How far before the address the entry returns to the stub's own syscall code starts
+/// (`lea rcx, [rip + resume]; jmp [slot]`): a syscall interrupted by a signal is made
+/// again from there, with RAX = its number, as Linux backs RIP up over `syscall`.
+pub const RESTART_BACKUP: u64 = LEA_RIP_LEN + JMP_RIP_LEN;
+
 /// The bytes that replace the window: `jmp stub` then `int3` filler.
 /// `None` when the stub is out of `rel32` reach.
 pub fn site_patch(w: &Window, stub_addr: u64) -> Option<Patch> {
