@@ -387,6 +387,12 @@ pub fn uninstall_block() {
     set_gs(0);
 }
 
+/// For a host helper thread (one that runs no guest code): a new thread inherits its
+/// creator's GS base, which would make it look like that guest thread; this clears it.
+pub fn mark_host_thread() {
+    set_gs(0);
+}
+
 fn set_gs(base: u64) {
     // SAFETY: ARCH_SET_GS changes only this thread's GS base, which nothing but the
     // libOS uses (the guest owns FS); a raw syscall touches no TLS.

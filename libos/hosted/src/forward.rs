@@ -39,6 +39,7 @@ pub fn block_forwarded() {
 /// Starts the helper thread that takes the forwarded signals.
 pub fn start() {
     let spawned = std::thread::Builder::new().name("unify-signals".into()).stack_size(256 << 10).spawn(|| {
+        crate::entry::mark_host_thread();
         // Nothing but the forwarded signals (waited for) reaches this thread.
         // SAFETY: all-zero is a valid sigset; sigfillset fills it.
         let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };

@@ -544,6 +544,9 @@ static VDSO_LENT: AtomicBool = AtomicBool::new(false);
 /// Records that the guest was given the host's vDSO: `/proc/self/maps` shows it.
 pub fn note_vdso_lent() {
     VDSO_LENT.store(true, Ordering::Relaxed);
+    if let Some(vdso) = host_special_mappings().into_iter().find(|m| m.name == b"[vdso]") {
+        crate::signals::note_guest_code(vdso.start, vdso.end);
+    }
 }
 
 /// The kernel-provided mappings of this process (`[vvar]`, `[vvar_vclock]`, `[vdso]`,

@@ -32,7 +32,7 @@
 //!   it says so and dies by the signal.
 
 use std::arch::global_asm;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use libos::siginfo::{signal_name, SigInfo};
 use libos::signal::{SIG_DFL, SIG_IGN};
@@ -165,8 +165,19 @@ enum Place {
     Libos,
 }
 
+/// The host's vDSO when lent to the guest: its code runs as guest code (on the guest's
+/// stack, holding no libOS lock), so a kick there delivers at once — a guest that spins
+/// reading the clock still takes its signals.
+static LENT_CODE: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+/// Records `[start, end)` as code of the guest's outside its window (the vDSO).
+pub fn note_guest_code(start: u64, end: u64) {
+    LENT_CODE[0].store(start, Ordering::Relaxed);
+    LENT_CODE[1].store(end, Ordering::Relaxed);
+}
+
 fn place(rip: u64) -> Place {
-    if rip < GUEST_HI {
+    if rip < GUEST_HI || (LENT_CODE[0].load(Ordering::Relaxed)..LENT_CODE[1].load(Ordering::Relaxed)).contains(&rip) {
         return Place::Guest;
     }
     let ranges: [(unsafe extern "C" fn(), unsafe extern "C" fn()); 3] = [
