@@ -85,7 +85,7 @@ impl Kernel {
         match receiver {
             Some(thread) => {
                 thread.pending.lock().push(info, limit)?;
-                if thread.blocked() & bit(sig) == 0 {
+                if thread.wants(sig) {
                     self.wake_for_signal(&thread, sig, &action);
                 }
             }
@@ -99,19 +99,21 @@ impl Kernel {
         Ok(())
     }
 
-    /// The thread that should take a process-wide `sig`: the first thread if it does
-    /// not block it, else the first that does not; none if all block it.
+    /// The thread that should take a process-wide `sig`: the first thread if it wants it
+    /// (does not block it, or waits for it), else the first that does; none if all
+    /// block it.
     fn choose_receiver(&self, sig: u32) -> Option<Arc<ThreadShared>> {
         if let Some(leader) = self.threads.get(self.identity.pid) {
-            if leader.blocked() & bit(sig) == 0 {
+            if leader.wants(sig) {
                 return Some(leader);
             }
         }
-        self.threads.find(|t| t.blocked() & bit(sig) == 0)
+        self.threads.find(|t| t.wants(sig))
     }
 
     fn wake_for_signal(&self, thread: &ThreadShared, sig: u32, action: &KernelSigaction) {
-        if kills(action, sig) {
+        // Not while it waits for the signal in rt_sigtimedwait, which takes it instead.
+        if kills(action, sig) && thread.blocked() & bit(sig) == 0 {
             self.platform.exit_by_signal(sig);
         }
         thread.set_hint();

@@ -34,9 +34,12 @@ pub struct ThreadShared {
     /// Signals sent to this thread (`tgkill`, faults, `SIGEV_THREAD_ID` timers).
     pub pending: Mutex<PendingSignals>,
     /// The thread's blocked set as senders see it: [`Thread::set_sigmask`] keeps it equal
-    /// to the thread's own mask (widened during `rt_sigtimedwait`, which waits for
-    /// blocked signals).
+    /// to the thread's own mask.
     blocked: AtomicU64,
+    /// Blocked signals the thread waits for in `rt_sigtimedwait`: a sender wakes it for
+    /// them as for unblocked ones, but they never take their default action (Linux's
+    /// `real_blocked`).
+    waiting_for: AtomicU64,
     /// Nonzero when the thread may have a signal to take: set by whoever makes one
     /// pending for it (and by the platform for its own work at the next return to the
     /// guest); cleared by the thread itself when it looks ([`crate::Kernel::next_signal`]).
@@ -52,6 +55,7 @@ impl ThreadShared {
             robust_head: AtomicU64::new(0),
             pending: Mutex::new(PendingSignals::default()),
             blocked: AtomicU64::new(0),
+            waiting_for: AtomicU64::new(0),
             hint: AtomicU32::new(0),
         })
     }
@@ -64,6 +68,18 @@ impl ThreadShared {
     /// Publishes a blocked set (see [`ThreadShared::blocked`]).
     pub fn publish_blocked(&self, mask: u64) {
         self.blocked.store(mask, Ordering::SeqCst);
+    }
+
+    /// Whether a signal `sig` should wake the thread: it does not block it, or waits
+    /// for it.
+    pub fn wants(&self, sig: u32) -> bool {
+        let bit = 1u64 << (sig - 1);
+        self.blocked() & bit == 0 || self.waiting_for.load(Ordering::SeqCst) & bit != 0
+    }
+
+    /// Sets the signals the thread waits for in `rt_sigtimedwait` (0 when it stops).
+    pub fn set_waiting_for(&self, set: u64) {
+        self.waiting_for.store(set, Ordering::SeqCst);
     }
 
     /// Tells the thread to look at its signals.

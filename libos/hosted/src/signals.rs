@@ -40,7 +40,7 @@ use libos::sigsend::SignalTarget;
 use libos::thread::ThreadShared;
 use libos::Kernel;
 use syscall_shim::delivery::{deliver_pending, SyscallRestart};
-use syscall_shim::rewrite::RESTART_BACKUP;
+use syscall_shim::site_map::RESTART_BACKUP;
 
 use crate::entry::{block, block_if_guest};
 use crate::host::raw_syscall4;
@@ -284,9 +284,26 @@ fn guest_fault(sig: u32, info: &libc::siginfo_t, uc: &mut libc::ucontext_t) {
         kernel.platform.log(&line);
         kernel.platform.exit_by_signal(sig);
     }
-    let _ = kernel.send_signal(SignalTarget::Thread(thread.tid), SigInfo::fault(sig, info.si_code, addr));
+    let code = fault_code(kernel, sig, info.si_code, addr);
+    let _ = kernel.send_signal(SignalTarget::Thread(thread.tid), SigInfo::fault(sig, code, addr));
     // SAFETY: the frame is live.
     unsafe { deliver_in_frame(uc, None) };
+}
+
+/// The `si_code` Linux would give. The host sees the guest window as one reserved
+/// PROT_NONE mapping, so a touch of guest memory that is not mapped at all is an access
+/// error there (SEGV_ACCERR); for the guest it is SEGV_MAPERR.
+fn fault_code(kernel: &Kernel, sig: u32, host_code: i32, addr: u64) -> i32 {
+    use libos::siginfo::code::{SEGV_ACCERR, SEGV_MAPERR};
+    if sig != libc::SIGSEGV as u32 || host_code != SEGV_ACCERR {
+        return host_code;
+    }
+    let mapped = kernel.mm.read().overlaps(addr & !0xfff, (addr & !0xfff) + 0x1000);
+    if mapped {
+        SEGV_ACCERR
+    } else {
+        SEGV_MAPERR
+    }
 }
 
 /// Delivers what the calling thread has to take into the host frame `uc` (taken in

@@ -138,7 +138,7 @@ pub fn rt_sigtimedwait(ctx: &mut Ctx, a: &Args) -> SysResult {
     let platform = ctx.kernel.platform;
     let start = platform.now(ClockId::Monotonic).to_nanos().unwrap_or(0);
     // While waiting, the signals of `set` wake the thread as unblocked ones would.
-    ctx.thread.shared.publish_blocked(ctx.thread.sigmask() & !set);
+    ctx.thread.shared.set_waiting_for(set);
     let outcome = loop {
         if let Some(info) = ctx.kernel.take_signal_in(ctx.thread, set) {
             break Ok(info);
@@ -155,7 +155,7 @@ pub fn rt_sigtimedwait(ctx: &mut Ctx, a: &Args) -> SysResult {
         };
         let _ = platform.sleep(left.min(WAIT_SLICE_NS));
     };
-    ctx.thread.shared.publish_blocked(ctx.thread.sigmask());
+    ctx.thread.shared.set_waiting_for(0);
     let info: SigInfo = outcome?;
     a.ptr::<SigInfo>(1).write_opt(info)?;
     Ok(info.signo() as usize)
