@@ -152,7 +152,8 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
     sud::install_handler().map_err(HostedError::Dispatch)?;
     signals::install_handlers().map_err(HostedError::Dispatch)?;
     forward::start();
-    sud::enter_thread(Box::leak(Box::new(sud::AltStack::new()))).map_err(HostedError::Dispatch)?;
+    let altstack = sud::AltStack::new().ok_or_else(|| HostedError::Dispatch(io::Error::last_os_error()))?;
+    sud::enter_thread(Box::leak(Box::new(altstack))).map_err(HostedError::Dispatch)?;
     entry::mark_guest_started();
     // SAFETY: the image, stack and thread block are in place; SUD is on, so whatever
     // the guest does reaches the libOS. This never returns.

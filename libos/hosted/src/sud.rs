@@ -1,7 +1,6 @@
 //! Syscall User Dispatch: the catch-all for guest syscalls that were not rewritten.
 
 use std::io;
-use std::mem::MaybeUninit;
 use std::sync::OnceLock;
 
 use crate::entry::unify_sigsys_entry;
@@ -18,12 +17,46 @@ const ALT_STACK_SIZE: usize = 1 << 20;
 /// runs with it.
 static BASE_MASK: OnceLock<libc::sigset_t> = OnceLock::new();
 
-/// Memory for one thread's alternate signal stack.
-pub struct AltStack(Box<[MaybeUninit<u8>]>);
+/// A page left inaccessible below the alternate stack, so an overflow faults.
+const GUARD: usize = 4096;
+
+/// Memory for one thread's alternate signal stack: its own mapping (not the heap),
+/// with a guard page below; only the pages touched take memory.
+pub struct AltStack {
+    base: *mut libc::c_void,
+}
 
 impl AltStack {
-    pub fn new() -> AltStack {
-        AltStack(Box::new_uninit_slice(ALT_STACK_SIZE))
+    /// Maps a new stack; `None` if the host has no room.
+    pub fn new() -> Option<AltStack> {
+        let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_STACK;
+        // SAFETY: a fresh anonymous mapping at an address of the host's choosing (in
+        // the host half: the guest window is reserved), then its lowest page made
+        // inaccessible.
+        unsafe {
+            let base = libc::mmap(std::ptr::null_mut(), GUARD + ALT_STACK_SIZE, libc::PROT_NONE, flags, -1, 0);
+            if base == libc::MAP_FAILED {
+                return None;
+            }
+            let stack = base.cast::<u8>().add(GUARD).cast();
+            if libc::mprotect(stack, ALT_STACK_SIZE, libc::PROT_READ | libc::PROT_WRITE) != 0 {
+                libc::munmap(base, GUARD + ALT_STACK_SIZE);
+                return None;
+            }
+            Some(AltStack { base })
+        }
+    }
+
+    fn stack(&self) -> *mut libc::c_void {
+        // SAFETY: the stack starts one guard page into the mapping.
+        unsafe { self.base.cast::<u8>().add(GUARD).cast() }
+    }
+}
+
+impl Drop for AltStack {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`; the thread left it (`leave_thread`).
+        unsafe { libc::munmap(self.base, GUARD + ALT_STACK_SIZE) };
     }
 }
 
@@ -51,7 +84,7 @@ pub fn install_handler() -> io::Result<()> {
 /// alternate stack (it must outlive the guest thread: see [`leave_thread`]), its signal
 /// mask the process's base mask, and Syscall User Dispatch is turned on for it.
 pub fn enter_thread(stack: &AltStack) -> io::Result<()> {
-    let ss = libc::stack_t { ss_sp: stack.0.as_ptr().cast_mut().cast(), ss_flags: 0, ss_size: stack.0.len() };
+    let ss = libc::stack_t { ss_sp: stack.stack(), ss_flags: 0, ss_size: ALT_STACK_SIZE };
     // SAFETY: `ss` describes memory the caller keeps alive while the thread runs guest
     // code, and takes away with `leave_thread` before freeing it.
     if unsafe { libc::sigaltstack(&ss, std::ptr::null_mut()) } != 0 {

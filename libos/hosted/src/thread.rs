@@ -133,7 +133,10 @@ extern "C" fn carrier_main(arg: *mut c_void) -> *mut c_void {
     let block = Box::into_raw(Box::new(ThreadBlock::new(std::ptr::null_mut())));
     // SAFETY: the block is this thread's alone until it is freed below.
     unsafe { install_block(block) };
-    let altstack = sud::AltStack::new();
+    let Some(altstack) = sud::AltStack::new() else {
+        eprintln!("unify: cannot map a signal stack for a new host thread");
+        std::process::abort();
+    };
     if let Err(e) = sud::enter_thread(&altstack) {
         eprintln!("unify: cannot prepare a host thread for Syscall User Dispatch: {e}");
         std::process::abort();
