@@ -52,6 +52,7 @@ pub const C_PROBES: &[CProbe] = &[
     CProbe { name: "fs_stdio_musl", source: "fs_stdio_musl.c", link: Link::Static },
     CProbe { name: "fs_dir_musl", source: "fs_dir_musl.c", link: Link::Static },
     CProbe { name: "threads_musl", source: "threads_musl.c", link: Link::Static },
+    CProbe { name: "signalfd_musl", source: "signalfd_musl.c", link: Link::Static },
     CProbe { name: "signals_musl", source: "signals_musl.c", link: Link::Static },
     CProbe { name: "faults_musl", source: "faults_musl.c", link: Link::Static },
 ];
@@ -264,6 +265,7 @@ pub const CASES: &[Case] = &[
     Case::rust("rayon_sum").stderr(),
     Case::rust("mmap_threads").stderr(),
     Case::new("threads_musl", Program::C("threads_musl")).stderr(),
+    Case::new("signalfd_musl", Program::C("signalfd_musl")).stderr(),
     // Signals, faults and timers. The cases with `.killed(N)` die by signal N natively;
     // unify must end the same way (it kills itself with the guest's signal; its one-line
     // `unify: ...` report of a fault is not compared).

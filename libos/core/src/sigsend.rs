@@ -96,6 +96,9 @@ impl Kernel {
                 }
             }
         }
+        // Blocked signals wake nobody, but signalfd readers and pollers look for them.
+        crate::signalfd::SIGNAL_SENT.notify();
+        crate::poll::readiness_changed();
         Ok(())
     }
 
@@ -191,10 +194,11 @@ impl Kernel {
         }
     }
 
-    /// Takes a pending signal in `set` for `rt_sigtimedwait`: the thread's own first.
-    pub fn take_signal_in(&self, thread: &Thread, set: u64) -> Option<SigInfo> {
+    /// Takes a pending signal in `set` for `thread` (`rt_sigtimedwait`, a signalfd
+    /// read): the thread's own first.
+    pub fn take_signal_in(&self, thread: &ThreadShared, set: u64) -> Option<SigInfo> {
         let others = !set;
-        if let Some(info) = thread.shared.pending.lock().take_next(others) {
+        if let Some(info) = thread.pending.lock().take_next(others) {
             return Some(info);
         }
         self.sigpending.lock().take_next(others)
@@ -203,7 +207,12 @@ impl Kernel {
     /// The signals pending for the calling thread (its own and the process's), for
     /// `rt_sigpending`.
     pub fn pending_for(&self, thread: &Thread) -> u64 {
-        thread.shared.pending.lock().mask() | self.sigpending.lock().mask()
+        self.pending_for_shared(&thread.shared)
+    }
+
+    /// [`Kernel::pending_for`] from the thread's shared record.
+    pub fn pending_for_shared(&self, thread: &ThreadShared) -> u64 {
+        thread.pending.lock().mask() | self.sigpending.lock().mask()
     }
 }
 

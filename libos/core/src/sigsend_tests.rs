@@ -121,8 +121,8 @@ fn sigtimedwait_takes_only_what_it_waits_for() {
     t.set_sigmask(&k, 1 << (SIGUSR1 - 1) | 1 << (SIGUSR2 - 1));
     k.send_signal(SignalTarget::Process, user(SIGUSR1)).unwrap();
     k.send_signal(SignalTarget::Thread(t.tid), user(SIGUSR2)).unwrap();
-    assert_eq!(k.take_signal_in(&t, 1 << (SIGUSR1 - 1)).map(|i| i.signo()), Some(SIGUSR1));
-    assert_eq!(k.take_signal_in(&t, 1 << (SIGUSR1 - 1)), None);
+    assert_eq!(k.take_signal_in(&t.shared, 1 << (SIGUSR1 - 1)).map(|i| i.signo()), Some(SIGUSR1));
+    assert_eq!(k.take_signal_in(&t.shared, 1 << (SIGUSR1 - 1)), None);
     assert_eq!(k.pending_for(&t), 1 << (SIGUSR2 - 1));
 }
 

@@ -275,6 +275,12 @@ impl Platform for HostedPlatform {
         signals::kick(thread);
     }
 
+    fn current_thread(&self) -> Option<Arc<libos::thread::ThreadShared>> {
+        let block = entry::block_if_guest()?;
+        // SAFETY: the block's record is this thread's while it runs guest code.
+        (!block.thread.is_null()).then(|| unsafe { (*block.thread).shared.clone() })
+    }
+
     fn syscall_context(&self) -> Option<libos::context::GuestContext> {
         let block = entry::block_if_guest()?;
         // SAFETY: called while serving a syscall of this thread.
