@@ -64,7 +64,6 @@ pub fn record(info: &SigInfo) -> [u8; RECORD_SIZE] {
     }
     let value = info.fields[1];
     put32(44, value as u32); // ssi_int
-    let mut out = out;
     out[48..56].copy_from_slice(&value.to_le_bytes()); // ssi_ptr
     if is_fault {
         out[72..80].copy_from_slice(&info.fields[0].to_le_bytes()); // ssi_addr
