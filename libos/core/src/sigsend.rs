@@ -43,7 +43,7 @@ const fn bit(sig: u32) -> u64 {
 }
 
 /// Whether `action` throws `sig` away (Linux's `sig_handler_ignored`).
-fn ignores(action: &KernelSigaction, sig: u32) -> bool {
+pub fn ignores(action: &KernelSigaction, sig: u32) -> bool {
     match action.handler {
         SIG_IGN => true,
         SIG_DFL => matches!(default_action(sig), DefaultAction::Ignore | DefaultAction::Continue),

@@ -26,9 +26,10 @@ pub fn rt_sigaction(ctx: &mut Ctx, a: &Args) -> SysResult {
     let new = a.ptr::<KernelSigaction>(1).read_opt()?;
     let old = ctx.kernel.signals.lock().exchange(a.int(0), new)?;
     if let Some(act) = new {
-        // A signal whose action becomes "ignore" is dropped where it is pending.
-        if act.handler == libos::signal::SIG_IGN {
-            let sig = a.int(0) as u32;
+        // A signal whose action becomes "ignore" (SIG_IGN, or SIG_DFL for a signal
+        // ignored by default) is dropped where it is pending.
+        let sig = a.int(0) as u32;
+        if libos::sigsend::ignores(&act, sig) {
             ctx.kernel.sigpending.lock().discard(sig);
             ctx.thread.shared.pending.lock().discard(sig);
         }
