@@ -9,8 +9,8 @@ use libos::{Errno, Kernel, SysResult, Thread};
 use crate::args::Args;
 use crate::names::SYSCALL_COUNT;
 use crate::sys::{
-    attrs, clone, copy, cwd, dirops, futex, ident, io, kill, lock, memfd, mm, mmap_file, open, pipe, process, random,
-    rusage, sched, signal, splice, stat, time,
+    attrs, clone, copy, cwd, dirops, epoll, eventfd, futex, ident, io, kill, lock, memfd, mm, mmap_file, open, pipe,
+    poll, process, random, rusage, sched, signal, socket, sockmsg, splice, stat, time,
 };
 
 /// The state a handler works on.
@@ -79,7 +79,7 @@ syscall_table! {
     4 stat(Str, Hex) => Full(stat::stat);
     5 fstat(Int, Hex) => Full(io::fstat);
     6 lstat(Str, Hex) => Full(stat::lstat);
-    7 poll(Hex, UInt, Int) => Partial(io::poll, "pipes wake a blocked poll at once; other files are re-checked with a back-off of at most 10 ms");
+    7 poll(Hex, UInt, Int) => Full(poll::poll);
     8 lseek(Int, Int, UInt) => Full(io::lseek);
     9 mmap(Hex, UInt, Hex, Hex, Int, Hex) => Partial(mm::mmap, "regular files and memfds; a private file mapping is a snapshot (Linux shows later file changes in pages not yet written); the file's node catches up with shared mappings on msync(MS_SYNC), fsync, the last munmap and exit (reads through fds see the mappings at once)");
     10 mprotect(Hex, UInt, Hex) => Full(mm::mprotect);
@@ -95,6 +95,7 @@ syscall_table! {
     20 writev(Int, Hex, Int) => Full(io::writev);
     21 access(Str, Hex) => Full(stat::access);
     22 pipe(Hex) => Full(pipe::pipe);
+    23 select(Int, Hex, Hex, Hex, Hex) => Full(poll::select);
     24 sched_yield() => Full(sched::sched_yield);
     25 mremap(Hex, UInt, UInt, Hex, Hex) => Partial(mm::mremap, "MREMAP_DONTUNMAP gives EINVAL");
     26 msync(Hex, UInt, Hex) => Full(mmap_file::msync);
@@ -106,6 +107,21 @@ syscall_table! {
     35 nanosleep(Hex, Hex) => Partial(time::nanosleep, "a signal without a handler that interrupts it makes it sleep its whole time again (Linux sleeps what is left)");
     39 getpid() => Full(ident::getpid);
     40 sendfile(Int, Int, Hex, UInt) => Partial(copy::sendfile, "the source must be a regular file (Linux also reads terminals and sockets)");
+    41 socket(Int, Int, Int) => Partial(socket::socket, "AF_INET and AF_INET6 are the platform's (hosted: host sockets); AF_UNIX sockets with addresses are not supported yet (EAFNOSUPPORT; socketpair works); other families EAFNOSUPPORT");
+    42 connect(Int, Hex, Int) => Partial(socket::connect, "AF_UNIX socket pairs are connected already (EISCONN), datagram pairs cannot connect elsewhere (ENOSYS)");
+    43 accept(Int, Hex, Hex) => Full(socket::accept);
+    44 sendto(Int, InBuf(2), UInt, Hex, Hex, Int) => Full(sockmsg::sendto);
+    45 recvfrom(Int, OutBuf, UInt, Hex, Hex, Hex) => Full(sockmsg::recvfrom);
+    46 sendmsg(Int, Hex, Hex) => Partial(sockmsg::sendmsg, "ancillary data passes through to host sockets; on AF_UNIX pairs (SCM_RIGHTS, SCM_CREDENTIALS) it gives EOPNOTSUPP");
+    47 recvmsg(Int, Hex, Hex) => Full(sockmsg::recvmsg);
+    48 shutdown(Int, Int) => Full(socket::shutdown);
+    49 bind(Int, Hex, Int) => Partial(socket::bind, "AF_UNIX names (paths, abstract names) give ENOSYS");
+    50 listen(Int, Int) => Full(socket::listen);
+    51 getsockname(Int, Hex, Hex) => Full(socket::getsockname);
+    52 getpeername(Int, Hex, Hex) => Full(socket::getpeername);
+    53 socketpair(Int, Int, Int, Hex) => Partial(socket::socketpair, "AF_UNIX stream, datagram and seqpacket pairs, without ancillary data or out-of-band data");
+    54 setsockopt(Int, Int, Int, Hex, Int) => Partial(socket::setsockopt, "host sockets: the options on unify's allow-list (SOL_SOCKET, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP basics), others ENOPROTOOPT; AF_UNIX pairs: SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE");
+    55 getsockopt(Int, Int, Int, Hex, Hex) => Partial(socket::getsockopt, "as setsockopt, plus SO_TYPE, SO_ERROR, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN and SO_PEERCRED");
     56 clone(Hex, Hex, Hex, Hex, Hex) => Partial(clone::clone, "threads as glibc and musl create them (sharing VM, FS, FILES, SIGHAND); new processes ENOSYS");
     60 exit(Int) => Full(process::exit);
     62 kill(Int, Int) => Partial(kill::kill, "reaches this process only (the guest is the only process)");
@@ -166,12 +182,15 @@ syscall_table! {
     202 futex(Hex, Int, UInt, Hex, Hex, UInt) => Partial(futex::futex, "priority-inheritance operations ENOSYS");
     203 sched_setaffinity(Int, UInt, Hex) => Full(sched::sched_setaffinity);
     204 sched_getaffinity(Int, UInt, Hex) => Full(sched::sched_getaffinity);
+    213 epoll_create(Int) => Full(epoll::epoll_create);
     217 getdents64(Int, Hex, UInt) => Full(io::getdents64);
     218 set_tid_address(Hex) => Full(process::set_tid_address);
     228 clock_gettime(Int, Hex) => Full(time::clock_gettime);
     229 clock_getres(Int, Hex) => Full(time::clock_getres);
     230 clock_nanosleep(Int, Int, Hex, Hex) => Partial(time::clock_nanosleep, "a relative sleep interrupted by a signal without a handler sleeps its whole time again");
     231 exit_group(Int) => Full(process::exit_group);
+    232 epoll_wait(Int, Hex, Int, Int) => Full(epoll::epoll_wait);
+    233 epoll_ctl(Int, Int, Int, Hex) => Full(epoll::epoll_ctl);
     234 tgkill(Int, Int, Int) => Full(kill::tgkill);
     257 openat(Int, Str, Hex, Hex) => Full(open::openat);
     258 mkdirat(Int, Str, Hex) => Full(dirops::mkdirat);
@@ -185,22 +204,30 @@ syscall_table! {
     267 readlinkat(Int, Str, OutBuf, Int) => Full(dirops::readlinkat);
     268 fchmodat(Int, Str, Hex) => Full(attrs::fchmodat);
     269 faccessat(Int, Str, Hex) => Full(stat::faccessat);
-    271 ppoll(Hex, UInt, Hex, Hex, UInt) => Partial(io::ppoll, "the signal mask is not applied during the wait");
+    270 pselect6(Int, Hex, Hex, Hex, Hex, Hex) => Full(poll::pselect6);
+    271 ppoll(Hex, UInt, Hex, Hex, UInt) => Full(poll::ppoll);
     273 set_robust_list(Hex, UInt) => Full(process::set_robust_list);
     274 get_robust_list(Int, Hex, Hex) => Full(process::get_robust_list);
     275 splice(Int, Hex, Int, Hex, UInt, Hex) => Partial(splice::splice, "data is copied, not moved page by page; a file end must be a regular file");
     276 tee(Int, Int, UInt, Hex) => Partial(splice::tee, "data is copied, not shared page by page");
     280 utimensat(Int, Str, Hex, Hex) => Full(attrs::utimensat);
+    281 epoll_pwait(Int, Hex, Int, Int, Hex, UInt) => Full(epoll::epoll_pwait);
     282 signalfd(Int, Hex, UInt) => Full(signal::signalfd);
+    284 eventfd(UInt) => Full(eventfd::eventfd);
     285 fallocate(Int, Hex, Int, Int) => Partial(attrs::fallocate, "mode 0 only; hole punching and FALLOC_FL_KEEP_SIZE give EOPNOTSUPP");
+    288 accept4(Int, Hex, Hex, Hex) => Full(socket::accept4);
     289 signalfd4(Int, Hex, UInt, Hex) => Full(signal::signalfd4);
+    290 eventfd2(UInt, Hex) => Full(eventfd::eventfd2);
+    291 epoll_create1(Hex) => Full(epoll::epoll_create1);
     292 dup3(Int, Int, Hex) => Full(io::dup3);
     293 pipe2(Hex, Hex) => Partial(pipe::pipe2, "O_NOTIFICATION_PIPE gives ENOPKG (no watch queues)");
     295 preadv(Int, Hex, Int, Int) => Full(io::preadv);
     296 pwritev(Int, Hex, Int, Int) => Full(io::pwritev);
     297 rt_tgsigqueueinfo(Int, Int, Int, Hex) => Full(kill::rt_tgsigqueueinfo);
+    299 recvmmsg(Int, Hex, UInt, Hex, Hex) => Full(sockmsg::recvmmsg);
     302 prlimit64(Int, UInt, Hex, Hex) => Full(ident::prlimit64);
     306 syncfs(Int) => Full(attrs::syncfs);
+    307 sendmmsg(Int, Hex, UInt, Hex) => Full(sockmsg::sendmmsg);
     309 getcpu(Hex, Hex, Hex) => Full(sched::getcpu);
     316 renameat2(Int, Str, Int, Str, Hex) => Partial(dirops::renameat2, "RENAME_EXCHANGE and RENAME_WHITEOUT give EINVAL where the filesystem cannot do them (vfat, tmpfs here)");
     318 getrandom(OutBuf, UInt, Hex) => Full(random::getrandom);
@@ -213,6 +240,7 @@ syscall_table! {
     436 close_range(UInt, UInt, Hex) => Full(open::close_range);
     437 openat2(Int, Str, Hex, UInt) => Fails(Errno::ENOSYS, "libcs fall back to openat");
     439 faccessat2(Int, Str, Hex, Hex) => Full(stat::faccessat2);
+    441 epoll_pwait2(Int, Hex, Int, Hex, Hex, UInt) => Full(epoll::epoll_pwait2);
     452 fchmodat2(Int, Str, Hex, Hex) => Full(attrs::fchmodat2);
 }
 

@@ -186,6 +186,38 @@ pub struct PollFd {
     pub revents: i16,
 }
 
+/// `struct epoll_event`: packed on x86-64 (12 bytes).
+#[repr(C, packed)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EpollEvent {
+    pub events: u32,
+    pub data: u64,
+}
+
+/// `struct msghdr` (56 bytes).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Msghdr {
+    pub name: u64,
+    pub namelen: u32,
+    pub pad0: u32,
+    pub iov: u64,
+    pub iovlen: u64,
+    pub control: u64,
+    pub controllen: u64,
+    pub flags: i32,
+    pub pad1: u32,
+}
+
+/// `struct mmsghdr` (64 bytes).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Mmsghdr {
+    pub hdr: Msghdr,
+    pub len: u32,
+    pub pad: u32,
+}
+
 /// `struct winsize` (TIOCGWINSZ).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -18,7 +18,11 @@ pub mod events {
     pub const POLLHUP: u16 = 0x010;
     pub const POLLNVAL: u16 = 0x020;
     pub const POLLRDNORM: u16 = 0x040;
+    pub const POLLRDBAND: u16 = 0x080;
     pub const POLLWRNORM: u16 = 0x100;
+    pub const POLLWRBAND: u16 = 0x200;
+    pub const POLLMSG: u16 = 0x400;
+    pub const POLLRDHUP: u16 = 0x2000;
 }
 
 /// `open` flags that live on the open file description.
@@ -81,6 +85,21 @@ pub trait File: AsAny + Send + Sync {
     /// Which of `events` are ready now (never blocks).
     fn poll(&self, events: u16) -> u16 {
         events & (events::POLLIN | events::POLLOUT | events::POLLRDNORM | events::POLLWRNORM)
+    }
+    /// How waiters learn that [`File::poll`]'s answer may have changed (see
+    /// [`crate::readiness`]). Default: it changes without notice, and waits re-check
+    /// it with a back-off.
+    fn readiness(&self) -> crate::readiness::Readiness<'_> {
+        crate::readiness::Readiness::Unannounced
+    }
+    /// Whether epoll takes this file (Linux: whether its file has a `poll` method;
+    /// `epoll_ctl` gives EPERM for regular files and directories).
+    fn supports_epoll(&self) -> bool {
+        true
+    }
+    /// The socket interface of a socket (ENOTSOCK for everything else).
+    fn as_socket(&self) -> Option<&dyn crate::net::Socket> {
+        None
     }
     /// Told when `O_NONBLOCK` changes on a description that refers to this file.
     fn set_nonblocking(&self, _on: bool) -> Result<(), Errno> {

@@ -20,6 +20,41 @@ use crate::{Errno, SysResult};
 /// A platform's handle for a shareable memory object ([`Platform::shm_create`]).
 pub type ShmId = u64;
 
+/// An I/O object of the platform that a file stands for (hosted: a host fd), which
+/// waits can include ([`Platform::wait_io`], [`Platform::ioset_ctl`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IoHandle(pub u64);
+
+/// One handle of a [`Platform::wait_io`]: the poll events waited for and, after the
+/// wait, those that are ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IoWait {
+    pub handle: IoHandle,
+    pub events: u16,
+    pub revents: u16,
+}
+
+/// A platform's set of handles with their interest, waited on as a whole (hosted: a
+/// host epoll instance): the platform half of an epoll instance
+/// ([`Platform::ioset_create`]).
+pub type IoSetId = u64;
+
+/// What [`Platform::ioset_ctl`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoSetOp {
+    Add,
+    Modify,
+    Remove,
+}
+
+/// One ready handle reported by [`Platform::ioset_wait`]: the key it was added with
+/// and its epoll events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IoEvent {
+    pub key: u64,
+    pub events: u32,
+}
+
 /// What the platform knows about the machine and the identity the guest runs with.
 #[derive(Debug, Clone)]
 pub struct HostInfo {
@@ -135,6 +170,61 @@ pub trait Platform: Send + Sync {
     /// Wakes every thread blocked in [`Platform::wait_on`] on `word`. Default: nothing
     /// (the default `wait_on` never blocks for long).
     fn wake_all(&self, _word: &AtomicU32) {}
+
+    /// Blocks the calling thread until `*word` moves from `expected` (a
+    /// [`Platform::wake_all`] on it), one of `io` is ready (its `revents` set: every
+    /// handle's are filled in), `timeout_ns` passes, or a signal arrives for the thread
+    /// (EINTR, see [`Platform::interrupted`]). With a timeout of 0 it only fills in the
+    /// `revents`. May return early for no reason: callers look again.
+    ///
+    /// Default (a platform without handles; `io` is then empty): [`Platform::wait_on`].
+    fn wait_io(
+        &self,
+        word: &AtomicU32,
+        expected: u32,
+        io: &mut [IoWait],
+        timeout_ns: Option<u64>,
+    ) -> Result<(), Errno> {
+        let _ = io;
+        if timeout_ns != Some(0) {
+            self.wait_on(word, expected, timeout_ns);
+        }
+        if self.interrupted() {
+            return Err(Errno::EINTR);
+        }
+        Ok(())
+    }
+    /// Makes an empty set of handles. A [`Platform::wake_all`] on `wake` ends a
+    /// [`Platform::ioset_wait`] on it (the word must stay where it is until
+    /// [`Platform::ioset_destroy`]). Default: ENOSYS (no platform handles exist).
+    fn ioset_create(&self, _wake: &AtomicU32) -> Result<IoSetId, Errno> {
+        Err(Errno::ENOSYS)
+    }
+    /// Adds, changes or removes `handle` in the set with epoll `events` (EPOLLET,
+    /// EPOLLONESHOT and EPOLLEXCLUSIVE included); `key` comes back in its events.
+    fn ioset_ctl(&self, _set: IoSetId, _op: IoSetOp, _handle: IoHandle, _events: u32, _key: u64) -> Result<(), Errno> {
+        Err(Errno::ENOSYS)
+    }
+    /// Waits up to `timeout_ns` (`None`: no limit; 0: only looks) for ready handles of
+    /// the set and reports them in `out`; returns how many (0 when the wake word's
+    /// wake-up or the timeout ended it). EINTR when a signal arrives for the thread.
+    fn ioset_wait(&self, _set: IoSetId, _out: &mut [IoEvent], _timeout_ns: Option<u64>) -> Result<usize, Errno> {
+        Err(Errno::ENOSYS)
+    }
+    /// The set itself as a handle (readable while one of its handles is ready), for
+    /// waits on an epoll instance from outside.
+    fn ioset_handle(&self, _set: IoSetId) -> Option<IoHandle> {
+        None
+    }
+    /// Frees the set.
+    fn ioset_destroy(&self, _set: IoSetId) {}
+
+    /// A new socket of `domain` (`AF_INET`, `AF_INET6`), `ty` (`SOCK_STREAM`,
+    /// `SOCK_DGRAM`, without the flag bits) and `protocol`, served by the platform's
+    /// network (hosted: a host socket). Default: EAFNOSUPPORT.
+    fn socket(&self, _domain: i32, _ty: i32, _protocol: i32) -> Result<Arc<dyn File>, Errno> {
+        Err(Errno::EAFNOSUPPORT)
+    }
 
     /// Fills `buf` with cryptographically secure random bytes.
     fn fill_random(&self, buf: &mut [u8]);

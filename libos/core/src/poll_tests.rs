@@ -72,10 +72,30 @@ fn a_timeout_backs_off_and_ends_on_time() {
 
 #[test]
 fn the_back_off_is_capped_at_10ms() {
+    // stdin (a MemFile) announces nothing: it is looked at again with a back-off.
     let (p, k) = kernel_on(FakePlatform::new());
-    let mut fds: [PollFd; 0] = [];
+    let mut fds = [pfd(0, POLLIN)];
     assert_eq!(poll(&k, &mut fds, Some(100_000_000)), Ok(0));
     let s = sleeps(p);
     assert_eq!(s.iter().max(), Some(&10_000_000));
     assert_eq!(s.iter().sum::<u64>(), 100_000_000);
+}
+
+#[test]
+fn files_that_announce_changes_need_no_back_off() {
+    let (p, k) = kernel_on(FakePlatform::new());
+    let (r, _w) = crate::pipe::PipeEnd::pair(crate::abi::Timespec::ZERO, 0, 0, false);
+    let fd = k.fds.lock().insert(crate::file::OpenFile::new(r.clone(), crate::file::oflags::O_RDONLY), false).unwrap();
+    let mut fds = [pfd(fd, POLLIN)];
+    assert_eq!(poll(&k, &mut fds, Some(100_000_000)), Ok(0));
+    assert_eq!(sleeps(p), vec![100_000_000], "one sleep for the whole timeout");
+    assert!(!r.pipe().pollee().observed(), "the wait took its registration back");
+}
+
+#[test]
+fn nothing_to_watch_sleeps_the_whole_timeout() {
+    let (p, k) = kernel_on(FakePlatform::new());
+    let mut fds: [PollFd; 0] = [];
+    assert_eq!(poll(&k, &mut fds, Some(30_000_000)), Ok(0));
+    assert_eq!(sleeps(p), vec![30_000_000]);
 }

@@ -58,6 +58,20 @@ impl WaitQueue {
         }
     }
 
+    /// Counts the caller as a waiter until the guard drops: from now on every
+    /// [`WaitQueue::notify`] reaches the platform, for waits that sleep through
+    /// [`Platform::wait_io`] or [`Platform::ioset_wait`] rather than
+    /// [`WaitQueue::sleep_since`].
+    pub fn enter(&self) -> Waiting<'_> {
+        self.waiters.fetch_add(1, Ordering::SeqCst);
+        Waiting(&self.waiters)
+    }
+
+    /// The word the queue's number lives in (what the platform sleeps on).
+    pub fn word(&self) -> &AtomicU32 {
+        &self.seq
+    }
+
     /// The current sequence number, for [`WaitQueue::sleep_since`].
     pub fn seq(&self) -> u32 {
         self.seq.load(Ordering::SeqCst)
@@ -77,19 +91,38 @@ impl WaitQueue {
     /// A signal for the calling thread ends the wait with ERESTARTSYS (restarted or
     /// EINTR, as the signal's action says) — checked before each sleep, so a signal
     /// that is already there ends it at once, as on Linux.
-    pub fn wait_until<T>(&self, mut attempt: impl FnMut() -> Option<T>) -> Result<T, Errno> {
+    pub fn wait_until<T>(&self, attempt: impl FnMut() -> Option<T>) -> Result<T, Errno> {
+        self.wait_until_for(None, attempt)
+    }
+
+    /// [`WaitQueue::wait_until`] for at most `timeout_ns` (`None`: no limit):
+    /// ETIMEDOUT once it has passed (a socket's `SO_RCVTIMEO`, for one).
+    pub fn wait_until_for<T>(
+        &self,
+        timeout_ns: Option<u64>,
+        mut attempt: impl FnMut() -> Option<T>,
+    ) -> Result<T, Errno> {
         let seq = self.seq.load(Ordering::SeqCst);
         if let Some(v) = attempt() {
             return Ok(v);
         }
         self.waiters.fetch_add(1, Ordering::SeqCst);
         let _leave = Leave(&self.waiters);
+        let now = || PLATFORM.get().map_or(0, |p| p.now(crate::time::ClockId::Monotonic).to_nanos().unwrap_or(0));
+        let deadline = timeout_ns.map(|t| now().saturating_add(t));
         let mut seq = seq;
         let mut backoff = MIN_BACKOFF_NS;
         loop {
+            let slice = match deadline {
+                Some(d) => match d.checked_sub(now()) {
+                    Some(left) if left > 0 => backoff.min(left),
+                    _ => return Err(Errno::ETIMEDOUT),
+                },
+                None => backoff,
+            };
             match PLATFORM.get() {
                 Some(p) if p.interrupted() => return Err(Errno::ERESTARTSYS),
-                Some(p) => p.wait_on(&self.seq, seq, Some(backoff)),
+                Some(p) => p.wait_on(&self.seq, seq, Some(slice)),
                 None => core::hint::spin_loop(),
             }
             backoff = (backoff * 2).min(MAX_BACKOFF_NS);
@@ -98,6 +131,15 @@ impl WaitQueue {
                 return Ok(v);
             }
         }
+    }
+}
+
+/// A waiter counted in by [`WaitQueue::enter`].
+pub struct Waiting<'a>(&'a AtomicU32);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

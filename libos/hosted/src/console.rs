@@ -93,6 +93,10 @@ impl File for HostFd {
         pfd.revents as u16 & (wanted | events::POLLERR | events::POLLHUP | events::POLLNVAL)
     }
 
+    fn readiness(&self) -> libos::readiness::Readiness<'_> {
+        libos::readiness::Readiness::Platform(libos::platform::IoHandle(self.0 as u32 as u64))
+    }
+
     fn set_nonblocking(&self, on: bool) -> Result<(), Errno> {
         ensure_host_tls();
         // SAFETY: fcntl with integer arguments only.

@@ -17,9 +17,11 @@ mod host;
 mod layout;
 mod load;
 mod namespace;
+pub mod net;
 mod plan_cache;
 mod platform;
 mod program;
+mod ready;
 mod regs;
 mod signals;
 mod stats;
@@ -54,6 +56,8 @@ pub struct RunOptions {
     pub stats: bool,
     pub rewrite: bool,
     pub host_vdso: bool,
+    /// `-p HOST:GUEST[/udp]`: guest ports served at other host ports (see `net::ports`).
+    pub ports: Vec<net::ports::PortMap>,
 }
 
 /// Why the program could not be started. Each displays as one line.
@@ -136,6 +140,7 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
     libos::sync::set_yield(platform::host_yield);
     pseudo.attach(kernel);
     syscall_shim::set_trace(opts.trace);
+    net::ports::set(opts.ports.clone());
     if opts.stats {
         stats::enable();
     }

@@ -44,6 +44,7 @@ fn main() {
         stats: false,
         rewrite: std::env::var_os("UNIFY_NO_REWRITE").is_none(),
         host_vdso: std::env::var_os("UNIFY_NO_VDSO").is_none(),
+        ports: Vec::new(),
     };
     match libos_hosted::run(&opts) {
         Ok(never) => match never {},

@@ -12,7 +12,7 @@ use libos::file::File;
 use libos::futex::FutexOp;
 use libos::limits::RLIMIT_NLIMITS;
 use libos::mm::Prot;
-use libos::platform::{ForeignMapping, HostInfo, Platform, ShmId};
+use libos::platform::{ForeignMapping, HostInfo, IoEvent, IoHandle, IoSetId, IoSetOp, IoWait, Platform, ShmId};
 use libos::rusage::{Rusage, RusageWho};
 use libos::thread::ThreadStart;
 use libos::time::ClockId;
@@ -22,7 +22,7 @@ use crate::console::HostFd;
 use crate::entry::ensure_host_tls;
 use crate::host;
 use crate::stats;
-use crate::{entry, futex, regs, signals, thread};
+use crate::{entry, futex, net, ready, regs, signals, thread};
 
 pub struct HostedPlatform;
 
@@ -304,6 +304,7 @@ impl Platform for HostedPlatform {
     }
 
     fn wake_all(&self, word: &AtomicU32) {
+        ready::ring(word);
         // SAFETY: as in `wait_on`; FUTEX_WAKE only reads the address.
         unsafe {
             host::raw_syscall4(
@@ -314,6 +315,44 @@ impl Platform for HostedPlatform {
                 0,
             )
         };
+    }
+
+    fn wait_io(
+        &self,
+        word: &AtomicU32,
+        expected: u32,
+        io: &mut [IoWait],
+        timeout_ns: Option<u64>,
+    ) -> Result<(), Errno> {
+        if io.is_empty() && timeout_ns != Some(0) {
+            self.wait_on(word, expected, timeout_ns);
+            return if signals::interrupted() { Err(Errno::EINTR) } else { Ok(()) };
+        }
+        ready::wait_io(word, expected, io, timeout_ns)
+    }
+
+    fn ioset_create(&self, wake: &AtomicU32) -> Result<IoSetId, Errno> {
+        ready::ioset_create(wake)
+    }
+
+    fn ioset_ctl(&self, set: IoSetId, op: IoSetOp, handle: IoHandle, events: u32, key: u64) -> Result<(), Errno> {
+        ready::ioset_ctl(set, op, handle, events, key)
+    }
+
+    fn ioset_wait(&self, set: IoSetId, out: &mut [IoEvent], timeout_ns: Option<u64>) -> Result<usize, Errno> {
+        ready::ioset_wait(set, out, timeout_ns)
+    }
+
+    fn ioset_handle(&self, set: IoSetId) -> Option<IoHandle> {
+        Some(ready::ioset_handle(set))
+    }
+
+    fn ioset_destroy(&self, set: IoSetId) {
+        ready::ioset_destroy(set)
+    }
+
+    fn socket(&self, domain: i32, ty: i32, protocol: i32) -> Result<Arc<dyn File>, Errno> {
+        Ok(net::HostSocket::open(domain, ty, protocol)?)
     }
 
     fn fill_random(&self, buf: &mut [u8]) {

@@ -1,10 +1,10 @@
 //! Reading, writing and controlling fds: read/write and their vector and positioned
-//! forms, lseek, close, dup*, fcntl, ioctl, fstat, poll/ppoll.
+//! forms, lseek, close, dup*, fcntl, ioctl, fstat.
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
-use libos::abi::{Iovec, PollFd, Stat, Timespec};
+use libos::abi::{Iovec, Stat};
 use libos::file::{oflags, OpenFile};
 use libos::{Errno, SysResult};
 
@@ -350,6 +350,7 @@ mod ioctl_req {
     pub const TCSETS: u32 = 0x5402;
     pub const TCSETSW: u32 = 0x5403;
     pub const TCSETSF: u32 = 0x5404;
+    pub const TIOCOUTQ: u32 = 0x5411;
     pub const TIOCGPGRP: u32 = 0x540f;
     pub const TIOCSPGRP: u32 = 0x5410;
     pub const TIOCGWINSZ: u32 = 0x5413;
@@ -358,6 +359,7 @@ mod ioctl_req {
     pub const FIONBIO: u32 = 0x5421;
     pub const FIONCLEX: u32 = 0x5450;
     pub const FIOCLEX: u32 = 0x5451;
+    pub const SIOCATMARK: u32 = 0x8905;
 
     /// (argument size, copied in, copied out) for the requests whose layout is known.
     pub fn layout(req: u32) -> Option<(usize, bool, bool)> {
@@ -366,7 +368,7 @@ mod ioctl_req {
             TCSETS | TCSETSW | TCSETSF => (36, true, false),
             TIOCGWINSZ => (8, false, true),
             TIOCSWINSZ => (8, true, false),
-            TIOCGPGRP | FIONREAD => (4, false, true),
+            TIOCGPGRP | FIONREAD | TIOCOUTQ | SIOCATMARK => (4, false, true),
             TIOCSPGRP => (4, true, false),
             _ => return None,
         })
@@ -400,32 +402,4 @@ pub fn ioctl(ctx: &mut Ctx, a: &Args) -> SysResult {
         user::slice_mut(arg, size)?.copy_from_slice(data);
     }
     Ok(result)
-}
-
-pub fn poll(ctx: &mut Ctx, a: &Args) -> SysResult {
-    let timeout_ms = a.int(2);
-    let timeout = (timeout_ms >= 0).then(|| timeout_ms as u64 * 1_000_000);
-    poll_common(ctx, a.ptr(0), a.uint(1), timeout)
-}
-
-pub fn ppoll(ctx: &mut Ctx, a: &Args) -> SysResult {
-    let timeout = match a.ptr::<Timespec>(2).read_opt()? {
-        Some(ts) => Some(ts.to_nanos().ok_or(Errno::EINVAL)?),
-        None => None,
-    };
-    if a.raw(3) != 0 && a.usize(4) != 8 {
-        return Err(Errno::EINVAL);
-    }
-    poll_common(ctx, a.ptr(0), a.uint(1), timeout)
-}
-
-fn poll_common(ctx: &mut Ctx, ptr: UserPtr<PollFd>, nfds: u32, timeout: Option<u64>) -> SysResult {
-    let limit = ctx.kernel.limits.lock().get(libos::limits::RLIMIT_NOFILE).rlim_cur;
-    if u64::from(nfds) > limit {
-        return Err(Errno::EINVAL);
-    }
-    let mut fds = user::read_array(ptr, nfds as usize)?;
-    let ready = libos::poll::poll(ctx.kernel, &mut fds, timeout)?;
-    user::write_array(ptr, &fds)?;
-    Ok(ready)
 }

@@ -98,6 +98,10 @@ pub struct RunArgs {
     /// Keep the image in FILE: build it if missing, else reuse it (see below).
     #[arg(long, value_name = "FILE")]
     pub image: Option<PathBuf>,
+    /// Serve guest port GUEST at host port HOST: a guest that binds GUEST gets HOST and
+    /// still sees GUEST in its addresses (TCP unless /udp).
+    #[arg(short = 'p', long = "publish", value_name = "HOST:GUEST[/udp]")]
+    pub publish: Vec<String>,
     /// Print one strace-style line per syscall on stderr.
     #[arg(long)]
     pub trace: bool,

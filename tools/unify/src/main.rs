@@ -6,6 +6,7 @@ mod fail;
 mod image;
 mod inspect;
 mod options;
+mod ports;
 mod run;
 mod syscalls;
 mod volumes;

@@ -11,6 +11,7 @@ use crate::cli::{Platform, RunArgs};
 use crate::fail::{Failure, CANNOT_RUN};
 use crate::image::{self, Content, Target};
 use crate::options;
+use crate::ports;
 use crate::volumes::{self, Volume};
 
 pub fn run(args: RunArgs) -> i32 {
@@ -18,6 +19,10 @@ pub fn run(args: RunArgs) -> i32 {
         return Failure::refused("the VM platform is not available in this build yet; use --platform hosted")
             .report(CANNOT_RUN);
     }
+    let ports = match ports::parse_all(&args.publish) {
+        Ok(p) => p,
+        Err(f) => return f.report(CANNOT_RUN),
+    };
     let (image, manifest) = match prepare(&args) {
         Ok(ready) => ready,
         Err(f) => return f.report(CANNOT_RUN),
@@ -32,6 +37,7 @@ pub fn run(args: RunArgs) -> i32 {
         stats: args.stats,
         rewrite: !args.no_rewrite,
         host_vdso: !args.no_vdso,
+        ports,
     };
     match libos_hosted::run(&opts) {
         Ok(never) => match never {},

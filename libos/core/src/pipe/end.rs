@@ -115,6 +115,10 @@ impl File for PipeEnd {
         self.pipe.poll(self.read, self.write, self.w_seen) & events
     }
 
+    fn readiness(&self) -> crate::readiness::Readiness<'_> {
+        crate::readiness::Readiness::Pollee(self.pipe.pollee())
+    }
+
     fn set_direct(&self, on: bool) -> Result<(), Errno> {
         self.packet.store(on, Ordering::Relaxed);
         Ok(())

@@ -38,8 +38,14 @@ use core::sync::atomic::{AtomicU64, Ordering};
 pub use end::PipeEnd;
 
 use crate::abi::Timespec;
+use crate::file::events::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+use crate::readiness::Pollee;
 use crate::wait::WaitQueue;
 use crate::{Errno, SysResult};
+
+/// The events a change concerns: data came (readers), room came (writers), both.
+const FOR_READERS: u16 = POLLIN | POLLRDNORM;
+const FOR_WRITERS: u16 = POLLOUT | POLLWRNORM;
 
 /// The size of one pipe buffer, and `PIPE_BUF`: writes up to this size are atomic.
 pub const PIPE_BUF: usize = 4096;
@@ -146,6 +152,9 @@ pub struct Pipe {
     readable: WaitQueue,
     /// Writers (and FIFO openers) wait here for room or for the last reader to go.
     writable: WaitQueue,
+    /// Pollers and epoll instances hear about changes here, with the events each
+    /// concerns (as Linux's pipe wakes readers with EPOLLIN and writers with EPOLLOUT).
+    pollee: Pollee,
     ino: u64,
     /// Creation time: what `fstat` shows for all three times.
     created: Timespec,
@@ -167,6 +176,7 @@ impl Pipe {
             }),
             readable: WaitQueue::new(),
             writable: WaitQueue::new(),
+            pollee: Pollee::new(),
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
             created: now,
             uid,
@@ -209,15 +219,23 @@ impl Pipe {
         }
         st.slots = slots;
         drop(st);
-        self.changed();
+        self.changed(FOR_READERS | FOR_WRITERS);
         Ok(slots * PIPE_BUF)
     }
 
-    /// Wakes both sides and pollers after a change.
-    fn changed(&self) {
+    /// Wakes both sides, and the pollers interested in `events` (none: 0), after a
+    /// change.
+    fn changed(&self, events: u16) {
         self.readable.notify();
         self.writable.notify();
-        crate::poll::readiness_changed();
+        if events != 0 {
+            self.pollee.notify(events);
+        }
+    }
+
+    /// Where the pipe's readiness changes are announced.
+    pub fn pollee(&self) -> &Pollee {
+        &self.pollee
     }
 
     /// `read(2)` on a read end.
@@ -227,10 +245,13 @@ impl Pipe {
         }
         self.readable.wait_until(|| {
             let mut st = self.state.lock();
+            let was_full = st.full();
             let n = st.take(out);
             if n > 0 {
                 drop(st);
-                self.changed();
+                // Writers hear of room only when there was none, as Linux's pipe_read
+                // wakes them (an edge-triggered EPOLLOUT comes back only then).
+                self.changed(if was_full { FOR_WRITERS } else { 0 });
                 return Some(Ok(n));
             }
             if st.writers == 0 {
@@ -260,7 +281,7 @@ impl Pipe {
             done += n;
             drop(st);
             if n > 0 {
-                self.changed();
+                self.changed(FOR_READERS);
             }
             if done == data.len() {
                 return Some(Ok(done));
@@ -353,7 +374,7 @@ impl Pipe {
         }
         let seen = (st.writers, st.w_counter);
         drop(st);
-        self.changed();
+        self.changed(FOR_READERS | FOR_WRITERS);
         seen
     }
 
@@ -366,6 +387,13 @@ impl Pipe {
             st.writers -= 1;
         }
         drop(st);
-        self.changed();
+        let mut events = 0;
+        if read {
+            events |= FOR_WRITERS | POLLERR;
+        }
+        if write {
+            events |= FOR_READERS | POLLHUP;
+        }
+        self.changed(events);
     }
 }

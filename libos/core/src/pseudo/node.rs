@@ -366,6 +366,10 @@ impl File for SnapshotFile {
         Ok(new as u64)
     }
 
+    fn readiness(&self) -> crate::readiness::Readiness<'_> {
+        crate::readiness::Readiness::Static
+    }
+
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(self.dentry.inode().metadata()?.to_stat())
     }

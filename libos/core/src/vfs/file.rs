@@ -169,6 +169,15 @@ impl File for InodeFile {
         Ok(new as u64)
     }
 
+    fn readiness(&self) -> crate::readiness::Readiness<'_> {
+        crate::readiness::Readiness::Static
+    }
+
+    /// Regular files and directories have no `poll` method on Linux: EPERM.
+    fn supports_epoll(&self) -> bool {
+        false
+    }
+
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(self.dentry.inode().metadata()?.to_stat())
     }

@@ -63,6 +63,16 @@ impl File for MemDevice {
         Ok(0)
     }
 
+    fn readiness(&self) -> crate::readiness::Readiness<'_> {
+        crate::readiness::Readiness::Static
+    }
+
+    /// Only the random devices have a `poll` method on Linux (`epoll_ctl` on the
+    /// others is EPERM).
+    fn supports_epoll(&self) -> bool {
+        matches!(self.device, Device::Random | Device::Urandom)
+    }
+
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(self.dentry.inode().metadata()?.to_stat())
     }

@@ -2,9 +2,9 @@
 //!
 //! `fd/N` is a magic link. `readlink` shows what the fd refers to — the file's path
 //! (with " (deleted)" once its name is gone), `pipe:[ino]`, `socket:[ino]`, a
-//! terminal's `/dev` path, for the console what the platform calls it, and
-//! `anon_inode:[unknown]` for anything else — and following it reaches the object
-//! itself:
+//! terminal's `/dev` path, for the console what the platform calls it, an anonymous
+//! file's own name (`File::anon_name`: `anon_inode:[eventfd]`), `anon_inode:[unknown]`
+//! for anything else — and following it reaches the object itself:
 //!
 //! - a file in the tree: a new open of the same dentry, as Linux reopens it;
 //! - anything else (the console, a pipe): the very file object the fd holds, through a
@@ -183,9 +183,9 @@ fn describe(shared: &ProcShared, k: &Kernel, file: &Arc<dyn File>) -> Vec<u8> {
         m::S_IFIFO => format!("pipe:[{}]", st.st_ino).into_bytes(),
         m::S_IFSOCK => format!("socket:[{}]", st.st_ino).into_bytes(),
         m::S_IFCHR => char_device_path(st.st_rdev),
-        // Linux names an anonymous-inode file's kind (`anon_inode:[eventfd]`); the
-        // `File` interface does not say which kind a file is.
-        _ => b"anon_inode:[unknown]".to_vec(),
+        // An anonymous-inode file names its kind (`anon_inode:[eventfd]`) where it
+        // knows it.
+        _ => file.anon_name().unwrap_or_else(|| b"anon_inode:[unknown]".to_vec()),
     }
 }
 

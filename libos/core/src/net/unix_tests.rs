@@ -1,0 +1,175 @@
+//! AF_UNIX socket pairs: streams, datagrams, seqpackets, shutdown, closing, options.
+
+use alloc::vec;
+
+use super::*;
+
+fn stream() -> (Arc<UnixSocket>, Arc<UnixSocket>) {
+    pair(Kind::Stream, 42, 1000, 100)
+}
+
+fn send(s: &UnixSocket, data: &[u8], flags: u32) -> SysResult {
+    s.sendmsg(&SendMsg { bufs: &[data], addr: None, control: &[], flags }, true)
+}
+
+fn recv(s: &UnixSocket, buf: &mut [u8], flags: u32) -> Result<Received, Errno> {
+    s.recvmsg(&mut [buf], &mut [], flags, true)
+}
+
+#[test]
+fn a_stream_carries_bytes_both_ways() {
+    let (a, b) = stream();
+    assert_eq!(send(&a, b"hello ", 0), Ok(6));
+    assert_eq!(send(&a, b"world", 0), Ok(5));
+    let mut buf = [0u8; 64];
+    assert_eq!(recv(&b, &mut buf[..3], MSG_PEEK).map(|r| r.len), Ok(3));
+    assert_eq!(recv(&b, &mut buf, 0).map(|r| r.len), Ok(11), "a read takes what is there");
+    assert_eq!(&buf[..11], b"hello world");
+    assert_eq!(recv(&b, &mut buf, 0), Err(Errno::EAGAIN));
+    assert_eq!(b.write(b"back", true), Ok(4));
+    assert_eq!(a.read(&mut buf, true), Ok(4));
+}
+
+#[test]
+fn scattered_reads_fill_the_buffers_in_turn() {
+    let (a, b) = stream();
+    send(&a, b"abcdef", 0).unwrap();
+    let (mut x, mut y) = ([0u8; 2], [0u8; 8]);
+    let r = b.recvmsg(&mut [&mut x[..], &mut y[..]], &mut [], 0, true).unwrap();
+    assert_eq!(r.len, 6);
+    assert_eq!((&x, &y[..4]), (b"ab", &b"cdef"[..]));
+}
+
+#[test]
+fn shutdown_reaches_the_peer() {
+    let (a, b) = stream();
+    assert_eq!(a.shutdown(7), Err(Errno::EINVAL));
+    send(&a, b"last", 0).unwrap();
+    a.shutdown(SHUT_WR).unwrap();
+    assert_eq!(send(&a, b"more", 0), Err(Errno::EPIPE));
+    assert_eq!(b.poll(POLLIN | POLLRDHUP | POLLHUP) & (POLLIN | POLLRDHUP | POLLHUP), POLLIN | POLLRDHUP);
+    let mut buf = [0u8; 8];
+    assert_eq!(recv(&b, &mut buf, 0).map(|r| r.len), Ok(4), "queued data first");
+    assert_eq!(recv(&b, &mut buf, 0).map(|r| r.len), Ok(0), "then end of file");
+    assert_eq!(send(&b, b"reply", 0), Ok(5), "the other way still works");
+}
+
+#[test]
+fn closing_an_end_ends_the_stream() {
+    let (a, b) = stream();
+    send(&b, b"unread", 0).unwrap();
+    send(&a, b"for b", 0).unwrap();
+    drop(a);
+    let mut buf = [0u8; 8];
+    assert_eq!(recv(&b, &mut buf, 0).map(|r| r.len), Ok(5));
+    assert_eq!(recv(&b, &mut buf, 0), Err(Errno::ECONNRESET), "a left data unread");
+    assert_eq!(recv(&b, &mut buf, 0).map(|r| r.len), Ok(0));
+    assert_eq!(send(&b, b"x", 0), Err(Errno::EPIPE));
+    assert_eq!(send(&b, b"", 0), Err(Errno::EPIPE), "even an empty one: the close shut b down");
+    assert_eq!(b.poll(POLLHUP | POLLOUT) & POLLHUP, POLLHUP);
+}
+
+#[test]
+fn datagrams_keep_their_bounds() {
+    let (a, b) = pair(Kind::Dgram, 1, 0, 0);
+    send(&a, b"first", 0).unwrap();
+    send(&a, b"", 0).unwrap();
+    send(&a, b"third one", 0).unwrap();
+    let mut buf = [0u8; 64];
+    assert_eq!(b.ioctl(SIOCINQ, 0, &mut buf[..4]), Ok(0));
+    assert_eq!(i32::from_ne_bytes(buf[..4].try_into().unwrap()), 5);
+    assert_eq!(recv(&b, &mut buf, 0).map(|r| (r.len, r.flags)), Ok((5, 0)));
+    assert_eq!(recv(&b, &mut buf, 0).map(|r| r.len), Ok(0), "an empty datagram");
+    let mut small = [0u8; 3];
+    assert_eq!(recv(&b, &mut small, MSG_PEEK | MSG_TRUNC).map(|r| (r.len, r.flags)), Ok((9, MSG_TRUNC)));
+    assert_eq!(recv(&b, &mut small, 0).map(|r| (r.len, r.flags)), Ok((3, MSG_TRUNC)));
+    assert_eq!(&small, b"thi");
+    assert_eq!(recv(&b, &mut buf, 0), Err(Errno::EAGAIN), "the rest of it is gone");
+}
+
+#[test]
+fn datagrams_larger_than_the_buffer_are_emsgsize() {
+    let (a, _b) = pair(Kind::Dgram, 1, 0, 0);
+    let big = vec![0u8; DEFAULT_BUF];
+    assert_eq!(send(&a, &big, 0), Err(Errno::EMSGSIZE));
+    assert_eq!(send(&a, &big[..DEFAULT_BUF - 32], 0), Ok(DEFAULT_BUF - 32));
+    assert_eq!(send(&a, b"x", 0), Err(Errno::EAGAIN), "the buffer is used up");
+}
+
+#[test]
+fn a_datagram_peer_that_closed_is_refused_then_gone() {
+    let (a, b) = pair(Kind::Dgram, 1, 0, 0);
+    drop(b);
+    assert_eq!(send(&a, b"x", 0), Err(Errno::ECONNREFUSED));
+    assert_eq!(send(&a, b"x", 0), Err(Errno::ENOTCONN));
+    assert_eq!(a.peername(), Err(Errno::ENOTCONN));
+}
+
+#[test]
+fn seqpackets_end_like_streams() {
+    let (a, b) = pair(Kind::SeqPacket, 1, 0, 0);
+    send(&a, b"rec", 0).unwrap();
+    drop(a);
+    let mut buf = [0u8; 8];
+    assert_eq!(recv(&b, &mut buf, 0).map(|r| (r.len, r.flags)), Ok((3, MSG_EOR)));
+    assert_eq!(recv(&b, &mut buf, 0).map(|r| r.len), Ok(0));
+    assert_eq!(send(&b, b"x", 0), Err(Errno::EPIPE));
+}
+
+#[test]
+fn a_stream_fills_up() {
+    let (a, b) = stream();
+    let chunk = vec![1u8; 65536];
+    let mut total = 0;
+    loop {
+        match send(&a, &chunk, 0) {
+            Ok(n) => total += n,
+            Err(e) => {
+                assert_eq!(e, Errno::EAGAIN);
+                break;
+            }
+        }
+        assert!(total < 4 * DEFAULT_BUF, "never full");
+    }
+    assert!(total >= DEFAULT_BUF);
+    assert_eq!(a.poll(POLLOUT), 0);
+    let mut sink = vec![0u8; total];
+    assert_eq!(recv(&b, &mut sink, 0).map(|r| r.len), Ok(total));
+    assert_eq!(a.poll(POLLOUT), POLLOUT);
+}
+
+#[test]
+fn options() {
+    let (a, _b) = stream();
+    let mut v = [0u8; 16];
+    let get = |name, v: &mut [u8]| a.getsockopt(SOL_SOCKET, name, v);
+    assert_eq!(get(SO_TYPE, &mut v), Ok(4));
+    assert_eq!(i32::from_ne_bytes(v[..4].try_into().unwrap()), SOCK_STREAM);
+    assert_eq!(get(SO_SNDBUF, &mut v), Ok(4));
+    assert_eq!(i32::from_ne_bytes(v[..4].try_into().unwrap()), DEFAULT_BUF as i32);
+    a.setsockopt(SOL_SOCKET, SO_SNDBUF, &1000i32.to_ne_bytes()).unwrap();
+    get(SO_SNDBUF, &mut v).unwrap();
+    assert_eq!(i32::from_ne_bytes(v[..4].try_into().unwrap()), 4608, "doubled, at least the minimum");
+    a.setsockopt(SOL_SOCKET, SO_SNDBUF, &100_000i32.to_ne_bytes()).unwrap();
+    get(SO_SNDBUF, &mut v).unwrap();
+    assert_eq!(i32::from_ne_bytes(v[..4].try_into().unwrap()), 200_000);
+    assert_eq!(a.setsockopt(SOL_SOCKET, SO_SNDBUF, &[1, 0]), Err(Errno::EINVAL));
+    assert_eq!(get(SO_PEERCRED, &mut v), Ok(12));
+    assert_eq!(u32::from_ne_bytes(v[..4].try_into().unwrap()), 42);
+    assert_eq!(get(SO_ERROR, &mut v[..2]), Ok(2), "a short buffer gets the start of the value");
+    assert_eq!(get(999, &mut v), Err(Errno::ENOPROTOOPT));
+    assert_eq!(a.getsockopt(6, 1, &mut v), Err(Errno::EOPNOTSUPP));
+    assert_eq!(a.setsockopt(6, 1, &[0; 4]), Err(Errno::EOPNOTSUPP));
+}
+
+#[test]
+fn names_and_connection_calls() {
+    let (a, _b) = stream();
+    assert_eq!(a.sockname().unwrap().as_bytes(), &(AF_UNIX as u16).to_ne_bytes());
+    assert_eq!(a.peername().unwrap().len, 2);
+    assert_eq!(a.listen(1), Err(Errno::EINVAL));
+    assert_eq!(a.connect(&[1, 0, b'/'], false), Err(Errno::EISCONN));
+    assert!(a.accept(true).is_err());
+    assert_eq!(a.stat().unwrap().st_mode, crate::abi::mode::S_IFSOCK | 0o777);
+    assert!(a.anon_name().unwrap().starts_with(b"socket:["));
+}
