@@ -277,6 +277,13 @@ pub const CASES: &[Case] = &[
     Case::new("stack_overflow_main", Program::Rust("stack_overflow")).args(&["main"]).killed(6).stderr(),
     Case::new("stack_overflow_thread", Program::Rust("stack_overflow")).args(&["thread"]).killed(6).stderr(),
     Case::rust("timers").stderr(),
+    // The fd event machinery and sockets: loopback only, ports never printed, every
+    // wait bounded.
+    Case::rust("eventfd").stderr(),
+    Case::rust("epoll").stderr(),
+    Case::rust("select_poll").stderr(),
+    Case::rust("socketpair").stderr(),
+    Case::rust("sockets_inet").stderr(),
     Case::new("timers_die", Program::Rust("timers")).args(&["die"]).killed(14).stderr(),
     Case::new("signals_musl", Program::C("signals_musl")).stderr(),
     Case::new("faults_musl", Program::C("faults_musl")).scratch().stderr(),

@@ -86,6 +86,8 @@ const MIN_RCVBUF: usize = 2304;
 /// What a datagram costs its sender besides its bytes (an skb's truesize overhead).
 const DGRAM_OVERHEAD: usize = 768;
 
+/// `sizeof(struct sockaddr_un)`.
+const SUN_LEN: usize = 110;
 /// `SIOCINQ` (= `FIONREAD`) and `SIOCOUTQ` (= `TIOCOUTQ`).
 const SIOCINQ: u32 = 0x541b;
 const SIOCOUTQ: u32 = 0x5411;
@@ -288,7 +290,15 @@ impl UnixSocket {
 
     /// One attempt at receiving: `Some(result)` when done. `got` counts stream bytes
     /// taken so far (for `MSG_WAITALL`).
-    fn try_recv(&self, bufs: &mut [&mut [u8]], flags: u32, got: &mut usize) -> Option<Result<Received, Errno>> {
+    /// `blocking`: the caller would wait (a datagram socket shut down for reading
+    /// reads 0 then, EAGAIN otherwise; a seqpacket 0 either way, as Linux).
+    fn try_recv(
+        &self,
+        bufs: &mut [&mut [u8]],
+        flags: u32,
+        got: &mut usize,
+        blocking: bool,
+    ) -> Option<Result<Received, Errno>> {
         let want: usize = bufs.iter().map(|b| b.len()).sum();
         let peek = flags & MSG_PEEK != 0;
         let mut sides = self.pair.sides.lock();
@@ -335,7 +345,8 @@ impl UnixSocket {
                     return Some(Err(e));
                 }
                 let Some(msg) = (if peek { me.msgs.front().cloned() } else { me.msgs.pop_front() }) else {
-                    return (me.shutdown & RCV_SHUTDOWN != 0).then_some(Ok(received(0, 0)));
+                    let eof = me.shutdown & RCV_SHUTDOWN != 0 && (blocking || kind == Kind::SeqPacket);
+                    return eof.then_some(Ok(received(0, 0)));
                 };
                 if !peek {
                     me.charge -= msg.len() + DGRAM_OVERHEAD;
@@ -416,12 +427,12 @@ impl Socket for UnixSocket {
         Err(Errno::EINVAL)
     }
 
+    /// Linux checks the address first (EINVAL unless an AF_UNIX name of a sensible
+    /// length); names are not supported here.
     fn connect(&self, addr: &[u8], _nonblock: bool) -> Result<(), Errno> {
-        if addr.len() < 2 {
+        let family = addr.get(..2).map(|f| i32::from(u16::from_ne_bytes([f[0], f[1]])));
+        if family != Some(AF_UNIX) || addr.len() <= 2 || addr.len() > SUN_LEN {
             return Err(Errno::EINVAL);
-        }
-        if self.pair.kind.connected() {
-            return Err(Errno::EISCONN);
         }
         Err(Errno::ENOSYS)
     }
@@ -514,7 +525,7 @@ impl Socket for UnixSocket {
         }
         let nonblock = nonblock || flags & MSG_DONTWAIT != 0;
         let mut got = 0;
-        if let Some(r) = self.try_recv(bufs, flags, &mut got) {
+        if let Some(r) = self.try_recv(bufs, flags, &mut got, !nonblock) {
             return r;
         }
         if nonblock {
@@ -525,7 +536,7 @@ impl Socket for UnixSocket {
             };
         }
         let (timeout, _) = self.timeouts();
-        let r = self.pair.queues[self.me].wait_until_for(timeout, || self.try_recv(bufs, flags, &mut got));
+        let r = self.pair.queues[self.me].wait_until_for(timeout, || self.try_recv(bufs, flags, &mut got, true));
         match r {
             Ok(r) => r,
             Err(_) if got > 0 => Ok(Received { len: got, addr: None, control_len: 0, flags: 0 }),
@@ -630,9 +641,12 @@ impl File for UnixSocket {
     fn ioctl(&self, request: u32, _arg: u64, data: &mut [u8]) -> SysResult {
         let sides = self.pair.sides.lock();
         let n = match request {
+            // A datagram socket counts its next message, a seqpacket all (Linux's
+            // unix_inq_len).
             SIOCINQ => match self.pair.kind {
                 Kind::Stream => sides[self.me].bytes.len(),
-                _ => sides[self.me].msgs.front().map_or(0, |m| m.len()),
+                Kind::SeqPacket => sides[self.me].msgs.iter().map(|m| m.len()).sum(),
+                Kind::Dgram => sides[self.me].msgs.front().map_or(0, |m| m.len()),
             },
             SIOCOUTQ => {
                 let peer = &sides[self.peer()];

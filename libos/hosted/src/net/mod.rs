@@ -286,7 +286,16 @@ impl Socket for HostSocket {
             Ok(()) => {}
         }
         match self.sockopt_int(libc::SOL_SOCKET, libc::SO_ERROR)? {
-            0 => Ok(()),
+            0 => {
+                // The host socket still counts as connecting until connect is called
+                // again (Linux moves it to connected there): do that now, so a later
+                // connect of the guest's is EISCONN as after a blocking connect.
+                // SAFETY: as above.
+                call(|| unsafe {
+                    raw_syscall4(libc::SYS_connect, self.fd as u64, a.bytes.as_ptr() as u64, a.len as u64, 0)
+                });
+                Ok(())
+            }
             n => Err(Errno::from_number(n).unwrap_or(Errno::EIO)),
         }
     }
