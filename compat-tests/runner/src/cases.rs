@@ -15,6 +15,9 @@ pub enum Program {
     C(&'static str),
     /// ripgrep's static-pie `rg` from its musllinux wheel.
     Ripgrep,
+    /// A server of `compat-tests/servers` (tokio): started, driven by a client, stopped
+    /// with SIGINT (see `servers.rs`).
+    Server(&'static str),
 }
 
 impl Program {
@@ -23,6 +26,7 @@ impl Program {
             Program::Rust(n) => format!("probes/{n}"),
             Program::C(n) => format!("probes-c/{n}"),
             Program::Ripgrep => "rg".to_string(),
+            Program::Server(n) => format!("servers/{n}"),
         }
     }
 }
@@ -76,6 +80,8 @@ pub struct Case {
     /// Compare stdout as a sorted set of lines (for programs whose line order depends on
     /// thread scheduling, such as rg searching a tree with several threads).
     pub sort_stdout: bool,
+    /// A server case run under unify with `-p HOST:8080` (see `servers.rs`).
+    pub publish: bool,
 }
 
 /// How a case's native run must end: an exit status, or death by a signal (a probe that
@@ -141,6 +147,7 @@ impl Case {
             expect: Expected::Exit(0),
             fixture: Fixture::Shared,
             sort_stdout: false,
+            publish: false,
         }
     }
     const fn rust(name: &'static str) -> Case {
@@ -187,6 +194,10 @@ impl Case {
     }
     const fn sorted(mut self) -> Case {
         self.sort_stdout = true;
+        self
+    }
+    const fn publish(mut self) -> Case {
+        self.publish = true;
         self
     }
 
@@ -284,6 +295,11 @@ pub const CASES: &[Case] = &[
     Case::rust("select_poll").stderr(),
     Case::rust("socketpair").stderr(),
     Case::rust("sockets_inet").stderr(),
+    // Real servers on tokio: a client drives them, SIGINT stops them (servers.rs).
+    Case::new("http_server", Program::Server("http_server")),
+    Case::new("http_server_publish", Program::Server("http_server")).publish(),
+    Case::new("udp_echo", Program::Server("udp_echo")),
+    Case::new("udp_echo_publish", Program::Server("udp_echo")).publish(),
     Case::new("timers_die", Program::Rust("timers")).args(&["die"]).killed(14).stderr(),
     Case::new("signals_musl", Program::C("signals_musl")).stderr(),
     Case::new("faults_musl", Program::C("faults_musl")).scratch().stderr(),
@@ -357,6 +373,11 @@ mod tests {
                     assert!(root.join("probes-c").join(p.source).is_file());
                 }
                 Program::Ripgrep => {}
+                Program::Server(bin) => {
+                    let manifest = std::fs::read_to_string(root.join("servers/Cargo.toml")).unwrap();
+                    assert!(manifest.contains(&format!("name = \"{bin}\"")), "{}: no server {bin}", c.name);
+                    assert!(root.join(format!("servers/src/bin/{bin}.rs")).is_file());
+                }
             }
             if let Fixture::Dir(d) = c.fixture {
                 assert!(root.join("fixtures").join(d).is_dir(), "{}: no fixtures/{d}", c.name);

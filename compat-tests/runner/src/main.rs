@@ -17,12 +17,14 @@
 //! comparison and shown under a FAIL line.
 
 mod cases;
+mod client;
 mod diff;
 mod exec;
 mod fixture;
 mod probes;
 mod rgtree;
 mod ripgrep;
+mod servers;
 mod under_test;
 
 use std::collections::HashMap;
@@ -146,6 +148,9 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             if c.sort_stdout {
                 notes.push("sorted".to_string());
             }
+            if c.publish {
+                notes.push(format!("unify -p HOST:{}", servers::GUEST_PORT));
+            }
             if c.expect != cases::Expected::Exit(0) {
                 notes.push(c.expect.to_string());
             }
@@ -233,6 +238,9 @@ fn run_case(
     case: &Case,
     prepared: &Prepared,
 ) -> Result<Option<(String, Vec<String>)>, String> {
+    if let Program::Server(_) = case.program {
+        return servers::run_case(&prepared.binary, under_test, case.publish);
+    }
     let label = under_test.label();
     let run_dir = fixture::runs_base().join(case.name);
     let (native_cwd, other_cwd) = if case.fixture == Fixture::Shared {
@@ -292,6 +300,12 @@ fn prepare(
     } else {
         HashMap::new()
     };
+    let servers_built = if needs(|p| matches!(p, Program::Server(_))) {
+        eprintln!("compat-runner: building the servers");
+        servers::build(paths)
+    } else {
+        Err("not needed".into())
+    };
     let rg = if needs(|p| matches!(p, Program::Ripgrep)) {
         match &cli.rg {
             Some(p) if p.is_file() => Ok(p.clone()),
@@ -339,6 +353,10 @@ fn prepare(
                 None => Err(Verdict::Fail(format!("no C probe named {name}"))),
             },
             Program::Ripgrep => rg.clone().map_err(|e| Verdict::Skip(format!("rg unavailable: {e}"))),
+            Program::Server(name) => match &servers_built {
+                Ok(()) => Ok(servers::binary(paths, name)),
+                Err(e) => Err(Verdict::Fail(e.clone())),
+            },
         };
         let prepared = bin.and_then(|binary| fixture.map(|fixture| Prepared { binary, fixture }));
         map.insert(c.name, prepared);
