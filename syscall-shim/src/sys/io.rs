@@ -117,6 +117,10 @@ fn vectored(iov: &[Iovec], mut op: impl FnMut(&Iovec, u64) -> SysResult) -> SysR
 pub fn readv(ctx: &mut Ctx, a: &Args) -> SysResult {
     let open = file(ctx, a.fd(0))?;
     let iov = iovecs(a.ptr(1), a.int(2))?;
+    if open.file.as_socket().is_some() {
+        // One receive into all the buffers, as sock_read_iter does.
+        return super::sockmsg::readv(&open, &iov);
+    }
     if let Some(pipe) = pipe_of(&open) {
         // One read across all the buffers, as Linux does (a packet fills them in turn).
         let total: u64 = iov.iter().map(|v| v.len).sum();
@@ -136,6 +140,11 @@ pub fn readv(ctx: &mut Ctx, a: &Args) -> SysResult {
 pub fn writev(ctx: &mut Ctx, a: &Args) -> SysResult {
     let open = file(ctx, a.fd(0))?;
     let iov = iovecs(a.ptr(1), a.int(2))?;
+    if open.file.as_socket().is_some() {
+        // One send of all the buffers, as sock_write_iter does (one segment, one
+        // datagram).
+        return sigpipe(ctx, super::sockmsg::writev(&open, &iov));
+    }
     let total: u64 = iov.iter().map(|v| v.len).sum();
     if pipe_of(&open).is_some() && total <= PIPE_GATHER_MAX {
         // One write, as Linux does: atomic up to PIPE_BUF, one packet per page.

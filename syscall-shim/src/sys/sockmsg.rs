@@ -143,6 +143,23 @@ pub fn recvmmsg(ctx: &mut Ctx, a: &Args) -> SysResult {
     Ok(got)
 }
 
+/// `readv` on a socket: one receive into all the buffers.
+pub(crate) fn readv(open: &OpenFile, iov: &[Iovec]) -> SysResult {
+    if iov.iter().all(|v| v.len == 0) {
+        return Ok(0);
+    }
+    recv_into(open, iov, &mut [], 0).map(|r| r.len)
+}
+
+/// `writev` on a socket: one send of all the buffers.
+pub(crate) fn writev(open: &OpenFile, iov: &[Iovec]) -> SysResult {
+    let mut bufs = Vec::with_capacity(iov.len());
+    for v in iov {
+        bufs.push(user::slice(v.base, v.len as usize)?);
+    }
+    sock(open).sendmsg(&SendMsg { bufs: &bufs, addr: None, control: &[], flags: 0 }, open.nonblocking())
+}
+
 /// Reads a message's iovecs: EMSGSIZE past `UIO_MAXIOV`, EINVAL for a total past
 /// `ssize_t`.
 fn msg_iovecs(hdr: &Msghdr) -> Result<Vec<Iovec>, Errno> {

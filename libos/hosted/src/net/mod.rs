@@ -164,7 +164,7 @@ impl HostSocket {
 
     fn recv_once(
         &self,
-        iov: &mut [libc::iovec],
+        iov: &mut Iovecs,
         name: &mut [u8; SOCKADDR_MAX],
         control: &mut [u8],
         flags: u32,
@@ -196,9 +196,47 @@ impl Drop for HostSocket {
     }
 }
 
+/// Host iovecs, on the stack for the usual few buffers (no allocation per call).
+struct Iovecs {
+    inline: [libc::iovec; INLINE_IOV],
+    len: usize,
+    heap: Vec<libc::iovec>,
+}
+
+const INLINE_IOV: usize = 8;
+
+impl Iovecs {
+    fn new(count: usize) -> Iovecs {
+        let empty = libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 };
+        let heap = if count > INLINE_IOV { Vec::with_capacity(count) } else { Vec::new() };
+        Iovecs { inline: [empty; INLINE_IOV], len: 0, heap }
+    }
+
+    fn push(&mut self, v: libc::iovec) {
+        if self.heap.capacity() > 0 {
+            self.heap.push(v);
+        } else {
+            self.inline[self.len] = v;
+        }
+        self.len += 1;
+    }
+
+    fn as_mut_ptr(&mut self) -> *mut libc::iovec {
+        if self.heap.capacity() > 0 {
+            self.heap.as_mut_ptr()
+        } else {
+            self.inline.as_mut_ptr()
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
 /// The iovecs of `bufs` from byte `skip` on.
-fn iovecs_from(bufs: &[&[u8]], mut skip: usize) -> Vec<libc::iovec> {
-    let mut out = Vec::with_capacity(bufs.len());
+fn iovecs_from(bufs: &[&[u8]], mut skip: usize) -> Iovecs {
+    let mut out = Iovecs::new(bufs.len());
     for b in bufs {
         if skip >= b.len() {
             skip -= b.len();
@@ -210,8 +248,8 @@ fn iovecs_from(bufs: &[&[u8]], mut skip: usize) -> Vec<libc::iovec> {
     out
 }
 
-fn iovecs_mut_from(bufs: &mut [&mut [u8]], mut skip: usize) -> Vec<libc::iovec> {
-    let mut out = Vec::with_capacity(bufs.len());
+fn iovecs_mut_from(bufs: &mut [&mut [u8]], mut skip: usize) -> Iovecs {
+    let mut out = Iovecs::new(bufs.len());
     for b in bufs.iter_mut() {
         if skip >= b.len() {
             skip -= b.len();
