@@ -59,12 +59,15 @@ pvh_start32:
     bt $29, %edx
     jnc no_long_mode
 
-    /* Zero .bss (page tables, stacks, statics). */
+    /* Zero .bss (page tables, stacks, statics): the ELF loader should have, but the
+     * PVH protocol does not promise it. 4 bytes at a time (the linker script aligns
+     * both ends to 16). */
     mov $__bss_start, %edi
     mov $__bss_end, %ecx
     sub %edi, %ecx
+    shr $2, %ecx
     xor %eax, %eax
-    rep stosb
+    rep stosl
 
     /* PML4[0] -> PDPT; PDPT[0..4] -> the four page directories. */
     mov $boot_pdpt + PTE_PRESENT_WRITABLE, %eax

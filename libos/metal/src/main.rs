@@ -42,8 +42,10 @@ extern "C" {
 /// interrupts off and SSE enabled.
 #[no_mangle]
 extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
+    let tsc_main = cpu::rdtsc();
     console::init();
     kprintln!("unify-kernel {} (PVH, x86-64)", env!("CARGO_PKG_VERSION"));
+    let tsc_banner = cpu::rdtsc();
 
     // SAFETY: once, on the boot CPU, interrupts off; the IDT after the GDT it names.
     unsafe {
@@ -85,8 +87,9 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     if let Some((hz, _)) = tsc {
         // SAFETY: written once by src/boot.s before any Rust code ran.
         let entry = unsafe { boot_entry_tsc };
-        let us = (cpu::rdtsc() - entry) * 1_000_000 / hz;
-        kprintln!("boot: {us} us from the PVH entry to here (TSC)");
+        let us = |t: u64| (t - entry) * 1_000_000 / hz;
+        let (main, banner, now) = (us(tsc_main), us(tsc_banner), us(cpu::rdtsc()));
+        kprintln!("boot: from the PVH entry: {main} us to kernel_main, {banner} us to the banner, {now} us to here");
     }
 
     if let Some(name) = args.selftest {
