@@ -7,7 +7,7 @@
 //! - `virtio_mmio.device=SIZE@BASE:IRQ`: QEMU's microvm appends one per virtio-mmio
 //!   transport; counted now, used by the virtio drivers later.
 //!
-//! Other words belong to someone else (QEMU adds some, e.g. `earlyprintk=ttyS0`) and are
+//! Other words belong to someone else (the VMM, a Linux-style `console=`) and are
 //! ignored; an unknown `unify.` word is an error, so a typo cannot pass silently.
 
 /// A value that did not parse, or an unknown `unify.` key.
