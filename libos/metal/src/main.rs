@@ -14,6 +14,7 @@ mod boot;
 mod cmdline;
 mod console;
 mod cpu;
+mod dma;
 mod exit;
 mod gdt;
 mod heap;
@@ -28,6 +29,7 @@ mod pvh;
 mod selftest;
 mod serial;
 mod tsc;
+mod virtio;
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -77,7 +79,7 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
         rsdp => kprintln!("acpi: RSDP at {rsdp:#x} (not read yet)"),
     }
     report_cpu();
-    report_consoles(args.virtio_mmio_devices);
+    report_consoles();
 
     let tsc = tsc::frequency();
     match tsc {
@@ -91,6 +93,8 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
         let (main, banner, now) = (us(tsc_main), us(tsc_banner), us(cpu::rdtsc()));
         kprintln!("boot: from the PVH entry: {main} us to kernel_main, {banner} us to the banner, {now} us to here");
     }
+
+    virtio::probe_all(args.virtio_mmio_devices(), info.rsdp() != 0);
 
     if let Some(name) = args.selftest {
         selftest::run(name);
@@ -146,7 +150,7 @@ fn report_cpu() {
     kprintln!("cpu: \"{brand}\", EFER={efer:#x}");
 }
 
-fn report_consoles(virtio_mmio: usize) {
+fn report_consoles() {
     // SAFETY: only this function touches COM2 until the guest's stderr is wired to it.
     let mut com2 = unsafe { serial::Uart::new(serial::COM2) };
     let com2_state = if com2.present() {
@@ -156,5 +160,4 @@ fn report_consoles(virtio_mmio: usize) {
         "absent"
     };
     kprintln!("consoles: COM1 kernel log; COM2 {com2_state} (reserved for the guest's stderr)");
-    kprintln!("virtio-mmio: {virtio_mmio} transport(s) on the command line (no drivers yet)");
 }
