@@ -18,3 +18,12 @@ fn panic(info: &PanicInfo) -> ! {
     let _ = writeln!(w, ": {}", info.message());
     exit::exit_on_fault(exit::KERNEL_FAILURE, "kernel panic")
 }
+
+/// The personality routine the precompiled `core` and `alloc` name (they are built for
+/// unwinding). This kernel is built with panic=abort, so nothing unwinds and this is
+/// never called; a debug build (no LTO to drop the reference) still needs the symbol.
+#[no_mangle]
+extern "C" fn rust_eh_personality() -> ! {
+    let _ = writeln!(console::emergency(), "\nunify-kernel: rust_eh_personality called, but nothing unwinds");
+    exit::exit_on_fault(exit::KERNEL_FAILURE, "kernel panic")
+}
