@@ -1,0 +1,58 @@
+//! The kernel command line (`-append`): what the kernel reads from it.
+//!
+//! - `unify.selftest=NAME`: make the kernel fail on purpose (src/selftest.rs), for the
+//!   tests of the fault paths.
+//! - `unify.exit=N`: the status to exit with when there is nothing else to do (0..=255;
+//!   default 0). Until the kernel runs a guest, this is how the tests check the exit path.
+//! - `virtio_mmio.device=SIZE@BASE:IRQ`: QEMU's microvm appends one per virtio-mmio
+//!   transport with a device plugged in (src/virtio.rs). A malformed one is an error.
+//!
+//! Other words belong to someone else (the VMM, a Linux-style `console=`) and are
+//! ignored; an unknown `unify.` word is an error, so a typo cannot pass silently.
+
+use crate::virtio::{parse_mmio_device, MmioDevice};
+
+/// A value that did not parse, or an unknown `unify.` key.
+#[derive(Debug)]
+pub struct BadArg<'a>(pub &'a str);
+
+/// What the command line asks for.
+#[derive(Debug, Default)]
+pub struct BootArgs<'a> {
+    pub selftest: Option<&'a str>,
+    pub exit_status: u8,
+    cmdline: &'a str,
+}
+
+const VIRTIO_MMIO: &str = "virtio_mmio.device";
+
+fn words(cmdline: &str) -> impl Iterator<Item = (&str, &str, &str)> {
+    cmdline.split_ascii_whitespace().map(|word| {
+        let (key, value) = word.split_once('=').unwrap_or((word, ""));
+        (word, key, value)
+    })
+}
+
+impl BootArgs<'_> {
+    /// The virtio-mmio transports, in command-line order (each checked by `parse`).
+    pub fn virtio_mmio_devices(&self) -> impl Iterator<Item = MmioDevice> + '_ {
+        words(self.cmdline).filter(|(_, k, _)| *k == VIRTIO_MMIO).filter_map(|(_, _, v)| parse_mmio_device(v))
+    }
+}
+
+/// Parses the words of `cmdline`.
+pub fn parse(cmdline: &str) -> Result<BootArgs<'_>, BadArg<'_>> {
+    let mut args = BootArgs { cmdline, ..BootArgs::default() };
+    for (word, key, value) in words(cmdline) {
+        match key {
+            "unify.selftest" => args.selftest = Some(value),
+            "unify.exit" => args.exit_status = value.parse().map_err(|_| BadArg(word))?,
+            VIRTIO_MMIO => {
+                parse_mmio_device(value).ok_or(BadArg(word))?;
+            }
+            k if k.starts_with("unify.") => return Err(BadArg(word)),
+            _ => {}
+        }
+    }
+    Ok(args)
+}

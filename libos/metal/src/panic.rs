@@ -1,0 +1,29 @@
+//! The panic handler: report on the kernel log, then exit with the kernel-failure status.
+
+use crate::{console, exit, interrupt};
+use core::fmt::Write;
+use core::panic::PanicInfo;
+
+#[panic_handler]
+fn panic(info: &PanicInfo) -> ! {
+    let mut w = console::emergency();
+    if !interrupt::begin_dying() {
+        let _ = writeln!(w, "\nunify-kernel: panic while already failing: {}", info.message());
+        exit::leave(exit::KERNEL_FAILURE);
+    }
+    let _ = write!(w, "\nunify-kernel: panic");
+    if let Some(loc) = info.location() {
+        let _ = write!(w, " at {}:{}:{}", loc.file(), loc.line(), loc.column());
+    }
+    let _ = writeln!(w, ": {}", info.message());
+    exit::exit_on_fault(exit::KERNEL_FAILURE, "kernel panic")
+}
+
+/// The personality routine the precompiled `core` and `alloc` name (they are built for
+/// unwinding). This kernel is built with panic=abort, so nothing unwinds and this is
+/// never called; a debug build (no LTO to drop the reference) still needs the symbol.
+#[no_mangle]
+extern "C" fn rust_eh_personality() -> ! {
+    let _ = writeln!(console::emergency(), "\nunify-kernel: rust_eh_personality called, but nothing unwinds");
+    exit::exit_on_fault(exit::KERNEL_FAILURE, "kernel panic")
+}

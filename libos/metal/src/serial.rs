@@ -1,0 +1,96 @@
+//! 16550 UART driver (polled, no interrupts yet).
+//!
+//! The ports have fixed roles (README.md, "Consoles"):
+//! - COM1 (0x3f8): the kernel's log (and, until the guest runs, everything).
+//! - COM2 (0x2f8): reserved for the guest's stderr, so that unify can give the guest's
+//!   stdout and stderr to its own stdout and stderr separately.
+
+use crate::port::{inb, outb};
+use core::fmt;
+
+/// The I/O base of COM1: the kernel log.
+pub const COM1: u16 = 0x3f8;
+/// The I/O base of COM2: the guest's stderr (once a guest runs).
+pub const COM2: u16 = 0x2f8;
+
+const DATA: u16 = 0; // transmit/receive buffer (divisor low byte while DLAB=1)
+const IER: u16 = 1; // interrupt enable (divisor high byte while DLAB=1)
+const FCR: u16 = 2; // FIFO control
+const LCR: u16 = 3; // line control
+const MCR: u16 = 4; // modem control
+const LSR: u16 = 5; // line status
+const SCRATCH: u16 = 7;
+
+const LCR_DLAB: u8 = 0x80;
+const LCR_8N1: u8 = 0x03;
+const FCR_ENABLE_CLEAR_14: u8 = 0xc7;
+const MCR_DTR_RTS: u8 = 0x03;
+const LSR_THR_EMPTY: u8 = 0x20;
+
+/// One 16550 at a fixed I/O base.
+pub struct Uart {
+    base: u16,
+}
+
+impl Uart {
+    /// The UART at `base`, not yet initialised.
+    ///
+    /// # Safety
+    /// `base` must be one of the serial ports above, and the caller must be the only
+    /// code driving it through this value (the console owns COM1 behind a lock; the
+    /// emergency writer used after a fault is the documented exception).
+    pub const unsafe fn new(base: u16) -> Self {
+        Uart { base }
+    }
+
+    /// Whether a UART answers at this base: the scratch register keeps what is written
+    /// (an absent port reads back 0xff).
+    pub fn present(&mut self) -> bool {
+        // SAFETY: the scratch register has no effect on the UART; we own the port.
+        unsafe {
+            outb(self.base + SCRATCH, 0x5a);
+            inb(self.base + SCRATCH) == 0x5a
+        }
+    }
+
+    /// 115200 baud (divisor 1), 8N1, FIFOs on, interrupts off.
+    pub fn init(&mut self) {
+        // SAFETY: the standard 16550 programming sequence on a port we own.
+        unsafe {
+            outb(self.base + IER, 0x00);
+            outb(self.base + LCR, LCR_DLAB);
+            outb(self.base + DATA, 0x01);
+            outb(self.base + IER, 0x00);
+            outb(self.base + LCR, LCR_8N1);
+            outb(self.base + FCR, FCR_ENABLE_CLEAR_14);
+            outb(self.base + MCR, MCR_DTR_RTS);
+        }
+    }
+
+    /// Sends one byte, waiting for room in the transmitter. An absent UART reads LSR as
+    /// 0xff (always "empty"), so this never spins forever.
+    pub fn write_byte(&mut self, byte: u8) {
+        // SAFETY: polling LSR and writing the data register of a port we own.
+        unsafe {
+            while inb(self.base + LSR) & LSR_THR_EMPTY == 0 {
+                core::hint::spin_loop();
+            }
+            outb(self.base + DATA, byte);
+        }
+    }
+
+    /// Sends `bytes` as they are (no newline translation: the host side gets exactly
+    /// these bytes, which is what the guest's output will need).
+    pub fn write_bytes(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_byte(b);
+        }
+    }
+}
+
+impl fmt::Write for Uart {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.write_bytes(s.as_bytes());
+        Ok(())
+    }
+}
