@@ -304,7 +304,9 @@ impl Platform for HostedPlatform {
     }
 
     fn wake_all(&self, word: &AtomicU32) {
-        ready::ring(word);
+        if ready::ring(word) {
+            return;
+        }
         // SAFETY: as in `wait_on`; FUTEX_WAKE only reads the address.
         unsafe {
             host::raw_syscall4(

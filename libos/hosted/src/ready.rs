@@ -75,21 +75,26 @@ fn unregister(bell: i32) {
     }
 }
 
-/// Rings the doorbells of `word` (called by `wake_all`).
-pub fn ring(word: &AtomicU32) {
+/// Rings the doorbells of `word` (called by `wake_all`); whether it had any. A word
+/// with a doorbell has no futex sleeper: its waits (an epoll instance's, one poll
+/// call's) all sleep in the host call the doorbell ends.
+pub fn ring(word: &AtomicU32) -> bool {
     if BELL_COUNT.load(Ordering::SeqCst) == 0 {
-        return;
+        return false;
     }
     let addr = word.as_ptr() as u64;
     let bells = BELLS.lock();
+    let mut rang = false;
     for &(w, bell) in bells.iter() {
         if w == addr {
             let one = 1u64;
             // SAFETY: writes 8 bytes from `one` to an eventfd (never blocks: the count
             // cannot reach its limit one at a time before a reader drains it).
             unsafe { raw_syscall4(libc::SYS_write, bell as u64, &one as *const u64 as u64, 8, 0) };
+            rang = true;
         }
     }
+    rang
 }
 
 fn timespec(ns: u64) -> libc::timespec {

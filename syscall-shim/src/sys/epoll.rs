@@ -115,7 +115,6 @@ fn wait(ctx: &mut Ctx, epfd: i32, events: u64, max: i32, timeout: Option<u64>) -
         Err(Errno::ERESTARTNOHAND) => return Err(Errno::EINTR),
         other => other?,
     };
-    let raw: Vec<RawEvent> = out.iter().map(|e| RawEvent { events: e.events, data: e.data }).collect();
-    crate::user::write_array(UserPtr::<RawEvent>::new(events), &raw)?;
+    crate::user::write_array(UserPtr::<RawEvent>::new(events), &out)?;
     Ok(n)
 }

@@ -30,7 +30,7 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-use crate::abi::Stat;
+use crate::abi::{EpollEvent as RawEvent, Stat};
 use crate::file::events::{POLLIN, POLLRDNORM};
 use crate::file::{File, OpenFile};
 use crate::platform::{IoEvent, IoHandle, IoSetId, IoSetOp, IoWait, Platform};
@@ -398,9 +398,9 @@ impl Epoll {
         self.forget(entry);
     }
 
-    /// `epoll_wait`: up to `max` events into `out`, waiting up to `timeout_ns` (`None`:
+    /// `epoll_wait`: up to `max` events into `out` (in the guest's layout), waiting up to `timeout_ns` (`None`:
     /// no limit) while there are none. ERESTARTNOHAND when a signal ends the wait.
-    pub fn wait(&self, out: &mut Vec<EpollEvent>, max: usize, timeout_ns: Option<u64>) -> SysResult {
+    pub fn wait(&self, out: &mut Vec<RawEvent>, max: usize, timeout_ns: Option<u64>) -> SysResult {
         let platform = self.inner.platform;
         let now = || platform.now(ClockId::Monotonic).to_nanos().unwrap_or(0);
         let deadline = timeout_ns.map(|t| now().saturating_add(t));
@@ -450,7 +450,7 @@ impl Epoll {
     }
 
     /// Reports ready libOS entries from the ready list (Linux's `ep_send_events`).
-    fn take_local(&self, out: &mut Vec<EpollEvent>, max: usize) {
+    fn take_local(&self, out: &mut Vec<RawEvent>, max: usize) {
         let mut batch = core::mem::take(&mut *self.inner.ready.lock());
         let mut again = Vec::new();
         while out.len() < max {
@@ -471,7 +471,7 @@ impl Epoll {
             if revents == 0 {
                 continue;
             }
-            out.push(EpollEvent { events: revents, data: entry.data.load(Ordering::SeqCst) });
+            out.push(RawEvent { events: revents, data: entry.data.load(Ordering::SeqCst) });
             if interest & EPOLLONESHOT != 0 {
                 entry.events.fetch_and(PRIVATE, Ordering::SeqCst);
             } else if interest & EPOLLET == 0 {
@@ -500,7 +500,7 @@ impl Epoll {
     fn take_platform(
         &self,
         set: IoSetId,
-        out: &mut Vec<EpollEvent>,
+        out: &mut Vec<RawEvent>,
         local: usize,
         max: usize,
         timeout: Option<u64>,
@@ -511,27 +511,37 @@ impl Epoll {
         }
         let mut buf = [IoEvent::default(); PLATFORM_BATCH];
         let n = self.inner.platform.ioset_wait(set, &mut buf[..room], timeout)?;
+        // Platform files report what the platform saw; the rest (an instance with a
+        // platform half, a description that is gone) are looked at after the lock.
+        let mut later: Vec<(Arc<Entry>, u32)> = Vec::new();
         let by_key = self.inner.by_key.lock();
-        let found: Vec<(Arc<Entry>, u32)> =
-            buf[..n].iter().filter_map(|ev| by_key.get(&ev.key).map(|e| (e.clone(), ev.events))).collect();
-        drop(by_key);
-        for (entry, events) in found {
+        for ev in &buf[..n] {
+            let Some(entry) = by_key.get(&ev.key) else { continue };
             if entry.removed.load(Ordering::SeqCst) {
                 continue;
             }
+            if entry.platform_only && entry.file.strong_count() > 0 {
+                let revents = ev.events & entry.events.load(Ordering::SeqCst);
+                if revents != 0 {
+                    out.push(RawEvent { events: revents, data: entry.data.load(Ordering::SeqCst) });
+                }
+            } else {
+                later.push((entry.clone(), ev.events));
+            }
+        }
+        drop(by_key);
+        for (entry, _) in later {
             if entry.file.strong_count() == 0 {
                 self.drop_dead(&entry);
                 continue;
             }
-            let revents = if entry.platform_only {
-                events & entry.events.load(Ordering::SeqCst)
-            } else if out[..local].iter().any(|e| e.data == entry.data.load(Ordering::SeqCst)) {
-                0
-            } else {
-                entry.ready_now()
-            };
+            let data = entry.data.load(Ordering::SeqCst);
+            if out[..local].iter().any(|e| ({ e.data }) == data) {
+                continue;
+            }
+            let revents = entry.ready_now();
             if revents != 0 {
-                out.push(EpollEvent { events: revents, data: entry.data.load(Ordering::SeqCst) });
+                out.push(RawEvent { events: revents, data });
             }
         }
         Ok(())

@@ -28,7 +28,7 @@ fn ev(events: u32, data: u64) -> Option<EpollEvent> {
 fn ready(ep: &Epoll, max: usize) -> Vec<(u64, u32)> {
     let mut out = Vec::new();
     ep.wait(&mut out, max, Some(0)).unwrap();
-    let mut v: Vec<(u64, u32)> = out.iter().map(|e| (e.data, e.events)).collect();
+    let mut v: Vec<(u64, u32)> = out.iter().map(|e| ({ e.data }, { e.events })).collect();
     v.sort_unstable();
     v
 }
