@@ -108,7 +108,7 @@ syscall_table! {
     39 getpid() => Full(ident::getpid);
     40 sendfile(Int, Int, Hex, UInt) => Partial(copy::sendfile, "the source must be a regular file (Linux also reads terminals and sockets)");
     41 socket(Int, Int, Int) => Partial(socket::socket, "AF_INET and AF_INET6 are the platform's (hosted: host sockets); AF_UNIX sockets with addresses are not supported yet (EAFNOSUPPORT; socketpair works); other families EAFNOSUPPORT");
-    42 connect(Int, Hex, Int) => Partial(socket::connect, "AF_UNIX socket pairs are connected already (EISCONN), datagram pairs cannot connect elsewhere (ENOSYS)");
+    42 connect(Int, Hex, Int) => Partial(socket::connect, "AF_UNIX names are not supported (ENOSYS after Linux's address checks), so AF_UNIX sockets connect only as socketpair makes them");
     43 accept(Int, Hex, Hex) => Full(socket::accept);
     44 sendto(Int, InBuf(2), UInt, Hex, Hex, Int) => Full(sockmsg::sendto);
     45 recvfrom(Int, OutBuf, UInt, Hex, Hex, Hex) => Full(sockmsg::recvfrom);
