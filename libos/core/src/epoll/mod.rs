@@ -87,6 +87,8 @@ const MAX_NESTS: usize = 4;
 const PLATFORM_BATCH: usize = 64;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+/// Held while an instance is added to an instance (see [`Epoll::ctl`]).
+static NESTING: Mutex<()> = Mutex::new(());
 static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 
 /// An `epoll_ctl` request with an event (ADD or MOD).
@@ -269,6 +271,11 @@ impl Epoll {
         watchers.iter().map(|w| Epoll::upward(w, depth + 1) + 1).max().unwrap_or(0)
     }
 
+    /// Whether the interest list holds a live entry for `key`.
+    fn has(&self, key: &(i32, usize)) -> bool {
+        self.inner.interest.lock().get(key).is_some_and(|e| e.file.strong_count() > 0)
+    }
+
     /// Whether adding `target` (an instance) would close a loop or nest deeper than
     /// Linux's `EP_MAX_NESTS` counting the levels below it and above this instance
     /// (Linux's `ep_loop_check`).
@@ -283,6 +290,14 @@ impl Epoll {
     /// `open` (the caller checked the fds, EPERM and the EPOLLEXCLUSIVE rules).
     pub fn ctl(&self, op: i32, fd: i32, open: &Arc<OpenFile>, event: Option<EpollEvent>) -> Result<(), Errno> {
         let key = (fd, Arc::as_ptr(open) as *const () as usize);
+        let target = Epoll::of(open);
+        // Adding an instance to an instance is serialised (Linux's epnested_mutex), and
+        // its check walks other interest lists before this one is locked: two
+        // instances added to each other at once can neither deadlock nor both succeed.
+        let _nesting = (op == EPOLL_CTL_ADD && target.is_some()).then(|| NESTING.lock());
+        if op == EPOLL_CTL_ADD && target.is_some_and(|t| self.would_loop(t)) && !self.has(&key) {
+            return Err(Errno::ELOOP);
+        }
         let mut interest = self.inner.interest.lock();
         if interest.get(&key).is_some_and(|e| e.file.strong_count() == 0) {
             if let Some(e) = interest.remove(&key) {
@@ -295,10 +310,6 @@ impl Epoll {
                     return Err(Errno::EEXIST);
                 }
                 let ev = event.ok_or(Errno::EFAULT)?;
-                let target = Epoll::of(open);
-                if target.is_some_and(|t| self.would_loop(t)) {
-                    return Err(Errno::ELOOP);
-                }
                 let entry = self.insert(open, ev)?;
                 if let Some(t) = target {
                     t.inner.watchers.lock().push(Arc::downgrade(&self.inner));
