@@ -110,7 +110,7 @@ syscall_table! {
     41 socket(Int, Int, Int) => Partial(socket::socket, "AF_INET and AF_INET6 are the platform's (hosted: host sockets); AF_UNIX sockets with addresses are not supported yet (EAFNOSUPPORT; socketpair works); other families EAFNOSUPPORT");
     42 connect(Int, Hex, Int) => Partial(socket::connect, "AF_UNIX names are not supported (ENOSYS after Linux's address checks), so AF_UNIX sockets connect only as socketpair makes them");
     43 accept(Int, Hex, Hex) => Full(socket::accept);
-    44 sendto(Int, InBuf(2), UInt, Hex, Hex, Int) => Full(sockmsg::sendto);
+    44 sendto(Int, InBuf(2), UInt, Hex, Hex, Int) => Partial(sockmsg::sendto, "a destination address on an AF_UNIX datagram pair gives ENOSYS (no AF_UNIX names)");
     45 recvfrom(Int, OutBuf, UInt, Hex, Hex, Hex) => Full(sockmsg::recvfrom);
     46 sendmsg(Int, Hex, Hex) => Partial(sockmsg::sendmsg, "ancillary data passes through to host sockets; on AF_UNIX pairs (SCM_RIGHTS, SCM_CREDENTIALS) it gives EOPNOTSUPP");
     47 recvmsg(Int, Hex, Hex) => Full(sockmsg::recvmsg);
