@@ -65,6 +65,7 @@ impl Addr {
         }
     }
 
+    #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         match self {
             Addr::V4(_) => std::mem::size_of::<sockaddr_in>(),
@@ -363,7 +364,7 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> isize {
 
 /// `ppoll` with an optional timeout and signal mask; the timeout is updated in place.
 pub fn ppoll(fds: &mut [libc::pollfd], timeout: Option<&mut crate::Timespec>, mask: Option<u64>) -> isize {
-    let tp = timeout.map_or(0, |t| pm(t));
+    let tp = timeout.map_or(0, pm);
     let m = mask.unwrap_or(0);
     let mp = if mask.is_some() { p(&m) } else { 0 };
     call(libc::SYS_ppoll, [fds.as_mut_ptr() as usize, fds.len(), tp, mp, 8, 0])
@@ -379,19 +380,14 @@ pub fn select(
 ) -> isize {
     let ptr = |s: Option<&mut [u64; 16]>| s.map_or(0, |s| s.as_mut_ptr() as usize);
     let (r, w, e) = (ptr(r), ptr(w), ptr(e));
-    let tv = tv.map_or(0, |t| pm(t));
+    let tv = tv.map_or(0, pm);
     call(libc::SYS_select, [nfds as usize, r, w, e, tv, 0])
 }
 
 /// `pselect6` with an optional signal mask.
-pub fn pselect6(
-    nfds: i32,
-    r: Option<&mut [u64; 16]>,
-    ts: Option<&mut crate::Timespec>,
-    mask: Option<u64>,
-) -> isize {
+pub fn pselect6(nfds: i32, r: Option<&mut [u64; 16]>, ts: Option<&mut crate::Timespec>, mask: Option<u64>) -> isize {
     let rp = r.map_or(0, |s| s.as_mut_ptr() as usize);
-    let tp = ts.map_or(0, |t| pm(t));
+    let tp = ts.map_or(0, pm);
     let m = mask.unwrap_or(0);
     let pack: [usize; 2] = [if mask.is_some() { p(&m) } else { 0 }, 8];
     let packp = if mask.is_some() { p(&pack) } else { 0 };

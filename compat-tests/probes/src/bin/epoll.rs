@@ -254,7 +254,10 @@ fn wait_errors() {
     let null = unsafe { probes::syscall6(libc::SYS_epoll_wait as usize, ep as usize, 0, 1, 0, 0, 0) };
     println!("ready, events pointer null: {}", v(null));
     let zero = Timespec { tv_sec: 0, tv_nsec: 0 };
-    println!("epoll_pwait2, zero timespec: {}", wait_result(epoll_pwait2(ep, 8, Some(&zero)).0, &epoll_pwait2(ep, 8, Some(&zero)).1));
+    println!(
+        "epoll_pwait2, zero timespec: {}",
+        wait_result(epoll_pwait2(ep, 8, Some(&zero)).0, &epoll_pwait2(ep, 8, Some(&zero)).1)
+    );
     let bad = Timespec { tv_sec: 0, tv_nsec: 1_000_000_000 };
     println!("epoll_pwait2, bad timespec: {}", v(epoll_pwait2(ep, 8, Some(&bad)).0));
     let neg = Timespec { tv_sec: -1, tv_nsec: 0 };

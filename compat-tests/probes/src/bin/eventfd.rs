@@ -35,7 +35,10 @@ extern "C" fn on_usr1(_: i32, _: *mut libc::siginfo_t, _: *mut libc::c_void) {}
 fn main() {
     section("create");
     println!("bad flags: {}", v(eventfd2(0, 0x10)));
-    println!("EFD_SEMAPHORE|EFD_NONBLOCK|EFD_CLOEXEC: {}", probes::outcome(eventfd2(0, 1 | libc::O_NONBLOCK | libc::O_CLOEXEC)));
+    println!(
+        "EFD_SEMAPHORE|EFD_NONBLOCK|EFD_CLOEXEC: {}",
+        probes::outcome(eventfd2(0, 1 | libc::O_NONBLOCK | libc::O_CLOEXEC))
+    );
     let fd = must("eventfd", eventfd(5));
     println!("F_GETFL: {:#o}", fcntl(fd, libc::F_GETFL, 0));
     println!("F_GETFD: {}", v(fcntl(fd, libc::F_GETFD, 0)));

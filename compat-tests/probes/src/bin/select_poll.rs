@@ -146,9 +146,19 @@ fn selects() {
     let mut ws = fdset(&[r, w]);
     let mut es = fdset(&[r, w]);
     let res = select(w + 1, Some(&mut rs), Some(&mut ws), Some(&mut es), None);
-    println!("both ends in every set: {} read {} write {} except {:?}", v(res), fdset_members(&rs) == [r], fdset_members(&ws) == [w], fdset_members(&es));
+    println!(
+        "both ends in every set: {} read {} write {} except {:?}",
+        v(res),
+        fdset_members(&rs) == [r],
+        fdset_members(&ws) == [w],
+        fdset_members(&es)
+    );
     let mut rs = fdset(&[r]);
-    println!("nfds below the fd: {} {:?}", v(select(r, Some(&mut rs), None, None, Some(&mut libc::timeval { tv_sec: 0, tv_usec: 0 }))), fdset_members(&rs));
+    println!(
+        "nfds below the fd: {} {:?}",
+        v(select(r, Some(&mut rs), None, None, Some(&mut libc::timeval { tv_sec: 0, tv_usec: 0 }))),
+        fdset_members(&rs)
+    );
     println!("nfds -1: {}", v(select(-1, None, None, None, None)));
     let mut rs = fdset(&[r, 900]);
     println!("a closed fd: {}", v(select(901, Some(&mut rs), None, None, None)));
@@ -180,7 +190,12 @@ fn selects() {
     let mut tv = libc::timeval { tv_sec: 0, tv_usec: 20_000 };
     drain_fd(r);
     let res = select(r + 1, Some(&mut rs), None, None, Some(&mut tv));
-    println!("timeout: {} sets cleared {} timeval zero {}", v(res), fdset_members(&rs).is_empty(), tv.tv_sec == 0 && tv.tv_usec == 0);
+    println!(
+        "timeout: {} sets cleared {} timeval zero {}",
+        v(res),
+        fdset_members(&rs).is_empty(),
+        tv.tv_sec == 0 && tv.tv_usec == 0
+    );
     // SAFETY: an unreadable set: EFAULT.
     let bad = unsafe { probes::syscall6(libc::SYS_select as usize, 1, 8, 0, 0, 0, 0) };
     println!("bad set pointer: {}", v(bad));
@@ -218,7 +233,11 @@ fn sockets() {
     send(c, b"!", libc::MSG_OOB);
     let mut es = fdset(&[s]);
     let mut tv = libc::timeval { tv_sec: 5, tv_usec: 0 };
-    println!("urgent data, exception set: {} {}", v(select(s + 1, None, None, Some(&mut es), Some(&mut tv))), fdset_members(&es) == [s]);
+    println!(
+        "urgent data, exception set: {} {}",
+        v(select(s + 1, None, None, Some(&mut es), Some(&mut tv))),
+        fdset_members(&es) == [s]
+    );
     let mut fds = [pfd(s, libc::POLLPRI)];
     println!("urgent data, POLLPRI: {}", show(poll(&mut fds, 0), &fds));
     let mut buf = [0u8; 16];

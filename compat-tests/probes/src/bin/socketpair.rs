@@ -63,6 +63,7 @@ fn args() {
     println!("bad flag: {}", v(socketpair(libc::AF_UNIX, libc::SOCK_STREAM | 0x100, 0).0));
     println!("protocol 1: {}", v(socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 1).0));
     println!("protocol 2: {}", v(socketpair(libc::AF_UNIX, libc::SOCK_STREAM, 2).0));
+    // SAFETY: a null sv: the kernel reports EFAULT.
     let r = unsafe { probes::syscall6(libc::SYS_socketpair as usize, 1, 1, 0, 0, 0, 0) };
     println!("null sv: {}", v(r));
     let (r, sv) = socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, 0);
@@ -98,7 +99,12 @@ fn stream() {
     let mut x = [0u8; 2];
     let mut y = [0u8; 20];
     let (r, flags, _) = recvmsg(b, &mut [&mut x[..], &mut y[..]], 0, None);
-    println!("recvmsg into 2+20: {} flags {flags} {:?}{:?}", v(r), String::from_utf8_lossy(&x), String::from_utf8_lossy(&y[..(r.max(2) as usize - 2)]));
+    println!(
+        "recvmsg into 2+20: {} flags {flags} {:?}{:?}",
+        v(r),
+        String::from_utf8_lossy(&x),
+        String::from_utf8_lossy(&y[..(r.max(2) as usize - 2)])
+    );
     println!("empty, MSG_DONTWAIT: {}", rd(b, 8, libc::MSG_DONTWAIT));
     println!("sendmsg of 3 parts: {}", v(sendmsg(b, &[b"ab", b"", b"cd"], 0)));
     println!("read a: {}", rd(a, 16, 0));
@@ -167,7 +173,12 @@ fn dgram(ty: i32, name: &str) {
     println!("peek 3 with MSG_TRUNC: {}", rd(b, 3, libc::MSG_PEEK | libc::MSG_TRUNC));
     let mut small = [0u8; 3];
     let (r, flags, _) = recvmsg(b, &mut [&mut small[..]], 0, None);
-    println!("recvmsg into 3: {} MSG_TRUNC {} MSG_EOR {}", v(r), flags & libc::MSG_TRUNC != 0, flags & libc::MSG_EOR != 0);
+    println!(
+        "recvmsg into 3: {} MSG_TRUNC {} MSG_EOR {}",
+        v(r),
+        flags & libc::MSG_TRUNC != 0,
+        flags & libc::MSG_EOR != 0
+    );
     println!("the rest is gone: {}", rd(b, 64, libc::MSG_DONTWAIT));
     let big = vec![1u8; 300_000];
     println!("300000 bytes: {}", v(send(a, &big, libc::MSG_DONTWAIT)));
@@ -184,7 +195,13 @@ fn dgram(ty: i32, name: &str) {
 fn options() {
     section("options");
     let (a, b) = pair(libc::SOCK_DGRAM);
-    for (name, opt) in [("SO_TYPE", libc::SO_TYPE), ("SO_DOMAIN", libc::SO_DOMAIN), ("SO_PROTOCOL", libc::SO_PROTOCOL), ("SO_ACCEPTCONN", libc::SO_ACCEPTCONN), ("SO_ERROR", libc::SO_ERROR)] {
+    for (name, opt) in [
+        ("SO_TYPE", libc::SO_TYPE),
+        ("SO_DOMAIN", libc::SO_DOMAIN),
+        ("SO_PROTOCOL", libc::SO_PROTOCOL),
+        ("SO_ACCEPTCONN", libc::SO_ACCEPTCONN),
+        ("SO_ERROR", libc::SO_ERROR),
+    ] {
         let (r, val, len) = getsockopt_int(a, libc::SOL_SOCKET, opt);
         println!("{name}: {} {val} len {len}", v(r));
     }
@@ -192,7 +209,12 @@ fn options() {
     let (r, len) = getsockopt_bytes(a, libc::SOL_SOCKET, libc::SO_PEERCRED, &mut cred);
     let pid = i32::from_ne_bytes(cred[..4].try_into().unwrap());
     let uid = u32::from_ne_bytes(cred[4..8].try_into().unwrap());
-    println!("SO_PEERCRED: {} len {len} pid is ours {} uid is ours {}", v(r), pid == sig::getpid(), uid == sig::getuid());
+    println!(
+        "SO_PEERCRED: {} len {len} pid is ours {} uid is ours {}",
+        v(r),
+        pid == sig::getpid(),
+        uid == sig::getuid()
+    );
     let mut short = [0u8; 2];
     let (r, len) = getsockopt_bytes(a, libc::SOL_SOCKET, libc::SO_TYPE, &mut short);
     println!("SO_TYPE into 2 bytes: {} len {len}", v(r));
@@ -201,7 +223,9 @@ fn options() {
     println!("SO_RCVBUF set 1: {}", v(setsockopt_int(a, libc::SOL_SOCKET, libc::SO_RCVBUF, 1)));
     println!("SO_RCVBUF: {}", getsockopt_int(a, libc::SOL_SOCKET, libc::SO_RCVBUF).1);
     println!("short value: {}", v(setsockopt_bytes(a, libc::SOL_SOCKET, libc::SO_SNDBUF, &[1, 0])));
-    println!("negative length: {}", v(unsafe { probes::syscall6(libc::SYS_setsockopt as usize, a as usize, 1, 7, 0, usize::MAX, 0) }));
+    // SAFETY: a negative length is refused before the value is read.
+    let neg = unsafe { probes::syscall6(libc::SYS_setsockopt as usize, a as usize, 1, 7, 0, usize::MAX, 0) };
+    println!("negative length: {}", v(neg));
     println!("TCP_NODELAY on AF_UNIX: {}", v(setsockopt_int(a, libc::IPPROTO_TCP, libc::TCP_NODELAY, 1)));
     println!("TCP_NODELAY get on AF_UNIX: {}", v(getsockopt_int(a, libc::IPPROTO_TCP, libc::TCP_NODELAY).0));
     let tv = |s: i64, us: i64| {
@@ -211,14 +235,21 @@ fn options() {
         b
     };
     println!("SO_RCVTIMEO 0.05 s: {}", v(setsockopt_bytes(b, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &tv(0, 50_000))));
-    println!("SO_RCVTIMEO bad usec: {}", v(setsockopt_bytes(b, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &tv(0, 1_000_000))));
+    println!(
+        "SO_RCVTIMEO bad usec: {}",
+        v(setsockopt_bytes(b, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &tv(0, 1_000_000)))
+    );
     println!("SO_RCVTIMEO short: {}", v(setsockopt_bytes(b, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &[0; 8])));
     let mut got = [0u8; 16];
     let (r, len) = getsockopt_bytes(b, libc::SOL_SOCKET, libc::SO_RCVTIMEO, &mut got);
     println!("SO_RCVTIMEO: {} len {len} {:?}", v(r), got == tv(0, 50_000) || got == tv(0, 52_000));
     let start = std::time::Instant::now();
     println!("blocking read with a timeout: {} (waited {})", rd(b, 8, 0), start.elapsed() >= Duration::from_millis(40));
-    println!("SO_KEEPALIVE: {} {}", v(setsockopt_int(a, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1)), getsockopt_int(a, libc::SOL_SOCKET, libc::SO_KEEPALIVE).1);
+    println!(
+        "SO_KEEPALIVE: {} {}",
+        v(setsockopt_int(a, libc::SOL_SOCKET, libc::SO_KEEPALIVE, 1)),
+        getsockopt_int(a, libc::SOL_SOCKET, libc::SO_KEEPALIVE).1
+    );
     close(a);
     close(b);
 }

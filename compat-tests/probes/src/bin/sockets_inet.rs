@@ -78,7 +78,11 @@ fn create() {
     println!("stream with IPPROTO_UDP: {}", v(socket(AF_INET, STREAM, libc::IPPROTO_UDP)));
     println!("datagram with IPPROTO_TCP: {}", v(socket(AF_INET, DGRAM, libc::IPPROTO_TCP)));
     let s = must("socket", socket(AF_INET, STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC, libc::IPPROTO_TCP));
-    println!("SOCK_NONBLOCK|SOCK_CLOEXEC: F_GETFL {:#o} F_GETFD {}", fcntl(s, libc::F_GETFL, 0), v(fcntl(s, libc::F_GETFD, 0)));
+    println!(
+        "SOCK_NONBLOCK|SOCK_CLOEXEC: F_GETFL {:#o} F_GETFD {}",
+        fcntl(s, libc::F_GETFL, 0),
+        v(fcntl(s, libc::F_GETFD, 0))
+    );
     let (_, st) = probes::sys::fstat(s);
     println!("fstat: {}", probes::fsutil::ftype(st.st_mode));
     println!("unbound name: {}", name(s));
@@ -100,7 +104,11 @@ fn binding() {
     let b = tcp();
     println!("same port: {}", v(bind(b, &Addr::lo4(port))));
     println!("listen: {}", v(listen(a, 4)));
-    println!("same port with SO_REUSEADDR, first listening: {} {}", v(setsockopt_int(b, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)), v(bind(b, &Addr::lo4(port))));
+    println!(
+        "same port with SO_REUSEADDR, first listening: {} {}",
+        v(setsockopt_int(b, libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)),
+        v(bind(b, &Addr::lo4(port)))
+    );
     close(b);
     let b = tcp();
     let lo = Addr::lo4(0);
@@ -201,7 +209,11 @@ fn data(c: i32, s: i32) {
     let mut x = [0u8; 3];
     let mut y = [0u8; 20];
     let (r, flags, _) = recvmsg(s, &mut [&mut x[..], &mut y[..]], 0, None);
-    println!("recvmsg 3+20: {} flags {flags} {:?}", v(r), String::from_utf8_lossy(&[&x[..], &y[..(r.max(3) as usize - 3)]].concat()));
+    println!(
+        "recvmsg 3+20: {} flags {flags} {:?}",
+        v(r),
+        String::from_utf8_lossy(&[&x[..], &y[..(r.max(3) as usize - 3)]].concat())
+    );
     println!("empty, MSG_DONTWAIT: {}", rd(s, 8, libc::MSG_DONTWAIT));
     println!("sendmsg 3 parts: {}", v(sendmsg(c, &[b"ab", b"", b"cde"], 0)));
     println!("writev: {}", v(probes::sys::writev(c, &[b"fg", b"h"])));
@@ -322,11 +334,19 @@ fn options() {
         let (r, val, len) = getsockopt_int(l, level, opt);
         println!("{n}: {} {val} len {len}", v(r));
     }
-    for (n, level, opt) in [("SO_REUSEADDR", libc::SOL_SOCKET, libc::SO_REUSEADDR), ("SO_KEEPALIVE", libc::SOL_SOCKET, libc::SO_KEEPALIVE), ("TCP_NODELAY", libc::IPPROTO_TCP, libc::TCP_NODELAY)] {
+    for (n, level, opt) in [
+        ("SO_REUSEADDR", libc::SOL_SOCKET, libc::SO_REUSEADDR),
+        ("SO_KEEPALIVE", libc::SOL_SOCKET, libc::SO_KEEPALIVE),
+        ("TCP_NODELAY", libc::IPPROTO_TCP, libc::TCP_NODELAY),
+    ] {
         println!("set {n}: {} now {}", v(setsockopt_int(l, level, opt, 1)), getsockopt_int(l, level, opt).1);
     }
     let (_, rcv, _) = getsockopt_int(l, libc::SOL_SOCKET, libc::SO_RCVBUF);
-    println!("SO_RCVBUF set 65536: {} doubled {}", v(setsockopt_int(l, libc::SOL_SOCKET, libc::SO_RCVBUF, 65536)), getsockopt_int(l, libc::SOL_SOCKET, libc::SO_RCVBUF).1 == 131072 || rcv == 0);
+    println!(
+        "SO_RCVBUF set 65536: {} doubled {}",
+        v(setsockopt_int(l, libc::SOL_SOCKET, libc::SO_RCVBUF, 65536)),
+        getsockopt_int(l, libc::SOL_SOCKET, libc::SO_RCVBUF).1 == 131072 || rcv == 0
+    );
     let linger = [1i32.to_ne_bytes(), 5i32.to_ne_bytes()].concat();
     println!("SO_LINGER set: {}", v(setsockopt_bytes(l, libc::SOL_SOCKET, libc::SO_LINGER, &linger)));
     let mut got = [0u8; 8];
@@ -340,7 +360,11 @@ fn options() {
     println!("unknown SOL_SOCKET option: {}", v(getsockopt_int(l, libc::SOL_SOCKET, 9999).0));
     println!("IPV6_V6ONLY on AF_INET: {}", v(getsockopt_int(l, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY).0));
     let s6 = must("socket", socket(AF_INET6, STREAM, 0));
-    println!("IPV6_V6ONLY set: {} now {}", v(setsockopt_int(s6, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1)), getsockopt_int(s6, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY).1);
+    println!(
+        "IPV6_V6ONLY set: {} now {}",
+        v(setsockopt_int(s6, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY, 1)),
+        getsockopt_int(s6, libc::IPPROTO_IPV6, libc::IPV6_V6ONLY).1
+    );
     close(s6);
     close(l);
 }
@@ -412,6 +436,7 @@ fn udp() {
     println!("recv: {}", rd(b, 8, libc::MSG_DONTWAIT));
     println!("AF_UNSPEC disconnects: {}", {
         let un = [0u8; 16];
+        // SAFETY: a 16-byte AF_UNSPEC address on this stack.
         v(unsafe { probes::syscall6(libc::SYS_connect as usize, b as usize, un.as_ptr() as usize, 16, 0, 0, 0) })
     });
     println!("peer after: {}", peer(b));
@@ -419,7 +444,8 @@ fn udp() {
     section("mmsg");
     let mut hdrs: Vec<libc::mmsghdr> = Vec::new();
     let parts: [&[u8]; 3] = [b"one", b"two two", b"three three three"];
-    let iovs: Vec<libc::iovec> = parts.iter().map(|p| libc::iovec { iov_base: p.as_ptr() as *mut _, iov_len: p.len() }).collect();
+    let iovs: Vec<libc::iovec> =
+        parts.iter().map(|p| libc::iovec { iov_base: p.as_ptr() as *mut _, iov_len: p.len() }).collect();
     for iov in &iovs {
         // SAFETY: all-zero is a valid mmsghdr.
         let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
@@ -430,7 +456,8 @@ fn udp() {
         hdrs.push(h);
     }
     // SAFETY: three mmsghdrs pointing at live buffers and addresses.
-    let r = unsafe { probes::syscall6(libc::SYS_sendmmsg as usize, a as usize, hdrs.as_mut_ptr() as usize, 3, 0, 0, 0) };
+    let r =
+        unsafe { probes::syscall6(libc::SYS_sendmmsg as usize, a as usize, hdrs.as_mut_ptr() as usize, 3, 0, 0, 0) };
     println!("sendmmsg 3: {} lens {:?}", v(r), hdrs.iter().map(|h| h.msg_len).collect::<Vec<_>>());
     let c = must("socket", socket(AF_INET, DGRAM, 0));
     must("bind", bind(c, &Addr::lo4(0)));
@@ -441,8 +468,9 @@ fn udp() {
     }
     wait_for(c, libc::POLLIN);
     nap(20);
-    let mut bufs = vec![[0u8; 8]; 4];
-    let mut riov: Vec<libc::iovec> = bufs.iter_mut().map(|b| libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: 8 }).collect();
+    let mut bufs = [[0u8; 8]; 4];
+    let mut riov: Vec<libc::iovec> =
+        bufs.iter_mut().map(|b| libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: 8 }).collect();
     let mut rh: Vec<libc::mmsghdr> = riov
         .iter_mut()
         .map(|iov| {
@@ -455,7 +483,15 @@ fn udp() {
         .collect();
     // SAFETY: four mmsghdrs pointing at live 8-byte buffers.
     let r = unsafe {
-        probes::syscall6(libc::SYS_recvmmsg as usize, c as usize, rh.as_mut_ptr() as usize, 4, libc::MSG_WAITFORONE as usize, 0, 0)
+        probes::syscall6(
+            libc::SYS_recvmmsg as usize,
+            c as usize,
+            rh.as_mut_ptr() as usize,
+            4,
+            libc::MSG_WAITFORONE as usize,
+            0,
+            0,
+        )
     };
     println!(
         "recvmmsg 4, MSG_WAITFORONE: {} lens {:?} truncated {:?}",
@@ -464,7 +500,17 @@ fn udp() {
         rh.iter().take(r.max(0) as usize).map(|h| h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0).collect::<Vec<_>>()
     );
     // SAFETY: as above; nothing more is queued.
-    let r = unsafe { probes::syscall6(libc::SYS_recvmmsg as usize, c as usize, rh.as_mut_ptr() as usize, 4, libc::MSG_DONTWAIT as usize, 0, 0) };
+    let r = unsafe {
+        probes::syscall6(
+            libc::SYS_recvmmsg as usize,
+            c as usize,
+            rh.as_mut_ptr() as usize,
+            4,
+            libc::MSG_DONTWAIT as usize,
+            0,
+            0,
+        )
+    };
     println!("recvmmsg, nothing there: {}", v(r));
     for fd in [a, b, c] {
         close(fd);

@@ -33,7 +33,8 @@ async fn connection(addr: String, path: String, total: usize, totals: Arc<Totals
         let _ = conn.await;
     });
     while totals.next.fetch_add(1, Ordering::Relaxed) < total {
-        let req = Request::get(path.as_str()).header("host", addr.as_str()).body(Empty::<Bytes>::new()).expect("request");
+        let req =
+            Request::get(path.as_str()).header("host", addr.as_str()).body(Empty::<Bytes>::new()).expect("request");
         let start = Instant::now();
         let good = match sender.send_request(req).await {
             Ok(resp) => {

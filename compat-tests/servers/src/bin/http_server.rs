@@ -18,7 +18,10 @@ use tokio::net::TcpListener;
 /// The page `GET /` serves.
 const PAGE: &str = "<!doctype html>\n<title>unify</title>\n<p>Hello from a tokio + hyper server.</p>\n";
 
-async fn answer(req: Request<hyper::body::Incoming>, served: Arc<AtomicU64>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn answer(
+    req: Request<hyper::body::Incoming>,
+    served: Arc<AtomicU64>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     served.fetch_add(1, Ordering::Relaxed);
     let (status, body, kind) = match req.uri().path() {
         "/" => (StatusCode::OK, PAGE, "text/html; charset=utf-8"),
