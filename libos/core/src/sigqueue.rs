@@ -58,6 +58,21 @@ impl PendingSignals {
         Ok(true)
     }
 
+    /// Makes a timer's signal pending whatever is already there: Linux queues a POSIX
+    /// timer's preallocated `sigqueue` entry even for a standard signal that is pending
+    /// already, and it does not count against `RLIMIT_SIGPENDING` (the timer did when it
+    /// was created).
+    pub fn push_preallocated(&mut self, info: SigInfo) {
+        self.mask |= bit(info.signo());
+        self.queue.push_back(info);
+    }
+
+    /// Drops every queued instance for which `drop` says so (a deleted timer's signal).
+    pub fn remove_where(&mut self, mut drop: impl FnMut(&SigInfo) -> bool) {
+        self.queue.retain(|i| !drop(i));
+        self.mask = self.queue.iter().fold(0, |m, i| m | bit(i.signo()));
+    }
+
     /// The signal to deliver next among those not in `blocked`, if any.
     pub fn next(&self, blocked: u64) -> Option<u32> {
         let ready = self.mask & !blocked;
