@@ -133,7 +133,9 @@ impl Kernel {
     }
 
     fn wake_for_signal(&self, thread: &ThreadShared, sig: u32, action: &KernelSigaction) {
-        if kills(action, sig) {
+        // A thread that blocks the signal but waits for it in rt_sigtimedwait takes it
+        // (Linux checks `real_blocked` here).
+        if kills(action, sig) && thread.own_mask() & bit(sig) == 0 {
             self.platform.exit_by_signal(sig);
         }
         thread.set_hint();

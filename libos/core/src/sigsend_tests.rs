@@ -127,6 +127,20 @@ fn sigtimedwait_takes_only_what_it_waits_for() {
 }
 
 #[test]
+fn a_thread_waiting_for_a_blocked_killing_signal_takes_it() {
+    // glibc's SIGEV_THREAD helper waits in sigwaitinfo for SIGTIMER (32, no handler),
+    // which it blocks: the signal must reach the wait, not end the process.
+    let (_, k) = kernel_on(FakePlatform::new());
+    let mut t = k.threads.leader();
+    t.set_sigmask(&k, 1 << (SIGRT - 1));
+    // What rt_sigtimedwait publishes while it waits.
+    t.shared.publish_blocked(0);
+    k.send_signal(SignalTarget::Thread(t.tid), user(SIGRT)).unwrap();
+    assert!(t.shared.hinted(), "the waiter is told");
+    assert_eq!(k.take_signal_in(&t, 1 << (SIGRT - 1)).map(|i| i.signo()), Some(SIGRT));
+}
+
+#[test]
 fn a_missing_thread_is_esrch() {
     let (_, k) = kernel_on(FakePlatform::new());
     assert_eq!(k.send_signal(SignalTarget::Thread(999_999), user(SIGUSR1)), Err(Errno::ESRCH));

@@ -37,6 +37,10 @@ pub struct ThreadShared {
     /// to the thread's own mask (widened during `rt_sigtimedwait`, which waits for
     /// blocked signals).
     blocked: AtomicU64,
+    /// The thread's own blocked set, not widened during `rt_sigtimedwait` (Linux's
+    /// `real_blocked` there): a signal in it does not end the process from the sender
+    /// even while a wait for it makes the thread take it.
+    own_mask: AtomicU64,
     /// Nonzero when the thread may have a signal to take: set by whoever makes one
     /// pending for it (and by the platform for its own work at the next return to the
     /// guest); cleared by the thread itself when it looks ([`crate::Kernel::next_signal`]).
@@ -52,6 +56,7 @@ impl ThreadShared {
             robust_head: AtomicU64::new(0),
             pending: Mutex::new(PendingSignals::default()),
             blocked: AtomicU64::new(0),
+            own_mask: AtomicU64::new(0),
             hint: AtomicU32::new(0),
         })
     }
@@ -64,6 +69,17 @@ impl ThreadShared {
     /// Publishes a blocked set (see [`ThreadShared::blocked`]).
     pub fn publish_blocked(&self, mask: u64) {
         self.blocked.store(mask, Ordering::SeqCst);
+    }
+
+    /// The thread's own blocked set (see the field's docs).
+    pub fn own_mask(&self) -> u64 {
+        self.own_mask.load(Ordering::SeqCst)
+    }
+
+    /// Records the thread's own mask, and publishes it as its blocked set.
+    fn set_mask(&self, mask: u64) {
+        self.own_mask.store(mask, Ordering::SeqCst);
+        self.publish_blocked(mask);
     }
 
     /// Tells the thread to look at its signals.
@@ -138,7 +154,7 @@ impl Thread {
     /// mask and, without `CLONE_SETTLS`, the TLS; it starts with no alternate signal
     /// stack and no robust list, as on Linux.
     pub fn child(&self, shared: Arc<ThreadShared>, spec: &ThreadSpec) -> Thread {
-        shared.publish_blocked(self.sigmask);
+        shared.set_mask(self.sigmask);
         Thread {
             clear_child_tid: spec.child_cleartid.unwrap_or(0),
             sigmask: self.sigmask,
@@ -158,7 +174,7 @@ impl Thread {
     pub fn set_sigmask(&mut self, kernel: &crate::Kernel, mask: u64) {
         let old = self.sigmask;
         self.sigmask = mask & !crate::signal::UNBLOCKABLE;
-        self.shared.publish_blocked(self.sigmask);
+        self.shared.set_mask(self.sigmask);
         kernel.mask_changed(self, old);
     }
 

@@ -239,10 +239,18 @@ extern "C" {
 static GUEST_STARTED: AtomicBool = AtomicBool::new(false);
 
 /// Makes sure the host's FS base is loaded, so libc and Rust std find their TLS.
-/// Cheap when it already is; a no-op before the guest starts.
+/// Cheap when it already is; a no-op before the guest starts, and on the libOS's own
+/// host threads (the timer thread: no block, GS base 0), whose FS base is always the
+/// host's.
 #[inline]
 pub fn ensure_host_tls() {
     if !GUEST_STARTED.load(Ordering::Relaxed) {
+        return;
+    }
+    let gs: u64;
+    // SAFETY: reading the GS base has no side effect; FSGSBASE was checked at start-up.
+    unsafe { core::arch::asm!("rdgsbase {}", out(reg) gs, options(nostack, nomem, preserves_flags)) };
+    if gs == 0 {
         return;
     }
     let block = block();

@@ -23,6 +23,7 @@ mod regs;
 mod stats;
 mod sud;
 mod thread;
+mod timer_thread;
 
 use std::convert::Infallible;
 use std::fmt;

@@ -84,7 +84,12 @@ impl Kernel {
     /// `timer_create` for clock `clock` with `event` (`None`: SIGALRM to the process,
     /// with the timer id as its value). Returns the new timer's id.
     pub fn timer_create(&self, clock: i32, event: Option<Sigevent>) -> Result<i32, Errno> {
-        let clock = TimerClock::for_timer(clock, self.identity.pid)?;
+        // Linux refuses the alarm clocks only in their own creation step, once the id
+        // is handed out and the sigevent checked.
+        let clock = match TimerClock::for_timer(clock, self.identity.pid) {
+            Err(Errno::EOPNOTSUPP) if TimerClock::is_alarm(clock) => None,
+            other => Some(other?),
+        };
         let mut timers = self.timers.lock();
         // Each timer holds a preallocated signal, counted against RLIMIT_SIGPENDING.
         if timers.count() >= self.sigpending_limit() {
@@ -95,6 +100,7 @@ impl Kernel {
             Some(ev) => self.notify_of(&ev)?,
             None => Notify::Signal { signo: SIGALRM, value: id as u32 as u64, target: SignalTarget::Process },
         };
+        let clock = clock.ok_or(Errno::EOPNOTSUPP)?;
         timers.insert(id, PosixTimer::new(clock, notify));
         Ok(id)
     }

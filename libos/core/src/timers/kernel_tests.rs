@@ -72,6 +72,10 @@ fn create_decodes_the_sigevent_as_linux_does() {
         assert_eq!(k.timer_create(1, Some(bad)), Err(Errno::EINVAL), "{bad:?}");
     }
     assert_eq!(k.timer_create(1, None), Ok(11), "seven ids were used up");
+    // The alarm clocks are refused after the id is handed out.
+    assert_eq!(k.timer_create(8, None), Err(Errno::EOPNOTSUPP));
+    assert_eq!(k.timer_create(9, Some(sigev(99, 0, 0, 0))), Err(Errno::EINVAL), "the sigevent is checked first");
+    assert_eq!(k.timer_create(1, None), Ok(14));
 }
 
 #[test]

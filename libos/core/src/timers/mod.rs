@@ -78,6 +78,11 @@ impl TimerClock {
         matches!(self, TimerClock::ProcessCpu | TimerClock::UserCpu)
     }
 
+    /// Whether `raw` names an alarm clock (`CLOCK_REALTIME_ALARM`, `CLOCK_BOOTTIME_ALARM`).
+    pub fn is_alarm(raw: i32) -> bool {
+        matches!(raw, 8 | 9)
+    }
+
     /// Decodes `timer_create`'s clock for the process `pid`: EINVAL for no clock at all,
     /// EOPNOTSUPP for a clock that has no timers on Linux (the raw and coarse clocks),
     /// for the alarm clocks (no RTC to wake the machine, as on a Linux without one) and
