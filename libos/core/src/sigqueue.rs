@@ -67,12 +67,6 @@ impl PendingSignals {
         self.queue.push_back(info);
     }
 
-    /// Drops every queued instance for which `drop` says so (a deleted timer's signal).
-    pub fn remove_where(&mut self, mut drop: impl FnMut(&SigInfo) -> bool) {
-        self.queue.retain(|i| !drop(i));
-        self.mask = self.queue.iter().fold(0, |m, i| m | bit(i.signo()));
-    }
-
     /// The signal to deliver next among those not in `blocked`, if any.
     pub fn next(&self, blocked: u64) -> Option<u32> {
         let ready = self.mask & !blocked;

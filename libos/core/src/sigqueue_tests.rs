@@ -65,15 +65,3 @@ fn a_timer_signal_queues_beside_a_pending_standard_one() {
     assert_eq!(p.take_next(0).unwrap().si_code, code::SI_TIMER);
     assert_eq!(p.mask(), 0);
 }
-
-#[test]
-fn remove_where_keeps_the_mask_exact() {
-    let mut p = PendingSignals::default();
-    p.push_preallocated(SigInfo::timer(40, 1, 0, 0));
-    p.push_preallocated(SigInfo::timer(40, 2, 0, 0));
-    p.push_preallocated(SigInfo::timer(41, 1, 0, 0));
-    p.remove_where(|i| i.timer_id() == 1);
-    assert_eq!(p.mask(), 1 << 39);
-    assert_eq!(p.take_next(0).unwrap().timer_id(), 2);
-    assert_eq!(p.mask(), 0);
-}

@@ -154,21 +154,11 @@ impl Kernel {
         Ok(self.timers.lock().get_mut(id)?.overrun())
     }
 
-    /// `timer_delete` (EINVAL for a bad id). Its signal, if pending, is withdrawn.
+    /// `timer_delete` (EINVAL for a bad id). A signal of the timer still pending stays
+    /// so (`rt_sigpending` shows it, as on Linux) and is dropped when a thread comes to
+    /// take it.
     pub fn timer_delete(&self, id: i32) -> Result<(), Errno> {
-        let mut timers = self.timers.lock();
-        let timer = timers.remove(id)?;
-        let ours = |info: &SigInfo| info.si_code == code::SI_TIMER && info.timer_id() == id;
-        match timer.target() {
-            Some(SignalTarget::Process) => self.sigpending.lock().remove_where(ours),
-            Some(SignalTarget::Thread(tid)) => {
-                if let Some(thread) = self.threads.get(tid) {
-                    thread.pending.lock().remove_where(ours);
-                }
-            }
-            None => {}
-        }
-        Ok(())
+        self.timers.lock().remove(id).map(|_| ())
     }
 
     /// `setitimer(which, new)`: returns the old value. EINVAL for a bad time or
@@ -235,18 +225,15 @@ impl Kernel {
     /// A thread has taken `info` from a pending set: what the timers make of it. A
     /// timer's signal from an arming since replaced is dropped (`None`); one that is
     /// current gets its overrun, and a periodic timer runs again. Any SIGALRM re-arms a
-    /// periodic ITIMER_REAL that has fired. A timer signal the libOS did not send (no
-    /// mark: `rt_sigqueueinfo` with `SI_TIMER`) passes as it is.
+    /// periodic ITIMER_REAL that has fired. The signal of a deleted timer is dropped; a
+    /// timer signal the libOS did not send (no mark: `rt_sigqueueinfo` with `SI_TIMER`)
+    /// passes as it is.
     pub(crate) fn signal_taken(&self, mut info: SigInfo) -> Option<SigInfo> {
         let rearmed = if info.si_code == code::SI_TIMER && info.sys_private() != 0 {
             let mut timers = self.timers.lock();
-            match timers.get_mut(info.timer_id()) {
-                Ok(timer) => {
-                    let now = self.timer_now(timer.clock);
-                    timer.taken(&mut info, now)?
-                }
-                Err(_) => false,
-            }
+            let timer = timers.get_mut(info.timer_id()).ok()?;
+            let now = self.timer_now(timer.clock);
+            timer.taken(&mut info, now)?
         } else if info.signo() == SIGALRM {
             let now = self.timer_now(TimerClock::Monotonic);
             self.timers.lock().real.sigalrm_taken(now)

@@ -62,10 +62,12 @@ impl PosixTimer {
     /// time left and the interval. A periodic timer whose signal is pending (or that
     /// sends nothing) is moved forward past `now` first, so it shows the expiry to come.
     /// A timer that is due but not fired yet shows 1 ns; a one-shot `SIGEV_NONE` timer
-    /// that has expired shows 0.
+    /// that has expired shows 0, and one that was disarmed what its last arming had left.
     pub fn get(&mut self, now: u64) -> TimerValue {
         let interval = self.interval;
-        if interval == 0 && self.state != State::Armed {
+        // Linux reads a disarmed `SIGEV_NONE` timer's old expiry all the same: it shows
+        // the time that was left until then, 0 once that has passed.
+        if interval == 0 && self.state != State::Armed && !self.sig_none() {
             return TimerValue::default();
         }
         if interval != 0 && (self.state != State::Armed || self.sig_none()) {
@@ -150,14 +152,6 @@ impl PosixTimer {
         self.seq = next_seq(self.seq);
         info.set_overrun(self.overrun());
         Some(true)
-    }
-
-    /// Where this timer's signals go, if it sends any.
-    pub fn target(&self) -> Option<SignalTarget> {
-        match self.notify {
-            Notify::Signal { target, .. } => Some(target),
-            Notify::None => None,
-        }
     }
 }
 
