@@ -18,6 +18,7 @@ pub mod names;
 #[cfg(feature = "rewrite")]
 pub mod rewrite;
 pub mod sigframe;
+pub mod site_map;
 pub mod sys;
 pub mod table;
 pub mod trace;

@@ -138,6 +138,8 @@ pub fn setup_frame(
     } else {
         ss
     };
+    let mut shown = ctx.regs;
+    shown.rip = crate::site_map::to_original(shown.rip);
     let frame = RtSigFrame {
         pretcode: action.restorer,
         uc: UContext {
@@ -145,7 +147,7 @@ pub fn setup_frame(
             uc_link: 0,
             uc_stack: reported_stack,
             uc_mcontext: SigContext {
-                regs: ctx.regs,
+                regs: shown,
                 cs: USER_CS,
                 gs: 0,
                 fs: 0,
@@ -182,7 +184,9 @@ pub fn setup_frame(
     }
     thread.set_sigmask(kernel, blocked);
     if action.flags & sa::SA_RESETHAND != 0 {
-        let _ = kernel.signals.lock().exchange(sig as i32, Some(libos::abi::KernelSigaction::default()));
+        // Linux resets the handler only; the flags and mask stay.
+        let reset = libos::abi::KernelSigaction { handler: libos::signal::SIG_DFL, ..*action };
+        let _ = kernel.signals.lock().exchange(sig as i32, Some(reset));
     }
     if use_alt && ss.ss_flags & SS_AUTODISARM != 0 {
         thread.altstack = StackT { ss_sp: 0, ss_size: 0, ss_flags: SS_DISABLE, pad: 0 };
@@ -209,6 +213,7 @@ pub fn restore_frame(
         fpstate[MXCSR_OFFSET..MXCSR_OFFSET + 4].copy_from_slice(&(mxcsr & MXCSR_MASK).to_le_bytes());
     }
     let mut regs = mc.regs;
+    regs.rip = crate::site_map::to_stub(regs.rip);
     regs.eflags = (current_eflags & !FIX_EFLAGS) | (mc.regs.eflags & FIX_EFLAGS);
     thread.set_sigmask(kernel, frame.uc.uc_sigmask);
     // Linux's restore_altstack: as sigaltstack would, ignoring errors.

@@ -199,7 +199,9 @@ syscall_table! {
     275 splice(Int, Hex, Int, Hex, UInt, Hex) => Partial(splice::splice, "data is copied, not moved page by page; a file end must be a regular file");
     276 tee(Int, Int, UInt, Hex) => Partial(splice::tee, "data is copied, not shared page by page");
     280 utimensat(Int, Str, Hex, Hex) => Full(attrs::utimensat);
+    282 signalfd(Int, Hex, UInt) => Full(signal::signalfd);
     285 fallocate(Int, Hex, Int, Int) => Partial(attrs::fallocate, "mode 0 only; hole punching and FALLOC_FL_KEEP_SIZE give EOPNOTSUPP");
+    289 signalfd4(Int, Hex, UInt, Hex) => Full(signal::signalfd4);
     292 dup3(Int, Int, Hex) => Full(io::dup3);
     293 pipe2(Hex, Hex) => Partial(pipe::pipe2, "O_NOTIFICATION_PIPE gives ENOPKG (no watch queues)");
     295 preadv(Int, Hex, Int, Int) => Full(io::preadv);

@@ -9,6 +9,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod fsutil;
+pub mod sig;
 pub mod sys;
 
 use std::arch::asm;

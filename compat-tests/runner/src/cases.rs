@@ -1,6 +1,9 @@
 //! The case list: which program runs with which arguments, environment and stdin, and
 //! what is compared. One case = one native run + one run under unify.
 
+use std::fmt;
+
+use crate::exec::Status;
 use crate::rgtree::{NO_MATCH, PATTERN};
 
 /// The program a case runs.
@@ -49,6 +52,9 @@ pub const C_PROBES: &[CProbe] = &[
     CProbe { name: "fs_stdio_musl", source: "fs_stdio_musl.c", link: Link::Static },
     CProbe { name: "fs_dir_musl", source: "fs_dir_musl.c", link: Link::Static },
     CProbe { name: "threads_musl", source: "threads_musl.c", link: Link::Static },
+    CProbe { name: "signalfd_musl", source: "signalfd_musl.c", link: Link::Static },
+    CProbe { name: "signals_musl", source: "signals_musl.c", link: Link::Static },
+    CProbe { name: "faults_musl", source: "faults_musl.c", link: Link::Static },
 ];
 
 #[derive(Clone, Debug)]
@@ -63,13 +69,41 @@ pub struct Case {
     pub stdin: Option<&'static str>,
     /// Compare stderr too (only for programs whose stderr is deterministic).
     pub compare_stderr: bool,
-    /// The exit status the program must have natively (checks the probe itself).
-    pub expect_status: i32,
+    /// How the program must end natively (checks the probe itself).
+    pub expect: Expected,
     /// The working directory the program runs in.
     pub fixture: Fixture,
     /// Compare stdout as a sorted set of lines (for programs whose line order depends on
     /// thread scheduling, such as rg searching a tree with several threads).
     pub sort_stdout: bool,
+}
+
+/// How a case's native run must end: an exit status, or death by a signal (a probe that
+/// faults without a handler, aborts, or gets SIGPIPE). The run under test must end the
+/// same way: unify, when its guest dies by a signal, kills itself with that signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expected {
+    Exit(i32),
+    Killed(i32),
+}
+
+impl Expected {
+    pub fn matches(self, status: &Status) -> bool {
+        match (self, status) {
+            (Expected::Exit(a), Status::Exited(b)) => a == *b,
+            (Expected::Killed(a), Status::Signaled(b)) => a == *b,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expected::Exit(c) => write!(f, "exit {c}"),
+            Expected::Killed(s) => write!(f, "killed by signal {s}"),
+        }
+    }
 }
 
 /// The working directory of a case's runs.
@@ -104,7 +138,7 @@ impl Case {
             env: &[],
             stdin: Some(""),
             compare_stderr: false,
-            expect_status: 0,
+            expect: Expected::Exit(0),
             fixture: Fixture::Shared,
             sort_stdout: false,
         }
@@ -135,7 +169,12 @@ impl Case {
         self
     }
     const fn status(mut self, status: i32) -> Case {
-        self.expect_status = status;
+        self.expect = Expected::Exit(status);
+        self
+    }
+    /// Natively the program dies by signal `sig` (and must under unify too).
+    const fn killed(mut self, sig: i32) -> Case {
+        self.expect = Expected::Killed(sig);
         self
     }
     /// Runs in a fresh empty directory of its own (the probe creates files).
@@ -226,6 +265,30 @@ pub const CASES: &[Case] = &[
     Case::rust("rayon_sum").stderr(),
     Case::rust("mmap_threads").stderr(),
     Case::new("threads_musl", Program::C("threads_musl")).stderr(),
+    Case::new("signalfd_musl", Program::C("signalfd_musl")).stderr(),
+    // Signals, faults and timers. The cases with `.killed(N)` die by signal N natively;
+    // unify must end the same way (it kills itself with the guest's signal; its one-line
+    // `unify: ...` report of a fault is not compared).
+    Case::rust("signal_deliver").stderr(),
+    Case::rust("signal_wait").stderr(),
+    Case::rust("sigpipe").stderr(),
+    Case::new("sigpipe_blocked", Program::Rust("sigpipe")).args(&["blocked"]).stderr(),
+    Case::new("sigpipe_default", Program::Rust("sigpipe")).args(&["default"]).killed(13).stderr(),
+    Case::new("stack_overflow_main", Program::Rust("stack_overflow")).args(&["main"]).killed(6).stderr(),
+    Case::new("stack_overflow_thread", Program::Rust("stack_overflow")).args(&["thread"]).killed(6).stderr(),
+    Case::rust("timers").stderr(),
+    Case::new("timers_die", Program::Rust("timers")).args(&["die"]).killed(14).stderr(),
+    Case::new("signals_musl", Program::C("signals_musl")).stderr(),
+    Case::new("faults_musl", Program::C("faults_musl")).scratch().stderr(),
+    Case::new("faults_musl_null", Program::C("faults_musl")).args(&["null"]).killed(11).stderr(),
+    Case::new("faults_musl_null_blocked", Program::C("faults_musl")).args(&["null_blocked"]).killed(11).stderr(),
+    Case::new("faults_musl_null_ignored", Program::C("faults_musl")).args(&["null_ignored"]).killed(11).stderr(),
+    Case::new("faults_musl_segv_thread", Program::C("faults_musl")).args(&["segv_thread"]).killed(11).stderr(),
+    Case::new("faults_musl_bus", Program::C("faults_musl")).args(&["bus"]).scratch().killed(7).stderr(),
+    Case::new("faults_musl_fpe", Program::C("faults_musl")).args(&["fpe"]).killed(8).stderr(),
+    Case::new("faults_musl_ill", Program::C("faults_musl")).args(&["ill"]).killed(4).stderr(),
+    Case::new("faults_musl_abort", Program::C("faults_musl")).args(&["abort"]).killed(6).stderr(),
+    Case::new("faults_musl_abort_handled", Program::C("faults_musl")).args(&["abort_handled"]).killed(6).stderr(),
     Case::new("rg_version", Program::Ripgrep).args(&["--version"]).stderr(),
     Case::new("rg_help", Program::Ripgrep).args(&["--help"]).stderr(),
     Case::new("rg_stdin", Program::Ripgrep).args(&["-n", "b.r"]).stdin("foo\nbar\nbaz\nbär\n").stderr(),
@@ -301,6 +364,23 @@ mod tests {
         assert!(c.matches(&["hel".into()]));
         assert!(c.matches(&["zzz".into(), "ello".into()]));
         assert!(!c.matches(&["zzz".into()]));
+    }
+
+    #[test]
+    fn expected_status() {
+        assert!(Expected::Exit(0).matches(&Status::Exited(0)));
+        assert!(!Expected::Exit(0).matches(&Status::Exited(1)));
+        assert!(!Expected::Exit(11).matches(&Status::Signaled(11)));
+        assert!(Expected::Killed(11).matches(&Status::Signaled(11)));
+        assert!(!Expected::Killed(11).matches(&Status::Signaled(6)));
+        assert!(!Expected::Killed(13).matches(&Status::Exited(128 + 13)));
+        assert!(!Expected::Killed(6).matches(&Status::TimedOut));
+        assert_eq!(Expected::Killed(6).to_string(), "killed by signal 6");
+        assert_eq!(Expected::Exit(3).to_string(), "exit 3");
+        let c = CASES.iter().find(|c| c.name == "sigpipe_default").unwrap();
+        assert_eq!(c.expect, Expected::Killed(13));
+        let c = CASES.iter().find(|c| c.name == "panic").unwrap();
+        assert_eq!(c.expect, Expected::Exit(101));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Comparing two runs of the same case: exit status, stdout and (for cases that ask for
 //! it) stderr, with one human-readable reason per difference.
 
+use crate::cases::Expected;
 use crate::exec::{Outcome, Status};
 
 /// Longest excerpt of a differing line shown in a message.
@@ -59,8 +60,9 @@ pub fn describe(what: &str, left_name: &str, right_name: &str, d: &Difference) -
 }
 
 /// Rust's panic message names the thread id since Rust 1.89
-/// (`thread 'main' (12345) panicked at`); the id differs between runs, so it is
-/// replaced by `<tid>`.
+/// (`thread 'main' (12345) panicked at`), and so does its stack-overflow message
+/// (`thread 'main' (12345) has overflowed its stack`); the id differs between runs, so
+/// it is replaced by `<tid>`.
 pub fn normalize_stderr(stderr: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(stderr);
     let mut out = String::with_capacity(text.len());
@@ -71,7 +73,7 @@ pub fn normalize_stderr(stderr: &[u8]) -> Vec<u8> {
 }
 
 fn normalize_panic_line(line: &str) -> String {
-    // thread '<name>' (<digits>) panicked at
+    // thread '<name>' (<digits>) panicked at / has overflowed its stack
     let Some(rest) = line.strip_prefix("thread '") else {
         return line.to_string();
     };
@@ -80,7 +82,10 @@ fn normalize_panic_line(line: &str) -> String {
     };
     let after = &rest[name_end + 3..];
     let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-    if digits == 0 || !after[digits..].starts_with(") panicked") {
+    let rest_of_line = &after[digits..];
+    if digits == 0
+        || !(rest_of_line.starts_with(") panicked") || rest_of_line.starts_with(") has overflowed its stack"))
+    {
         return line.to_string();
     }
     format!("thread '{}' (<tid>){}", &rest[..name_end], &after[digits + 1..])
@@ -112,7 +117,7 @@ pub fn strip_diagnostics(stderr: &[u8], prefix: &str) -> Vec<u8> {
 
 /// What a case checks in addition to comparing the runs.
 pub struct Expectation<'a> {
-    pub status: i32,
+    pub status: Expected,
     pub compare_stderr: bool,
     /// Compare stdout as sorted lines.
     pub sort_stdout: bool,
@@ -125,11 +130,9 @@ pub struct Expectation<'a> {
 pub fn compare(exp: &Expectation, left_name: &str, left: &Outcome, right_name: &str, right: &Outcome) -> Vec<String> {
     let mut reasons = Vec::new();
     // The reference run must itself behave, otherwise nothing else means anything.
-    if left.status != Status::Exited(exp.status) {
-        reasons.push(format!(
-            "{left_name} run: {}, expected exit {} (the probe or the host is off)",
-            left.status, exp.status
-        ));
+    if !exp.status.matches(&left.status) {
+        let why = format!("{left_name} run: {}, expected {} (the probe or the host is off)", left.status, exp.status);
+        reasons.push(why);
         return reasons;
     }
     if right.status == Status::TimedOut {
@@ -168,7 +171,7 @@ mod tests {
     }
 
     const EXP0: Expectation =
-        Expectation { status: 0, compare_stderr: false, sort_stdout: false, diagnostic_prefix: None };
+        Expectation { status: Expected::Exit(0), compare_stderr: false, sort_stdout: false, diagnostic_prefix: None };
 
     #[test]
     fn identical_is_none() {
@@ -231,6 +234,39 @@ mod tests {
     }
 
     #[test]
+    fn stack_overflow_tid_is_normalized() {
+        let a = b"\nthread 'deep' (5922) has overflowed its stack\nfatal runtime error: stack overflow, aborting\n";
+        let b = b"\nthread 'deep' (3) has overflowed its stack\nfatal runtime error: stack overflow, aborting\n";
+        assert_eq!(normalize_stderr(a), normalize_stderr(b));
+        assert_eq!(
+            String::from_utf8(normalize_stderr(a)).unwrap(),
+            "\nthread 'deep' (<tid>) has overflowed its stack\nfatal runtime error: stack overflow, aborting\n"
+        );
+        let other = "thread 'x' (12) has overflowed\n";
+        assert_eq!(normalize_stderr(other.as_bytes()), other.as_bytes());
+    }
+
+    #[test]
+    fn expected_signal() {
+        let exp = Expectation {
+            status: Expected::Killed(11),
+            compare_stderr: true,
+            sort_stdout: false,
+            diagnostic_prefix: Some("unify: "),
+        };
+        let native = out(Status::Signaled(11), "before the fault\n", "");
+        let hosted = out(Status::Signaled(11), "before the fault\n", "unify: SIGSEGV at 0x0 (rip 0x401000)\n");
+        assert!(compare(&exp, "native", &native, "hosted", &hosted).is_empty());
+        let r = compare(&exp, "native", &native, "hosted", &out(Status::Exited(139), "before the fault\n", ""));
+        assert_eq!(r, vec!["exit status differs (native killed by signal 11 vs hosted exit 139)"]);
+        let r = compare(&exp, "native", &out(Status::Exited(0), "", ""), "hosted", &hosted);
+        assert_eq!(r, vec!["native run: exit 0, expected killed by signal 11 (the probe or the host is off)"]);
+        let r = compare(&exp, "native", &out(Status::Signaled(6), "", ""), "hosted", &hosted);
+        assert_eq!(r.len(), 1);
+        assert!(r[0].starts_with("native run: killed by signal 6, expected killed by signal 11"), "{r:?}");
+    }
+
+    #[test]
     fn compare_pass() {
         let a = out(Status::Exited(0), "hi\n", "e1");
         let b = out(Status::Exited(0), "hi\n", "e2");
@@ -241,7 +277,12 @@ mod tests {
     fn compare_stderr_only_when_asked() {
         let a = out(Status::Exited(0), "hi\n", "e1\n");
         let b = out(Status::Exited(0), "hi\n", "e2\n");
-        let exp = Expectation { status: 0, compare_stderr: true, sort_stdout: false, diagnostic_prefix: None };
+        let exp = Expectation {
+            status: Expected::Exit(0),
+            compare_stderr: true,
+            sort_stdout: false,
+            diagnostic_prefix: None,
+        };
         let r = compare(&exp, "native", &a, "hosted", &b);
         assert_eq!(r.len(), 1);
         assert!(r[0].starts_with("stderr differs (first difference at line 1"), "{r:?}");
@@ -255,8 +296,12 @@ mod tests {
             "",
             "unify: syscall readlink (89) is not implemented; returning ENOSYS\nguest line\n",
         );
-        let mut exp =
-            Expectation { status: 0, compare_stderr: true, sort_stdout: false, diagnostic_prefix: Some("unify: ") };
+        let mut exp = Expectation {
+            status: Expected::Exit(0),
+            compare_stderr: true,
+            sort_stdout: false,
+            diagnostic_prefix: Some("unify: "),
+        };
         assert!(compare(&exp, "native", &native, "hosted", &hosted).is_empty());
         exp.diagnostic_prefix = None;
         assert_eq!(compare(&exp, "native", &native, "hosted", &hosted).len(), 1);
@@ -268,7 +313,12 @@ mod tests {
     fn compare_status_and_stdout() {
         let a = out(Status::Exited(3), "a\nb\n", "");
         let b = out(Status::Exited(0), "a\nc\n", "");
-        let exp = Expectation { status: 3, compare_stderr: false, sort_stdout: false, diagnostic_prefix: None };
+        let exp = Expectation {
+            status: Expected::Exit(3),
+            compare_stderr: false,
+            sort_stdout: false,
+            diagnostic_prefix: None,
+        };
         let r = compare(&exp, "native", &a, "hosted", &b);
         assert_eq!(
             r,
@@ -295,7 +345,12 @@ mod tests {
         let a = out(Status::Exited(0), "x:1\ny:2\n", "");
         let b = out(Status::Exited(0), "y:2\nx:1\n", "");
         assert_eq!(compare(&EXP0, "native", &a, "hosted", &b).len(), 1);
-        let exp = Expectation { status: 0, compare_stderr: false, sort_stdout: true, diagnostic_prefix: None };
+        let exp = Expectation {
+            status: Expected::Exit(0),
+            compare_stderr: false,
+            sort_stdout: true,
+            diagnostic_prefix: None,
+        };
         assert!(compare(&exp, "native", &a, "hosted", &b).is_empty());
         let c = out(Status::Exited(0), "y:2\nx:1\nx:1\n", "");
         let r = compare(&exp, "native", &a, "hosted", &c);

@@ -146,6 +146,9 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             if c.sort_stdout {
                 notes.push("sorted".to_string());
             }
+            if c.expect != cases::Expected::Exit(0) {
+                notes.push(c.expect.to_string());
+            }
             match c.fixture {
                 Fixture::Shared => {}
                 Fixture::Empty => notes.push("cwd: empty".to_string()),
@@ -255,7 +258,7 @@ fn run_case(
     let a = exec::run(&native);
     let b = exec::run(&other);
     let exp = diff::Expectation {
-        status: case.expect_status,
+        status: case.expect,
         compare_stderr: case.compare_stderr,
         sort_stdout: case.sort_stdout,
         diagnostic_prefix: under_test.diagnostic_prefix(),

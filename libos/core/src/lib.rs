@@ -34,6 +34,7 @@ pub mod pseudo;
 pub mod rusage;
 pub mod siginfo;
 pub mod signal;
+pub mod signalfd;
 pub mod sigqueue;
 pub mod sigsend;
 pub mod statx;

@@ -217,6 +217,12 @@ pub trait Platform: Send + Sync {
     /// to do when `thread` is the caller, which looks on its way back to the guest.
     /// Default: nothing (a single-threaded platform looks at every return).
     fn interrupt_thread(&self, _thread: &ThreadShared) {}
+    /// The calling guest thread's shared record (for file objects whose behaviour
+    /// depends on the thread using them: a signalfd reads the reader's signals).
+    /// Default: none.
+    fn current_thread(&self) -> Option<Arc<ThreadShared>> {
+        None
+    }
     /// The calling guest thread's registers at the syscall it is making now (RIP just
     /// past it), for `rt_sigreturn`. `None` on a platform that cannot say.
     fn syscall_context(&self) -> Option<crate::context::GuestContext> {

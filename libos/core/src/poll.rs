@@ -42,6 +42,11 @@ pub fn poll(kernel: &Kernel, fds: &mut [PollFd], timeout_ns: Option<u64>) -> Sys
             Some(t) => t - elapsed,
             None => u64::MAX,
         };
+        // A signal for the thread ends the wait: EINTR once its handler ran (Linux
+        // restarts poll only when no handler runs).
+        if platform.interrupted() {
+            return Err(crate::Errno::ERESTARTNOHAND);
+        }
         READINESS.sleep_since(platform, seq, backoff.min(remaining));
         backoff = (backoff * 2).min(MAX_BACKOFF_NS);
     }

@@ -110,6 +110,50 @@ impl SigInfo {
     }
 }
 
+/// The names of signals 1–31, as `kill -l` lists them.
+const NAMES: [&str; 31] = [
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS",
+];
+
+/// A signal's name for messages: `SIGSEGV`, or `SIGRTMIN+3` for the real-time ones.
+pub fn signal_name(sig: u32) -> alloc::string::String {
+    match sig {
+        1..=31 => alloc::string::String::from(NAMES[sig as usize - 1]),
+        32..=64 => alloc::format!("SIGRTMIN+{}", sig - 32),
+        _ => alloc::format!("signal {sig}"),
+    }
+}
+
 /// What happens to a signal nobody handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DefaultAction {
@@ -160,6 +204,13 @@ mod tests {
         assert_eq!(default_action(17), DefaultAction::Ignore);
         assert_eq!(default_action(18), DefaultAction::Continue);
         assert_eq!(default_action(20), DefaultAction::Stop);
+    }
+
+    #[test]
+    fn names_follow_kill_l() {
+        assert_eq!(signal_name(11), "SIGSEGV");
+        assert_eq!(signal_name(31), "SIGSYS");
+        assert_eq!(signal_name(34), "SIGRTMIN+2");
     }
 
     #[test]

@@ -43,7 +43,7 @@ const fn bit(sig: u32) -> u64 {
 }
 
 /// Whether `action` throws `sig` away (Linux's `sig_handler_ignored`).
-fn ignores(action: &KernelSigaction, sig: u32) -> bool {
+pub fn ignores(action: &KernelSigaction, sig: u32) -> bool {
     match action.handler {
         SIG_IGN => true,
         SIG_DFL => matches!(default_action(sig), DefaultAction::Ignore | DefaultAction::Continue),
@@ -103,39 +103,43 @@ impl Kernel {
                 pending.push(info, limit)
             }
         };
-        match receiver {
+        let queued = match receiver {
             Some(thread) => {
                 let queued = push(&mut thread.pending.lock())?;
-                if thread.blocked() & bit(sig) == 0 {
+                if thread.wants(sig) {
                     self.wake_for_signal(&thread, sig, &action);
                 }
-                Ok(queued)
+                queued
             }
             None => {
                 let queued = push(&mut self.sigpending.lock())?;
                 if let Some(thread) = self.choose_receiver(sig) {
                     self.wake_for_signal(&thread, sig, &action);
                 }
-                Ok(queued)
+                queued
             }
-        }
+        };
+        // Blocked signals wake nobody, but signalfd readers and pollers look for them.
+        crate::signalfd::SIGNAL_SENT.notify();
+        crate::poll::readiness_changed();
+        Ok(queued)
     }
 
-    /// The thread that should take a process-wide `sig`: the first thread if it does
-    /// not block it, else the first that does not; none if all block it.
+    /// The thread that should take a process-wide `sig`: the first thread if it wants it
+    /// (does not block it, or waits for it), else the first that does; none if all
+    /// block it.
     fn choose_receiver(&self, sig: u32) -> Option<Arc<ThreadShared>> {
         if let Some(leader) = self.threads.get(self.identity.pid) {
-            if leader.blocked() & bit(sig) == 0 {
+            if leader.wants(sig) {
                 return Some(leader);
             }
         }
-        self.threads.find(|t| t.blocked() & bit(sig) == 0)
+        self.threads.find(|t| t.wants(sig))
     }
 
     fn wake_for_signal(&self, thread: &ThreadShared, sig: u32, action: &KernelSigaction) {
-        // A thread that blocks the signal but waits for it in rt_sigtimedwait takes it
-        // (Linux checks `real_blocked` here).
-        if kills(action, sig) && thread.own_mask() & bit(sig) == 0 {
+        // Not while it waits for the signal in rt_sigtimedwait, which takes it instead.
+        if kills(action, sig) && thread.blocked() & bit(sig) == 0 {
             self.platform.exit_by_signal(sig);
         }
         thread.set_hint();
@@ -215,11 +219,12 @@ impl Kernel {
         }
     }
 
-    /// Takes a pending signal in `set` for `rt_sigtimedwait`: the thread's own first.
-    pub fn take_signal_in(&self, thread: &Thread, set: u64) -> Option<SigInfo> {
+    /// Takes a pending signal in `set` for `thread` (`rt_sigtimedwait`, a signalfd
+    /// read): the thread's own first.
+    pub fn take_signal_in(&self, thread: &ThreadShared, set: u64) -> Option<SigInfo> {
         let others = !set;
         loop {
-            let own = thread.shared.pending.lock().take_next(others);
+            let own = thread.pending.lock().take_next(others);
             let info = match own {
                 Some(info) => info,
                 None => self.sigpending.lock().take_next(others)?,
@@ -233,7 +238,12 @@ impl Kernel {
     /// The signals pending for the calling thread (its own and the process's), for
     /// `rt_sigpending`.
     pub fn pending_for(&self, thread: &Thread) -> u64 {
-        thread.shared.pending.lock().mask() | self.sigpending.lock().mask()
+        self.pending_for_shared(&thread.shared)
+    }
+
+    /// [`Kernel::pending_for`] from the thread's shared record.
+    pub fn pending_for_shared(&self, thread: &ThreadShared) -> u64 {
+        thread.pending.lock().mask() | self.sigpending.lock().mask()
     }
 }
 

@@ -34,13 +34,12 @@ pub struct ThreadShared {
     /// Signals sent to this thread (`tgkill`, faults, `SIGEV_THREAD_ID` timers).
     pub pending: Mutex<PendingSignals>,
     /// The thread's blocked set as senders see it: [`Thread::set_sigmask`] keeps it equal
-    /// to the thread's own mask (widened during `rt_sigtimedwait`, which waits for
-    /// blocked signals).
+    /// to the thread's own mask.
     blocked: AtomicU64,
-    /// The thread's own blocked set, not widened during `rt_sigtimedwait` (Linux's
-    /// `real_blocked` there): a signal in it does not end the process from the sender
-    /// even while a wait for it makes the thread take it.
-    own_mask: AtomicU64,
+    /// Blocked signals the thread waits for in `rt_sigtimedwait`: a sender wakes it for
+    /// them as for unblocked ones, but they never take their default action (Linux's
+    /// `real_blocked`).
+    waiting_for: AtomicU64,
     /// Nonzero when the thread may have a signal to take: set by whoever makes one
     /// pending for it (and by the platform for its own work at the next return to the
     /// guest); cleared by the thread itself when it looks ([`crate::Kernel::next_signal`]).
@@ -56,7 +55,7 @@ impl ThreadShared {
             robust_head: AtomicU64::new(0),
             pending: Mutex::new(PendingSignals::default()),
             blocked: AtomicU64::new(0),
-            own_mask: AtomicU64::new(0),
+            waiting_for: AtomicU64::new(0),
             hint: AtomicU32::new(0),
         })
     }
@@ -71,15 +70,16 @@ impl ThreadShared {
         self.blocked.store(mask, Ordering::SeqCst);
     }
 
-    /// The thread's own blocked set (see the field's docs).
-    pub fn own_mask(&self) -> u64 {
-        self.own_mask.load(Ordering::SeqCst)
+    /// Whether a signal `sig` should wake the thread: it does not block it, or waits
+    /// for it.
+    pub fn wants(&self, sig: u32) -> bool {
+        let bit = 1u64 << (sig - 1);
+        self.blocked() & bit == 0 || self.waiting_for.load(Ordering::SeqCst) & bit != 0
     }
 
-    /// Records the thread's own mask, and publishes it as its blocked set.
-    fn set_mask(&self, mask: u64) {
-        self.own_mask.store(mask, Ordering::SeqCst);
-        self.publish_blocked(mask);
+    /// Sets the signals the thread waits for in `rt_sigtimedwait` (0 when it stops).
+    pub fn set_waiting_for(&self, set: u64) {
+        self.waiting_for.store(set, Ordering::SeqCst);
     }
 
     /// Tells the thread to look at its signals.
@@ -154,7 +154,7 @@ impl Thread {
     /// mask and, without `CLONE_SETTLS`, the TLS; it starts with no alternate signal
     /// stack and no robust list, as on Linux.
     pub fn child(&self, shared: Arc<ThreadShared>, spec: &ThreadSpec) -> Thread {
-        shared.set_mask(self.sigmask);
+        shared.publish_blocked(self.sigmask);
         Thread {
             clear_child_tid: spec.child_cleartid.unwrap_or(0),
             sigmask: self.sigmask,
@@ -174,7 +174,7 @@ impl Thread {
     pub fn set_sigmask(&mut self, kernel: &crate::Kernel, mask: u64) {
         let old = self.sigmask;
         self.sigmask = mask & !crate::signal::UNBLOCKABLE;
-        self.shared.set_mask(self.sigmask);
+        self.shared.publish_blocked(self.sigmask);
         kernel.mask_changed(self, old);
     }
 

@@ -14,19 +14,36 @@ use crate::host;
 /// A host fd.
 pub struct HostFd(pub i32);
 
+/// A read or write that may block (a terminal, a pipe): a signal for the calling
+/// thread ends it with ERESTARTSYS (restarted after an `SA_RESTART` handler, EINTR
+/// otherwise, as Linux's tty and pipe code do); a host EINTR of no concern to the guest
+/// is retried.
+fn blocking_call(nr: i64, args: [u64; 6]) -> SysResult {
+    loop {
+        let r = crate::signals::interruptible(nr, args);
+        if r >= 0 {
+            return Ok(r as usize);
+        }
+        match Errno::from_number(-r as i32) {
+            Some(Errno::EINTR) if crate::signals::interrupted() => return Err(Errno::ERESTARTSYS),
+            Some(Errno::EINTR) => continue,
+            Some(e) => return Err(e),
+            None => return Err(Errno::EIO),
+        }
+    }
+}
+
 impl File for HostFd {
     // Reads, writes and seeks are raw host syscalls: no errno, so no TLS (see `entry`).
 
     fn read(&self, buf: &mut [u8], _nonblock: bool) -> SysResult {
-        let (fd, ptr, len) = (self.0 as u64, buf.as_mut_ptr() as u64, buf.len() as u64);
-        // SAFETY: `buf` is a valid writable buffer of `len` bytes.
-        host::raw_retry(|| unsafe { host::raw_syscall4(libc::SYS_read, fd, ptr, len, 0) })
+        // `buf` is a valid writable buffer of its length.
+        blocking_call(libc::SYS_read, [self.0 as u64, buf.as_mut_ptr() as u64, buf.len() as u64, 0, 0, 0])
     }
 
     fn write(&self, buf: &[u8], _nonblock: bool) -> SysResult {
-        let (fd, ptr, len) = (self.0 as u64, buf.as_ptr() as u64, buf.len() as u64);
-        // SAFETY: `buf` is a valid readable buffer of `len` bytes.
-        host::raw_retry(|| unsafe { host::raw_syscall4(libc::SYS_write, fd, ptr, len, 0) })
+        // `buf` is a valid readable buffer of its length.
+        blocking_call(libc::SYS_write, [self.0 as u64, buf.as_ptr() as u64, buf.len() as u64, 0, 0, 0])
     }
 
     fn pread(&self, buf: &mut [u8], offset: u64) -> SysResult {

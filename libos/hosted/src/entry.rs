@@ -26,7 +26,7 @@
 //!   stack (free whenever guest code runs), and the result goes back into the frame.
 
 use std::arch::global_asm;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use libos::Thread;
 
@@ -64,11 +64,36 @@ pub struct ThreadBlock {
     /// GS:88 — a thread started by `clone`: the host stack pointer to return to when the
     /// guest thread ends (see `regs::unify_thread_finish`); 0 on the first thread.
     pub carrier_rsp: u64,
+    /// GS:96 — the guest thread's signal hint (`ThreadShared::hint`): nonzero sends the
+    /// way back to the guest through `unify_exit_slow`.
+    pub hint: *const AtomicU32,
+    /// The number of the fast-path syscall being served (to make it again after a
+    /// signal, see `signals`).
+    pub last_nr: u64,
+    /// Registers `rt_sigreturn` asked to resume with, for the slow way back.
+    pub replacement: Option<Box<GuestRegs>>,
     /// A new thread's first register state.
     pub start: GuestRegs,
 }
 
 impl ThreadBlock {
+    /// Makes `thread` the block's guest thread.
+    ///
+    /// # Safety
+    /// `thread` stays valid while it is the block's.
+    pub unsafe fn set_thread(&mut self, thread: *mut Thread) {
+        self.thread = thread;
+        // SAFETY: the caller keeps `thread` valid; its shared part is reference counted
+        // and outlives this use.
+        self.hint = if thread.is_null() {
+            std::ptr::null()
+        } else {
+            // SAFETY: as above: a valid record while it is the block's.
+            let shared: &libos::thread::ThreadShared = unsafe { &(*thread).shared };
+            &shared.hint
+        };
+    }
+
     /// A block for a thread whose libOS record is `thread`.
     pub fn new(thread: *mut Thread) -> ThreadBlock {
         ThreadBlock {
@@ -84,6 +109,9 @@ impl ThreadBlock {
             sigsys_uctx: std::ptr::null_mut(),
             resume_rip: 0,
             carrier_rsp: 0,
+            hint: std::ptr::null(),
+            last_nr: 0,
+            replacement: None,
             start: GuestRegs::default(),
         }
     }
@@ -168,8 +196,17 @@ global_asm!(
     "mov rcx, gs:[16]",
     "wrfsbase rcx",
     "2:",
+    // A signal to take (or registers to replace) first: the slow way back. From here
+    // to the jump, a signal interrupting the thread starts again here (`signals`).
+    ".globl unify_exit_check",
+    "unify_exit_check:",
+    "mov rcx, gs:[96]",
+    "cmp dword ptr [rcx], 0",
+    "jne unify_exit_slow",
     "mov rsp, gs:[24]",
     "jmp qword ptr gs:[80]",
+    ".globl unify_exit_check_end",
+    "unify_exit_check_end:",
     ".size unify_syscall_entry, . - unify_syscall_entry",
     //
     ".globl unify_sigsys_entry",
@@ -180,14 +217,11 @@ global_asm!(
     "mov rax, gs:[8]",
     "wrfsbase rax",
     "mov qword ptr gs:[64], 1",
-    // Serve on the libOS stack (free while guest code runs), not the alternate stack.
-    "mov rax, rsp",
-    "mov rsp, gs:[32]",
-    "push rax",
+    // Served on the alternate stack the frame is on (it is large: see `sud`), so a
+    // signal interrupting a wait nests below instead of overwriting this frame.
     "sub rsp, 8",
     "call {hosted_sigsys}",
     "add rsp, 8",
-    "pop rsp",
     "mov qword ptr gs:[64], 0",
     "mov rax, gs:[16]",
     "wrfsbase rax",
@@ -239,21 +273,14 @@ extern "C" {
 static GUEST_STARTED: AtomicBool = AtomicBool::new(false);
 
 /// Makes sure the host's FS base is loaded, so libc and Rust std find their TLS.
-/// Cheap when it already is; a no-op before the guest starts, and on the libOS's own
-/// host threads (the timer thread: no block, GS base 0), whose FS base is always the
-/// host's.
+/// Cheap when it already is; a no-op before the guest starts and on host threads that
+/// run no guest code.
 #[inline]
 pub fn ensure_host_tls() {
     if !GUEST_STARTED.load(Ordering::Relaxed) {
         return;
     }
-    let gs: u64;
-    // SAFETY: reading the GS base has no side effect; FSGSBASE was checked at start-up.
-    unsafe { core::arch::asm!("rdgsbase {}", out(reg) gs, options(nostack, nomem, preserves_flags)) };
-    if gs == 0 {
-        return;
-    }
-    let block = block();
+    let Some(block) = block_if_guest() else { return };
     if block.host_fs_loaded == 0 {
         // SAFETY: loads the host FS base recorded for this thread by `install_block`;
         // the guest's was saved at entry and is restored on the way out because the
@@ -261,6 +288,16 @@ pub fn ensure_host_tls() {
         unsafe { core::arch::asm!("wrfsbase {}", in(reg) block.host_fs, options(nostack, preserves_flags)) };
         block.host_fs_loaded = 1;
     }
+}
+
+/// The calling thread's block, if it has one (threads that run guest code do; the
+/// host's own helper threads do not, and their GS base is 0).
+pub(crate) fn block_if_guest() -> Option<&'static mut ThreadBlock> {
+    let base: u64;
+    // SAFETY: reading the GS base has no side effect; FSGSBASE was checked at start-up.
+    unsafe { core::arch::asm!("rdgsbase {}", out(reg) base, options(nostack, nomem, preserves_flags)) };
+    // SAFETY: a nonzero GS base is a block installed by `install_block` for this thread.
+    (base != 0).then(|| unsafe { &mut *(base as *mut ThreadBlock) })
 }
 
 /// Records that guest threads exist from now on.
@@ -285,6 +322,7 @@ extern "C" fn hosted_syscall(frame: &FastFrame) -> u64 {
     // thread.
     let thread = unsafe { &mut *block.thread };
     let args = [frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9];
+    block.last_nr = frame.nr;
     let ret = syscall_shim::dispatch(thread, frame.nr, args);
     if thread.fs_base != block.guest_fs {
         // arch_prctl(ARCH_SET_FS): have the way out load the new base.
@@ -319,6 +357,10 @@ extern "C" fn hosted_sigsys(_sig: i32, _info: *mut libc::siginfo_t, uctx: *mut l
     block.sigsys_uctx = std::ptr::null_mut();
     block.guest_fs = thread.fs_base;
     gregs[libc::REG_RAX as usize] = ret as i64;
+    // SAFETY: as above; the frame is live until this handler returns. A signal sent
+    // from now on waits, blocked on the host, until the frame's mask is restored on
+    // return, and then stops the guest (`signals`).
+    unsafe { crate::signals::deliver_in_frame(&mut *uctx, Some(nr)) };
 }
 
 /// Gives the calling thread its block at GS and records its host FS base.
@@ -342,6 +384,12 @@ pub unsafe fn install_block(block: *mut ThreadBlock) {
 /// instead of touching freed memory). The guest thread has ended.
 pub fn uninstall_block() {
     stats::retire(block());
+    set_gs(0);
+}
+
+/// For a host helper thread (one that runs no guest code): a new thread inherits its
+/// creator's GS base, which would make it look like that guest thread; this clears it.
+pub fn mark_host_thread() {
     set_gs(0);
 }
 

@@ -8,8 +8,8 @@
 //! The shim only hands over words inside the guest window, so a guest can never wait
 //! on or wake a futex of the libOS's own. Raw syscalls: no errno, so no TLS.
 //!
-//! A wait ends with EINTR when a host signal with a handler interrupts it; the libOS
-//! gives that to the guest as Linux gives a signal's interruption.
+//! A wait ends when a signal for the thread arrives (`signals::interruptible`), with
+//! the restart code Linux's futex_wait returns.
 
 use libos::futex::{FutexOp, FutexTimeout};
 use libos::time::ClockId;
@@ -41,10 +41,19 @@ pub fn futex(op: &FutexOp) -> SysResult {
             };
             let ts = ts.map(|t| libc::timespec { tv_sec: t.tv_sec, tv_nsec: t.tv_nsec });
             let ts_ptr = ts.as_ref().map_or(0, |t| t as *const libc::timespec as u64);
-            // SAFETY: `addr` is an aligned guest address the host checks itself (the
-            // guest window is this process's memory); `ts_ptr` is null or a timespec on
-            // this stack.
-            unsafe { raw_syscall6(libc::SYS_futex, addr, cmd | private, expected.into(), ts_ptr, 0, bitset.into()) }
+            // `addr` is an aligned guest address the host checks itself (the guest
+            // window is this process's memory); `ts_ptr` is null or a timespec on this
+            // stack. A signal for this thread ends the wait (see `signals`).
+            let r = crate::signals::interruptible(
+                libc::SYS_futex,
+                [addr, cmd | private, expected.into(), ts_ptr, 0, bitset.into()],
+            );
+            if r == -(libc::EINTR as i64) {
+                // Linux: restarted after a handler with SA_RESTART (or none) when there
+                // is no timeout; EINTR after any handler otherwise.
+                return Err(if timeout.is_none() { Errno::ERESTARTSYS } else { Errno::ERESTARTNOHAND });
+            }
+            r as isize
         }
         FutexOp::Wake { addr, count, bitset, .. } => {
             // SAFETY: as above; a wake only reads the address.

@@ -10,6 +10,7 @@
 
 mod console;
 mod entry;
+mod forward;
 mod futex;
 mod heap;
 mod host;
@@ -20,6 +21,7 @@ mod plan_cache;
 mod platform;
 mod program;
 mod regs;
+mod signals;
 mod stats;
 mod sud;
 mod thread;
@@ -142,12 +144,17 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
     // The first guest thread runs on this host thread; its tid is the process id.
     let thread = Box::leak(Box::new(kernel.threads.leader()));
     thread.shared.set_platform_id(u64::from(kernel.identity.pid));
-    let block = Box::leak(Box::new(ThreadBlock::new(thread)));
+    let block = Box::leak(Box::new(ThreadBlock::new(std::ptr::null_mut())));
+    // SAFETY: the record is leaked: it lives as long as the process.
+    unsafe { block.set_thread(thread) };
     // SAFETY: the block is leaked (lives as long as the process) and is this thread's.
     unsafe { install_block(block) };
+    forward::block_forwarded();
     sud::install_handler().map_err(HostedError::Dispatch)?;
-    sud::default_fault_signals();
-    sud::enter_thread(Box::leak(Box::new(sud::AltStack::new()))).map_err(HostedError::Dispatch)?;
+    signals::install_handlers().map_err(HostedError::Dispatch)?;
+    forward::start();
+    let altstack = sud::AltStack::new().ok_or_else(|| HostedError::Dispatch(io::Error::last_os_error()))?;
+    sud::enter_thread(Box::leak(Box::new(altstack))).map_err(HostedError::Dispatch)?;
     entry::mark_guest_started();
     // SAFETY: the image, stack and thread block are in place; SUD is on, so whatever
     // the guest does reaches the libOS. This never returns.

@@ -99,6 +99,7 @@ fn rewrite(mm: &mut MemoryMap, plan: &LoadPlan, base: u64, start: u64, end: u64)
     if result.patches.is_empty() {
         return Ok(end);
     }
+    syscall_shim::site_map::register(&result.resumes);
     let stub_len = page_up(rewrite::ENTRY_SLOT_SIZE + result.stubs.len() as u64).unwrap_or(STUB_AREA_SIZE);
     if stub_base < GUEST_LO || mm.overlaps(stub_base, stub_base + stub_len) {
         return Err(HostedError::Layout("no room for the syscall stubs next to the program".into()));

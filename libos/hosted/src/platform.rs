@@ -22,7 +22,7 @@ use crate::console::HostFd;
 use crate::entry::ensure_host_tls;
 use crate::host;
 use crate::stats;
-use crate::{futex, thread};
+use crate::{entry, futex, regs, signals, thread};
 
 pub struct HostedPlatform;
 
@@ -241,27 +241,66 @@ impl Platform for HostedPlatform {
     }
 
     fn sleep(&self, ns: u64) -> Result<(), Errno> {
-        ensure_host_tls();
-        std::thread::sleep(std::time::Duration::from_nanos(ns));
-        Ok(())
+        let ts = libc::timespec { tv_sec: (ns / 1_000_000_000) as i64, tv_nsec: (ns % 1_000_000_000) as i64 };
+        let mut left = ts;
+        loop {
+            let args = [&left as *const libc::timespec as u64, &mut left as *mut libc::timespec as u64, 0, 0, 0, 0];
+            // A raw syscall through the interruptible path: no TLS, and a signal for
+            // this thread ends it.
+            match signals::interruptible(libc::SYS_nanosleep, args) {
+                0 => return Ok(()),
+                r if r == -(libc::EINTR as i64) && signals::interrupted() => return Err(Errno::EINTR),
+                r if r == -(libc::EINTR as i64) => continue,
+                _ => return Ok(()),
+            }
+        }
     }
 
     fn wait_on(&self, word: &AtomicU32, expected: u32, timeout_ns: Option<u64>) {
         let ts = timeout_ns
             .map(|ns| libc::timespec { tv_sec: (ns / 1_000_000_000) as i64, tv_nsec: (ns % 1_000_000_000) as i64 });
         let ts_ptr = ts.as_ref().map_or(0, |t| t as *const libc::timespec as u64);
-        // SAFETY: `word` is a live, aligned u32 in this process; `ts_ptr` is null or a
-        // timespec on this stack. A raw syscall touches no TLS. Any outcome (woken,
-        // value changed, timed out, interrupted) returns to a caller that re-checks.
-        unsafe {
-            host::raw_syscall4(
-                libc::SYS_futex,
-                word.as_ptr() as u64,
-                (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as u64,
-                u64::from(expected),
-                ts_ptr,
-            )
-        };
+        let op = (libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG) as u64;
+        // `word` is a live, aligned u32 in this process; `ts_ptr` is null or a timespec
+        // on this stack. Any outcome (woken, value changed, timed out, interrupted)
+        // returns to a caller that re-checks.
+        signals::interruptible(libc::SYS_futex, [word.as_ptr() as u64, op, u64::from(expected), ts_ptr, 0, 0]);
+    }
+
+    fn interrupted(&self) -> bool {
+        signals::interrupted()
+    }
+
+    fn interrupt_thread(&self, thread: &libos::thread::ThreadShared) {
+        signals::kick(thread);
+    }
+
+    fn current_thread(&self) -> Option<Arc<libos::thread::ThreadShared>> {
+        let block = entry::block_if_guest()?;
+        // SAFETY: the block's record is this thread's while it runs guest code.
+        (!block.thread.is_null()).then(|| unsafe { (*block.thread).shared.clone() })
+    }
+
+    fn syscall_context(&self) -> Option<libos::context::GuestContext> {
+        let block = entry::block_if_guest()?;
+        // SAFETY: called while serving a syscall of this thread.
+        Some(unsafe { regs::caller_regs(block) }.as_context())
+    }
+
+    fn resume_with(&self, ctx: &libos::context::GuestContext) {
+        let Some(block) = entry::block_if_guest() else { return };
+        if block.sigsys_uctx.is_null() {
+            let mut regs = regs::GuestRegs { fs_base: block.guest_fs, ..Default::default() };
+            regs.set_context(ctx);
+            block.replacement = Some(Box::new(regs));
+            if !block.hint.is_null() {
+                // SAFETY: the hint lives in this thread's shared record.
+                unsafe { &*block.hint }.store(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        } else {
+            // SAFETY: the SIGSYS frame of the syscall being served is live.
+            unsafe { regs::to_signal_frame(ctx, &mut *block.sigsys_uctx) };
+        }
     }
 
     fn wake_all(&self, word: &AtomicU32) {
@@ -395,6 +434,10 @@ impl Platform for HostedPlatform {
         }
         stats::report();
         let sig = sig as i32;
+        // The guest's core dump is not unify's: no core file of the unify process.
+        let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: a valid rlimit; lowering a limit needs no privilege.
+        unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) };
         // SAFETY: restores the default action, unblocks the signal and sends it to
         // this process, which the default action then ends.
         unsafe {
@@ -511,6 +554,9 @@ static VDSO_LENT: AtomicBool = AtomicBool::new(false);
 /// Records that the guest was given the host's vDSO: `/proc/self/maps` shows it.
 pub fn note_vdso_lent() {
     VDSO_LENT.store(true, Ordering::Relaxed);
+    if let Some(vdso) = host_special_mappings().into_iter().find(|m| m.name == b"[vdso]") {
+        crate::signals::note_guest_code(vdso.start, vdso.end);
+    }
 }
 
 /// The kernel-provided mappings of this process (`[vvar]`, `[vvar_vclock]`, `[vdso]`,

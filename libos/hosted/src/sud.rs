@@ -1,7 +1,6 @@
 //! Syscall User Dispatch: the catch-all for guest syscalls that were not rewritten.
 
 use std::io;
-use std::mem::MaybeUninit;
 use std::sync::OnceLock;
 
 use crate::entry::unify_sigsys_entry;
@@ -9,21 +8,55 @@ use crate::layout::{GUEST_HI, USER_TOP};
 
 const PR_SET_SYSCALL_USER_DISPATCH: i32 = 59;
 const PR_SYS_DISPATCH_ON: u64 = 1;
-/// A thread's alternate signal stack, where the kernel writes SIGSYS frames (the
-/// handler then moves to the libOS stack, see `entry`). A frame with AVX-512 state
-/// takes under 4 KiB.
-const ALT_STACK_SIZE: usize = 64 << 10;
+/// A thread's alternate signal stack, where the kernel writes SIGSYS frames and the
+/// libOS then serves the syscall (see `entry`), and where the handlers of `signals`
+/// run. Only the pages touched take memory.
+const ALT_STACK_SIZE: usize = 1 << 20;
 
 /// The host signal mask the process started with: every guest thread's host thread
 /// runs with it.
 static BASE_MASK: OnceLock<libc::sigset_t> = OnceLock::new();
 
-/// Memory for one thread's alternate signal stack.
-pub struct AltStack(Box<[MaybeUninit<u8>]>);
+/// A page left inaccessible below the alternate stack, so an overflow faults.
+const GUARD: usize = 4096;
+
+/// Memory for one thread's alternate signal stack: its own mapping (not the heap),
+/// with a guard page below; only the pages touched take memory.
+pub struct AltStack {
+    base: *mut libc::c_void,
+}
 
 impl AltStack {
-    pub fn new() -> AltStack {
-        AltStack(Box::new_uninit_slice(ALT_STACK_SIZE))
+    /// Maps a new stack; `None` if the host has no room.
+    pub fn new() -> Option<AltStack> {
+        let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_STACK;
+        // SAFETY: a fresh anonymous mapping at an address of the host's choosing (in
+        // the host half: the guest window is reserved), then its lowest page made
+        // inaccessible.
+        unsafe {
+            let base = libc::mmap(std::ptr::null_mut(), GUARD + ALT_STACK_SIZE, libc::PROT_NONE, flags, -1, 0);
+            if base == libc::MAP_FAILED {
+                return None;
+            }
+            let stack = base.cast::<u8>().add(GUARD).cast();
+            if libc::mprotect(stack, ALT_STACK_SIZE, libc::PROT_READ | libc::PROT_WRITE) != 0 {
+                libc::munmap(base, GUARD + ALT_STACK_SIZE);
+                return None;
+            }
+            Some(AltStack { base })
+        }
+    }
+
+    fn stack(&self) -> *mut libc::c_void {
+        // SAFETY: the stack starts one guard page into the mapping.
+        unsafe { self.base.cast::<u8>().add(GUARD).cast() }
+    }
+}
+
+impl Drop for AltStack {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`; the thread left it (`leave_thread`).
+        unsafe { libc::munmap(self.base, GUARD + ALT_STACK_SIZE) };
     }
 }
 
@@ -51,7 +84,7 @@ pub fn install_handler() -> io::Result<()> {
 /// alternate stack (it must outlive the guest thread: see [`leave_thread`]), its signal
 /// mask the process's base mask, and Syscall User Dispatch is turned on for it.
 pub fn enter_thread(stack: &AltStack) -> io::Result<()> {
-    let ss = libc::stack_t { ss_sp: stack.0.as_ptr().cast_mut().cast(), ss_flags: 0, ss_size: stack.0.len() };
+    let ss = libc::stack_t { ss_sp: stack.stack(), ss_flags: 0, ss_size: ALT_STACK_SIZE };
     // SAFETY: `ss` describes memory the caller keeps alive while the thread runs guest
     // code, and takes away with `leave_thread` before freeing it.
     if unsafe { libc::sigaltstack(&ss, std::ptr::null_mut()) } != 0 {
@@ -74,16 +107,6 @@ pub fn leave_thread() {
     let ss = libc::stack_t { ss_sp: std::ptr::null_mut(), ss_flags: libc::SS_DISABLE, ss_size: 0 };
     // SAFETY: disabling needs no memory; this thread is not on the alternate stack.
     unsafe { libc::sigaltstack(&ss, std::ptr::null_mut()) };
-}
-
-/// Gives the signals a guest fault raises their default action, so a guest crash ends
-/// the process as it would natively rather than entering the host's Rust handlers
-/// (which would run with the guest's TLS).
-pub fn default_fault_signals() {
-    for sig in [libc::SIGSEGV, libc::SIGBUS, libc::SIGILL, libc::SIGFPE, libc::SIGTRAP] {
-        // SAFETY: restores a default disposition.
-        unsafe { libc::signal(sig, libc::SIG_DFL) };
-    }
 }
 
 /// Turns dispatch on for this thread (it is a per-thread setting): from now on every

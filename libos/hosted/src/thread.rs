@@ -82,8 +82,8 @@ pub fn spawn(start: ThreadStart) -> Result<(), Errno> {
     ensure_host_tls();
     let parent = entry::block();
     // SAFETY: called while serving the parent's `clone`, on the parent's thread.
-    let (regs, site_rsp) = unsafe { caller_regs(parent) };
-    let regs = child_regs(regs, site_rsp, start.stack, start.thread.fs_base);
+    let regs = unsafe { caller_regs(parent) };
+    let regs = child_regs(regs, start.stack, start.thread.fs_base);
     let job = Job { thread: Box::new(start.thread), regs };
     let idle = IDLE.lock().unwrap_or_else(|e| e.into_inner()).pop();
     match idle {
@@ -133,7 +133,10 @@ extern "C" fn carrier_main(arg: *mut c_void) -> *mut c_void {
     let block = Box::into_raw(Box::new(ThreadBlock::new(std::ptr::null_mut())));
     // SAFETY: the block is this thread's alone until it is freed below.
     unsafe { install_block(block) };
-    let altstack = sud::AltStack::new();
+    let Some(altstack) = sud::AltStack::new() else {
+        eprintln!("unify: cannot map a signal stack for a new host thread");
+        std::process::abort();
+    };
     if let Err(e) = sud::enter_thread(&altstack) {
         eprintln!("unify: cannot prepare a host thread for Syscall User Dispatch: {e}");
         std::process::abort();
@@ -146,7 +149,7 @@ extern "C" fn carrier_main(arg: *mut c_void) -> *mut c_void {
         job.thread.shared.set_platform_id(host_tid);
         // SAFETY: the block is installed at GS and owned by this thread.
         unsafe {
-            (*block).thread = Box::into_raw(job.thread);
+            (*block).set_thread(Box::into_raw(job.thread));
             (*block).start = job.regs;
             // Returns when the guest thread exits (`exit_thread`).
             unify_thread_run(&raw const (*block).start);
@@ -183,7 +186,9 @@ unsafe fn finish_guest_thread(block: &mut ThreadBlock) {
     }
     // SAFETY: the record was boxed by `spawn` and nothing refers to it any more.
     drop(unsafe { Box::from_raw(block.thread) });
-    block.thread = std::ptr::null_mut();
+    // SAFETY: null: no thread.
+    unsafe { block.set_thread(std::ptr::null_mut()) };
+    block.replacement = None;
 }
 
 /// Joins the idle carriers and waits for a job; false when enough carriers are idle

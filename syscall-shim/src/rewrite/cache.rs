@@ -19,8 +19,13 @@ use super::{CodeRegion, Patch, Plan, Skip};
 const MAGIC: &[u8; 8] = b"UNIFYRW1";
 
 /// The rewriter's source files, whose text is part of every key.
-const REWRITER_SOURCES: [&[u8]; 4] =
-    [include_bytes!("mod.rs"), include_bytes!("scan.rs"), include_bytes!("stub.rs"), include_bytes!("cache.rs")];
+const REWRITER_SOURCES: [&[u8]; 5] = [
+    include_bytes!("mod.rs"),
+    include_bytes!("scan.rs"),
+    include_bytes!("stub.rs"),
+    include_bytes!("cache.rs"),
+    include_bytes!("../site_map.rs"),
+];
 
 /// The key under which the plan for these inputs is stored.
 pub fn key(regions: &[CodeRegion<'_>], stub_base: u64, capacity: usize) -> u128 {
@@ -70,6 +75,11 @@ pub fn encode(plan: &Plan, regions: &[CodeRegion<'_>]) -> Option<Vec<u8>> {
         put_bytes(&mut out, original(regions, p.addr, p.bytes.len())?);
     }
     put_bytes(&mut out, &plan.stubs);
+    put_u64(&mut out, plan.resumes.len() as u64);
+    for &(site, resume) in &plan.resumes {
+        put_u64(&mut out, site);
+        put_u64(&mut out, resume);
+    }
     put_u64(&mut out, plan.skipped.len() as u64);
     for &(addr, why) in &plan.skipped {
         put_u64(&mut out, addr);
@@ -122,6 +132,11 @@ pub fn decode(bytes: &[u8], regions: &[CodeRegion<'_>]) -> Option<Plan> {
         patches.push(Patch { addr, bytes: new.to_vec() });
     }
     let stubs = r.bytes()?.to_vec();
+    let resume_count = r.u64()?;
+    let mut resumes = Vec::new();
+    for _ in 0..resume_count {
+        resumes.push((r.u64()?, r.u64()?));
+    }
     let skipped_count = r.u64()?;
     let mut skipped = Vec::new();
     for _ in 0..skipped_count {
@@ -137,7 +152,7 @@ pub fn decode(bytes: &[u8], regions: &[CodeRegion<'_>]) -> Option<Plan> {
     if !r.0.is_empty() {
         return None;
     }
-    Some(Plan { patches, stubs, sites, skipped })
+    Some(Plan { patches, stubs, sites, skipped, resumes })
 }
 
 #[cfg(test)]

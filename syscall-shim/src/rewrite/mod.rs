@@ -67,6 +67,9 @@ pub struct Plan {
     pub sites: usize,
     /// Sites left for the slow path, with the reason.
     pub skipped: Vec<(u64, Skip)>,
+    /// For each rewritten site, in address order: where its `syscall` was, and where
+    /// the stub's entry returns to (see [`crate::site_map`]).
+    pub resumes: Vec<(u64, u64)>,
 }
 
 /// Plans the rewrite of every `syscall` in `regions`.
@@ -87,9 +90,10 @@ pub fn plan(regions: &[CodeRegion<'_>], stub_base: u64, capacity: usize) -> Plan
         let room = capacity.saturating_sub(ENTRY_SLOT_SIZE as usize);
         let built = build_stub(&window, stub_addr, entry_slot).zip(stub::site_patch(&window, stub_addr));
         match built {
-            Some((code, patch)) if plan.stubs.len() + code.len() <= room => {
+            Some(((code, resume), patch)) if plan.stubs.len() + code.len() <= room => {
                 plan.patches.push(patch);
                 plan.stubs.extend_from_slice(&code);
+                plan.resumes.push((window.site, resume));
             }
             _ => plan.skipped.push((cand.site, Skip::NoStubSpace)),
         }

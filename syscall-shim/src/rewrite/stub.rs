@@ -67,14 +67,15 @@ fn encode(instrs: &[Instruction], addr: u64, options: u32) -> Option<iced_x86::B
 }
 
 /// Encodes the stub for `w` to run at `stub_addr`; `entry_slot` holds the address of
-/// the platform's syscall entry. `None` if an operand cannot reach from there.
+/// the platform's syscall entry. Returns the code and the address the entry returns
+/// to; `None` if an operand cannot reach from there.
 ///
 /// The stub hands the entry its return address in RCX, which `syscall` clobbers anyway
 /// (it leaves the return address there), and jumps: nothing is pushed on the guest's
 /// stack. A thread may have just unmapped that stack (musl's detached threads unmap
 /// their own stack, then call `exit` with no stack at all), and leaf functions keep
 /// live data below RSP (the red zone).
-pub fn build_stub(w: &Window, stub_addr: u64, entry_slot: u64) -> Option<Vec<u8>> {
+pub fn build_stub(w: &Window, stub_addr: u64, entry_slot: u64) -> Option<(Vec<u8>, u64)> {
     // The pre-instructions are not branches, so their size does not depend on where
     // the rest goes: encoded alone, they give the offset of what follows.
     let pre_len = if w.pre.is_empty() { 0 } else { encode(&w.pre, stub_addr, 0)?.code_buffer.len() as u64 };
@@ -97,12 +98,13 @@ pub fn build_stub(w: &Window, stub_addr: u64, entry_slot: u64) -> Option<Vec<u8>
     let encoded = encode(&instrs, stub_addr, BlockEncoderOptions::RETURN_NEW_INSTRUCTION_OFFSETS)?;
     // The return address must be where the instruction after the jump landed.
     let landed = *encoded.new_instruction_offsets.get(resume_index)?;
-    (u64::from(landed) == resume - stub_addr).then_some(encoded.code_buffer)
+    (u64::from(landed) == resume - stub_addr).then_some((encoded.code_buffer, resume))
 }
 
 /// `lea rcx, [rip+disp32]` and `jmp [rip+disp32]`: fixed sizes.
 const LEA_RIP_LEN: u64 = 7;
 const JMP_RIP_LEN: u64 = 6;
+const _: () = assert!(LEA_RIP_LEN + JMP_RIP_LEN == crate::site_map::RESTART_BACKUP);
 
 /// The bytes that replace the window: `jmp stub` then `int3` filler.
 /// `None` when the stub is out of `rel32` reach.

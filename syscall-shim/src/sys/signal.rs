@@ -2,8 +2,10 @@
 //! rt_sigreturn, rt_sigsuspend, pause, rt_sigtimedwait.
 
 use libos::abi::{KernelSigaction, StackT, Timespec};
+use libos::file::OpenFile;
 use libos::siginfo::SigInfo;
 use libos::signal::{apply_mask, validate_altstack, UNBLOCKABLE};
+use libos::signalfd::SignalFd;
 use libos::time::ClockId;
 use libos::{Errno, SysResult};
 
@@ -24,9 +26,10 @@ pub fn rt_sigaction(ctx: &mut Ctx, a: &Args) -> SysResult {
     let new = a.ptr::<KernelSigaction>(1).read_opt()?;
     let old = ctx.kernel.signals.lock().exchange(a.int(0), new)?;
     if let Some(act) = new {
-        // A signal whose action becomes "ignore" is dropped where it is pending.
-        if act.handler == libos::signal::SIG_IGN {
-            let sig = a.int(0) as u32;
+        // A signal whose action becomes "ignore" (SIG_IGN, or SIG_DFL for a signal
+        // ignored by default) is dropped where it is pending.
+        let sig = a.int(0) as u32;
+        if libos::sigsend::ignores(&act, sig) {
             ctx.kernel.sigpending.lock().discard(sig);
             ctx.thread.shared.pending.lock().discard(sig);
         }
@@ -138,9 +141,9 @@ pub fn rt_sigtimedwait(ctx: &mut Ctx, a: &Args) -> SysResult {
     let platform = ctx.kernel.platform;
     let start = platform.now(ClockId::Monotonic).to_nanos().unwrap_or(0);
     // While waiting, the signals of `set` wake the thread as unblocked ones would.
-    ctx.thread.shared.publish_blocked(ctx.thread.sigmask() & !set);
+    ctx.thread.shared.set_waiting_for(set);
     let outcome = loop {
-        if let Some(info) = ctx.kernel.take_signal_in(ctx.thread, set) {
+        if let Some(info) = ctx.kernel.take_signal_in(&ctx.thread.shared, set) {
             break Ok(info);
         }
         if ctx.kernel.signal_deliverable(ctx.thread) {
@@ -155,8 +158,35 @@ pub fn rt_sigtimedwait(ctx: &mut Ctx, a: &Args) -> SysResult {
         };
         let _ = platform.sleep(left.min(WAIT_SLICE_NS));
     };
-    ctx.thread.shared.publish_blocked(ctx.thread.sigmask());
+    ctx.thread.shared.set_waiting_for(0);
     let info: SigInfo = outcome?;
     a.ptr::<SigInfo>(1).write_opt(info)?;
     Ok(info.signo() as usize)
+}
+
+const SFD_NONBLOCK: u32 = libos::file::oflags::O_NONBLOCK;
+const SFD_CLOEXEC: u32 = 0o2000000;
+
+/// `signalfd4`: a new signalfd (`fd` = -1) or a new mask for an existing one.
+pub fn signalfd4(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let flags = a.uint(3);
+    if flags & !(SFD_NONBLOCK | SFD_CLOEXEC) != 0 || a.usize(2) != SIGSET_SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let mask = a.ptr::<u64>(1).read()?;
+    let fd = a.int(0);
+    if fd != -1 {
+        let open = ctx.kernel.fds.lock().get(fd)?;
+        let sfd = (*open.file).as_any().downcast_ref::<SignalFd>().ok_or(Errno::EINVAL)?;
+        sfd.set_mask(mask);
+        return Ok(fd as usize);
+    }
+    let open = OpenFile::new(SignalFd::new(mask), libos::file::oflags::O_RDWR | (flags & SFD_NONBLOCK));
+    ctx.kernel.fds.lock().insert(open, flags & SFD_CLOEXEC != 0).map(|fd| fd as usize)
+}
+
+/// `signalfd`: `signalfd4` without flags.
+pub fn signalfd(ctx: &mut Ctx, a: &Args) -> SysResult {
+    let args = Args([a.raw(0), a.raw(1), a.raw(2), 0, 0, 0]);
+    signalfd4(ctx, &args)
 }

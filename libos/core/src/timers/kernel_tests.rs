@@ -133,7 +133,7 @@ fn an_expiry_queues_a_signal_with_overruns_counted_until_taken() {
     p.sleep(9 * MS + MS / 2).unwrap();
     assert_eq!(k.run_timers(), None);
     let changed = p.timers_changed.load(core::sync::atomic::Ordering::Relaxed);
-    let info = k.take_signal_in(&t, all(SIGRT)).unwrap();
+    let info = k.take_signal_in(&t.shared, all(SIGRT)).unwrap();
     assert_eq!((info.si_code, info.timer_id(), info.fields[1]), (code::SI_TIMER, id, 0xabc));
     assert_eq!(info.overrun(), 9);
     assert_eq!(info.sys_private(), 0);
@@ -164,34 +164,34 @@ fn a_stale_or_deleted_timers_signal_is_dropped_when_taken() {
     k.run_timers();
     k.timer_settime(id, 0, spec(100 * MS, 0)).unwrap();
     assert_eq!(k.pending_for(&t), all(SIGRT), "still pending, as on Linux");
-    assert_eq!(k.take_signal_in(&t, all(SIGRT)), None, "but dropped when taken");
+    assert_eq!(k.take_signal_in(&t.shared, all(SIGRT)), None, "but dropped when taken");
     // So is a deleted timer's.
     k.timer_settime(id, 0, spec(MS, 0)).unwrap();
     p.sleep(100 * MS).unwrap();
     k.run_timers();
     k.timer_delete(id).unwrap();
     assert_eq!(k.pending_for(&t), all(SIGRT));
-    assert_eq!(k.take_signal_in(&t, all(SIGRT)), None);
+    assert_eq!(k.take_signal_in(&t.shared, all(SIGRT)), None);
     assert_eq!(k.pending_for(&t), 0);
     // A timer signal the guest queued itself passes untouched.
     let forged = SigInfo::timer(SIGRT, 5, 3, 9);
     k.send_signal(SignalTarget::Process, forged).unwrap();
-    assert_eq!(k.take_signal_in(&t, all(SIGRT)), Some(forged));
+    assert_eq!(k.take_signal_in(&t.shared, all(SIGRT)), Some(forged));
 }
 
 #[test]
 fn thread_directed_timers_reach_their_thread() {
     let (p, k) = kernel_on(FakePlatform::new());
-    let t = k.threads.leader();
+    let mut t = k.threads.leader();
     let ev = sigev(SIGEV_THREAD_ID, SIGUSR1 as i32, 0, t.tid as i32);
     let id = k.timer_create(0, Some(ev)).unwrap();
-    t.shared.publish_blocked(all(SIGUSR1));
+    t.set_sigmask(&k, all(SIGUSR1));
     k.timer_settime(id, 0, spec(MS, 0)).unwrap();
     p.sleep(MS).unwrap();
     k.run_timers();
     assert_eq!(t.shared.pending.lock().mask(), all(SIGUSR1));
     assert_eq!(k.sigpending.lock().mask(), 0);
-    let info = k.take_signal_in(&t, all(SIGUSR1)).unwrap();
+    let info = k.take_signal_in(&t.shared, all(SIGUSR1)).unwrap();
     assert_eq!((info.signo(), info.si_code, info.timer_id()), (SIGUSR1, code::SI_TIMER, id));
 }
 

@@ -1,17 +1,18 @@
 //! `/proc/<pid>/` and `/proc/<pid>/task/<tid>/`: the process's files.
 //!
-//! The process has one thread the libOS knows of, whose tid is the pid, so `task/`
-//! holds one directory with the same files (less `task/` itself). Everything is owned
-//! by the process's uid and gid, with Linux's permission bits.
+//! `task/` lists every live thread; each thread's directory has the process's files
+//! (less `task/` itself: the per-thread values that differ on Linux, such as a
+//! thread's own `stat` times, are the process's here). Everything is owned by the
+//! process's uid and gid, with Linux's permission bits.
 
 use alloc::format;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use super::{fd, links, maps, mounts, process, stat, status, ProcShared};
-use crate::pseudo::node::{ino_of, Dir, Fixed, GenFile};
+use crate::pseudo::node::{ino_of, Dir, Entry, Fixed, GenFile, Listing};
 use crate::vfs::inode::Inode;
-use crate::Kernel;
+use crate::{Errno, Kernel};
 
 /// `/proc/<pid>`.
 pub(super) fn process_dir(shared: &Arc<ProcShared>, k: &'static Kernel) -> Arc<Dir> {
@@ -22,23 +23,59 @@ pub(super) fn process_dir(shared: &Arc<ProcShared>, k: &'static Kernel) -> Arc<D
     Dir::new(attr, 1, Fixed(entries))
 }
 
-/// The `task` entry of `/proc/<pid>`: one thread, the main one.
+/// The `task` entry of `/proc/<pid>`: a directory per live thread.
 fn task_entry(shared: &Arc<ProcShared>, k: &'static Kernel, base: &[u8]) -> (Vec<u8>, Arc<dyn Inode>) {
     let (uid, gid) = (k.identity.uid, k.identity.gid);
     let task_path = [base, b"/task"].concat();
-    let tid = format!("{}", k.identity.pid).into_bytes();
-    let thread_path = [&task_path[..], b"/", &tid].concat();
-    let thread = Dir::new(
-        shared.sb.attr(&thread_path, 0o555).owned_by(uid, gid),
-        ino_of(&task_path),
-        Fixed(files(shared, k, &thread_path)),
-    );
-    let task = Dir::new(
-        shared.sb.attr(&task_path, 0o555).owned_by(uid, gid),
-        ino_of(base),
-        Fixed(alloc::vec![(tid, thread as Arc<dyn Inode>)]),
-    );
+    let listing = Tasks { shared: shared.clone(), k, path: task_path.clone() };
+    let task = Dir::new(shared.sb.attr(&task_path, 0o555).owned_by(uid, gid), ino_of(base), listing);
     (b"task".to_vec(), task)
+}
+
+/// The threads of the process, listed as they are when read.
+struct Tasks {
+    shared: Arc<ProcShared>,
+    k: &'static Kernel,
+    /// `/<pid>/task`.
+    path: Vec<u8>,
+}
+
+impl Tasks {
+    fn thread_dir(&self, tid: u32) -> Arc<dyn Inode> {
+        let (uid, gid) = (self.k.identity.uid, self.k.identity.gid);
+        let thread_path = [&self.path[..], b"/", format!("{tid}").as_bytes()].concat();
+        Dir::new(
+            self.shared.sb.attr(&thread_path, 0o555).owned_by(uid, gid),
+            ino_of(&self.path),
+            Fixed(files(&self.shared, self.k, &thread_path)),
+        )
+    }
+}
+
+impl Listing for Tasks {
+    fn entries(&self) -> Result<Vec<Entry>, Errno> {
+        // Threads in tid order; the position is the tid, so a listing resumed after a
+        // thread ended goes on from the next one.
+        Ok(self
+            .k
+            .threads
+            .tids()
+            .into_iter()
+            .map(|tid| Entry {
+                pos: u64::from(tid) + 2,
+                name: format!("{tid}").into_bytes(),
+                node: self.thread_dir(tid),
+            })
+            .collect())
+    }
+
+    fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        let tid: u32 = core::str::from_utf8(name).ok().and_then(|s| s.parse().ok()).ok_or(Errno::ENOENT)?;
+        if format!("{tid}").as_bytes() != name || self.k.threads.get(tid).is_none() {
+            return Err(Errno::ENOENT);
+        }
+        Ok(self.thread_dir(tid))
+    }
 }
 
 /// The read-only text files of a process or thread directory: name, mode, maker.
