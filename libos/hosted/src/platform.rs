@@ -316,6 +316,10 @@ impl Platform for HostedPlatform {
         };
     }
 
+    fn timers_changed(&self) {
+        crate::timer_thread::timers_changed();
+    }
+
     fn fill_random(&self, buf: &mut [u8]) {
         ensure_host_tls();
         let mut done = 0;

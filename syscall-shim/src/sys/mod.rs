@@ -26,3 +26,4 @@ pub mod signal;
 pub mod splice;
 pub mod stat;
 pub mod time;
+pub mod timer;
