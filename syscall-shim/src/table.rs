@@ -10,7 +10,7 @@ use crate::args::Args;
 use crate::names::SYSCALL_COUNT;
 use crate::sys::{
     attrs, clone, copy, cwd, dirops, epoll, eventfd, futex, ident, io, kill, lock, memfd, mm, mmap_file, open, pipe,
-    poll, process, random, rusage, sched, signal, socket, sockmsg, splice, stat, time,
+    poll, process, random, rusage, sched, signal, socket, sockmsg, splice, stat, time, timer,
 };
 
 /// The state a handler works on.
@@ -105,6 +105,9 @@ syscall_table! {
     33 dup2(Int, Int) => Full(io::dup2);
     34 pause() => Full(signal::pause);
     35 nanosleep(Hex, Hex) => Partial(time::nanosleep, "a signal without a handler that interrupts it makes it sleep its whole time again (Linux sleeps what is left)");
+    36 getitimer(Int, Hex) => Partial(timer::getitimer, "ITIMER_VIRTUAL and ITIMER_PROF run on the host process's CPU time, which includes the libOS's own work (ITIMER_VIRTUAL: its user time), checked at most every 4 ms tick");
+    37 alarm(UInt) => Full(timer::alarm);
+    38 setitimer(Int, Hex, Hex) => Partial(timer::setitimer, "ITIMER_VIRTUAL and ITIMER_PROF run on the host process's CPU time, which includes the libOS's own work (ITIMER_VIRTUAL: its user time), checked at most every 4 ms tick");
     39 getpid() => Full(ident::getpid);
     40 sendfile(Int, Int, Hex, UInt) => Partial(copy::sendfile, "the source must be a regular file (Linux also reads terminals and sockets)");
     41 socket(Int, Int, Int) => Partial(socket::socket, "AF_INET and AF_INET6 are the platform's (hosted: host sockets); AF_UNIX sockets with addresses are not supported yet (EAFNOSUPPORT; socketpair works); other families EAFNOSUPPORT");
@@ -185,6 +188,11 @@ syscall_table! {
     213 epoll_create(Int) => Full(epoll::epoll_create);
     217 getdents64(Int, Hex, UInt) => Full(io::getdents64);
     218 set_tid_address(Hex) => Full(process::set_tid_address);
+    222 timer_create(Int, Hex, Hex) => Partial(timer::timer_create, "CLOCK_REALTIME, MONOTONIC, BOOTTIME, TAI and the process's CPU clock; thread CPU clocks and the alarm clocks give EOPNOTSUPP, other processes' CPU clocks EINVAL; a periodic timer whose signal is ignored is tried again every 10 ms at most (Linux waits until the signal's action changes)");
+    223 timer_settime(Int, Hex, Hex, Hex) => Partial(timer::timer_settime, "deadlines are waited for as time to go on the monotonic clock: a change of the host's CLOCK_REALTIME is seen at the next wake-up; CPU-time deadlines are checked at most every 4 ms tick");
+    224 timer_gettime(Int, Hex) => Full(timer::timer_gettime);
+    225 timer_getoverrun(Int) => Full(timer::timer_getoverrun);
+    226 timer_delete(Int) => Full(timer::timer_delete);
     228 clock_gettime(Int, Hex) => Full(time::clock_gettime);
     229 clock_getres(Int, Hex) => Full(time::clock_getres);
     230 clock_nanosleep(Int, Int, Hex, Hex) => Partial(time::clock_nanosleep, "a relative sleep interrupted by a signal without a handler sleeps its whole time again");

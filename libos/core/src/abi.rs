@@ -49,6 +49,36 @@ pub struct Timezone {
     pub tz_dsttime: i32,
 }
 
+/// `struct itimerspec` (`timer_settime`, `timer_gettime`): the interval first.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Itimerspec {
+    pub it_interval: Timespec,
+    pub it_value: Timespec,
+}
+
+/// `struct itimerval` (`setitimer`, `getitimer`): the interval first.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Itimerval {
+    pub it_interval: Timeval,
+    pub it_value: Timeval,
+}
+
+/// The kernel's `struct sigevent` (64 bytes): `sigev_value`, `sigev_signo`,
+/// `sigev_notify`, then a union of which the kernel reads only `_tid`
+/// (`SIGEV_THREAD_ID`); libc's `SIGEV_THREAD` function and attributes live in the rest,
+/// which the kernel never looks at.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sigevent {
+    pub sigev_value: u64,
+    pub sigev_signo: i32,
+    pub sigev_notify: i32,
+    pub sigev_tid: i32,
+    pub pad: [i32; 11],
+}
+
 /// `struct stat` for x86-64 (144 bytes).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -261,6 +291,9 @@ mod tests {
         assert_eq!(size_of::<Iovec>(), 16);
         assert_eq!(size_of::<PollFd>(), 8);
         assert_eq!(size_of::<Winsize>(), 8);
+        assert_eq!(size_of::<Itimerspec>(), 32);
+        assert_eq!(size_of::<Itimerval>(), 32);
+        assert_eq!(size_of::<Sigevent>(), 64);
     }
 
     #[test]
@@ -280,6 +313,11 @@ mod tests {
         assert_eq!(offset_of!(Termios, c_cc), 17);
         assert_eq!(offset_of!(Utsname, machine), 260);
         assert_eq!(offset_of!(PollFd, revents), 6);
+        assert_eq!(offset_of!(Itimerspec, it_value), 16);
+        assert_eq!(offset_of!(Itimerval, it_value), 16);
+        assert_eq!(offset_of!(Sigevent, sigev_signo), 8);
+        assert_eq!(offset_of!(Sigevent, sigev_notify), 12);
+        assert_eq!(offset_of!(Sigevent, sigev_tid), 16);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::sigqueue::PendingSignals;
 use crate::sync::{Mutex, RwLock};
 use crate::thread::ThreadGroup;
 use crate::time::ClockId;
+use crate::timers::Timers;
 use crate::vfs::Vfs;
 
 /// Everything a Linux kernel keeps for the one process the libOS runs.
@@ -42,6 +43,8 @@ pub struct Kernel {
     pub environ: Vec<u8>,
     /// The process's threads.
     pub threads: ThreadGroup,
+    /// `alarm`, the interval timers and the POSIX timers.
+    pub timers: Mutex<Timers>,
 }
 
 /// What a platform hands [`Kernel::new`] besides itself and the memory map.
@@ -100,6 +103,7 @@ impl Kernel {
             cmdline: nul_joined(argv),
             environ: nul_joined(env),
             threads: ThreadGroup::new(host.pid, host.ppid),
+            timers: Mutex::new(Timers::new()),
             host,
         }
     }

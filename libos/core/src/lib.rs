@@ -45,6 +45,7 @@ pub mod statx;
 pub mod sync;
 pub mod thread;
 pub mod time;
+pub mod timers;
 pub mod vfs;
 pub mod wait;
 

@@ -226,6 +226,14 @@ pub trait Platform: Send + Sync {
         Err(Errno::EAFNOSUPPORT)
     }
 
+    /// The earliest timer deadline may have moved (a timer was armed, or re-armed when
+    /// its signal was taken): from now on, call [`crate::Kernel::run_timers`] when the
+    /// time it last returned has passed, from some context that is not a guest thread
+    /// in the middle of a syscall (a host thread, an interrupt). Cheap and callable from
+    /// any thread with no libOS lock held. Default: nothing, and timers never fire (a
+    /// platform without a timer source).
+    fn timers_changed(&self) {}
+
     /// Fills `buf` with cryptographically secure random bytes.
     fn fill_random(&self, buf: &mut [u8]);
 

@@ -73,6 +73,33 @@ impl SigInfo {
         info
     }
 
+    /// `si_tid` of a timer's signal: the timer's id.
+    pub fn timer_id(&self) -> i32 {
+        self.fields[0] as u32 as i32
+    }
+
+    /// `si_overrun` of a timer's signal.
+    pub fn overrun(&self) -> i32 {
+        (self.fields[0] >> 32) as u32 as i32
+    }
+
+    /// Sets `si_overrun` of a timer's signal.
+    pub fn set_overrun(&mut self, overrun: i32) {
+        self.fields[0] = (self.fields[0] & 0xffff_ffff) | u64::from(overrun as u32) << 32;
+    }
+
+    /// `si_sys_private` of a timer's signal (after `si_value`): the kernel's own mark,
+    /// cleared before the guest sees the signal. The libOS keeps there the arming the
+    /// signal belongs to, as Linux does.
+    pub fn sys_private(&self) -> u32 {
+        self.fields[2] as u32
+    }
+
+    /// Sets `si_sys_private` (see [`SigInfo::sys_private`]).
+    pub fn set_sys_private(&mut self, mark: u32) {
+        self.fields[2] = (self.fields[2] & !0xffff_ffff) | u64::from(mark);
+    }
+
     pub fn signo(&self) -> u32 {
         self.si_signo as u32
     }
@@ -192,5 +219,31 @@ mod tests {
         assert_eq!(info.fields[0] as u32, 1234);
         assert_eq!((info.fields[0] >> 32) as u32, 1000);
         assert_eq!(SigInfo::fault(11, code::SEGV_MAPERR, 0xdead).addr(), 0xdead);
+    }
+
+    #[test]
+    fn timer_fields_sit_where_linux_puts_them() {
+        // _timer: si_tid at 16, si_overrun at 20, si_value at 24, si_sys_private at 32.
+        let mut info = SigInfo::timer(34, 7, 0, 0x1122_3344_5566_7788);
+        info.set_overrun(-1);
+        info.set_overrun(9);
+        info.set_sys_private(5);
+        let raw: [u32; 10] = words(&info);
+        assert_eq!(raw, [34, 0, code::SI_TIMER as u32, 0, 7, 9, 0x5566_7788, 0x1122_3344, 5, 0]);
+        assert_eq!((info.timer_id(), info.overrun(), info.sys_private()), (7, 9, 5));
+    }
+
+    /// The first forty bytes of `info` as Linux's 32-bit words.
+    fn words(info: &SigInfo) -> [u32; 10] {
+        let mut w = [0u32; 10];
+        w[0] = info.si_signo as u32;
+        w[1] = info.si_errno as u32;
+        w[2] = info.si_code as u32;
+        w[3] = info.pad as u32;
+        for i in 0..3 {
+            w[4 + 2 * i] = info.fields[i] as u32;
+            w[5 + 2 * i] = (info.fields[i] >> 32) as u32;
+        }
+        w
     }
 }

@@ -58,6 +58,15 @@ impl PendingSignals {
         Ok(true)
     }
 
+    /// Makes a timer's signal pending whatever is already there: Linux queues a POSIX
+    /// timer's preallocated `sigqueue` entry even for a standard signal that is pending
+    /// already, and it does not count against `RLIMIT_SIGPENDING` (the timer did when it
+    /// was created).
+    pub fn push_preallocated(&mut self, info: SigInfo) {
+        self.mask |= bit(info.signo());
+        self.queue.push_back(info);
+    }
+
     /// The signal to deliver next among those not in `blocked`, if any.
     pub fn next(&self, blocked: u64) -> Option<u32> {
         let ready = self.mask & !blocked;

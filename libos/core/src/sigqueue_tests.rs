@@ -53,3 +53,15 @@ fn discarding_drops_every_instance() {
     assert_eq!(p.mask(), bit(41));
     assert_eq!(p.queued(), 1);
 }
+
+#[test]
+fn a_timer_signal_queues_beside_a_pending_standard_one() {
+    let mut p = PendingSignals::default();
+    assert_eq!(p.push(user(14, 1), 8), Ok(true));
+    p.push_preallocated(SigInfo::timer(14, 3, 0, 0));
+    assert_eq!(p.queued(), 2);
+    assert_eq!(p.take_next(0).unwrap().si_code, code::SI_USER);
+    assert_eq!(p.mask(), 1 << 13, "the timer's instance is still pending");
+    assert_eq!(p.take_next(0).unwrap().si_code, code::SI_TIMER);
+    assert_eq!(p.mask(), 0);
+}

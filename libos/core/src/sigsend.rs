@@ -61,13 +61,26 @@ impl Kernel {
         self.signals.lock().get(sig as i32).copied().unwrap_or_default()
     }
 
-    fn sigpending_limit(&self) -> usize {
+    pub(crate) fn sigpending_limit(&self) -> usize {
         self.limits.lock().get(RLIMIT_SIGPENDING).rlim_cur.min(usize::MAX as u64) as usize
     }
 
     /// Sends `info` to `target`. ESRCH for a thread that does not exist, EAGAIN when a
     /// real-time signal finds the queue full. May end the process (see the module docs).
     pub fn send_signal(&self, target: SignalTarget, info: SigInfo) -> Result<(), Errno> {
+        self.post_signal(target, info, false).map(|_| ())
+    }
+
+    /// Sends a POSIX timer's signal (Linux's `send_sigqueue`): as [`Kernel::send_signal`],
+    /// but the timer's entry is queued even when the same standard signal is pending
+    /// already, and never fails for a full queue. `Ok(false)` when the signal was thrown
+    /// away because it is ignored; ESRCH when the target thread is gone.
+    pub fn send_timer_signal(&self, target: SignalTarget, info: SigInfo) -> Result<bool, Errno> {
+        self.post_signal(target, info, true)
+    }
+
+    /// Makes `info` pending for `target`: `Ok(true)` if queued.
+    fn post_signal(&self, target: SignalTarget, info: SigInfo, preallocated: bool) -> Result<bool, Errno> {
         let sig = info.signo();
         let receiver = match target {
             SignalTarget::Thread(tid) => Some(self.threads.get(tid).ok_or(Errno::ESRCH)?),
@@ -79,27 +92,37 @@ impl Kernel {
         let judged_by = receiver.clone().or_else(|| self.threads.get(self.identity.pid));
         let blocked_by_receiver = judged_by.as_ref().is_some_and(|t| t.blocked() & bit(sig) != 0);
         if ignores(&action, sig) && !blocked_by_receiver {
-            return Ok(());
+            return Ok(false);
         }
         let limit = self.sigpending_limit();
-        match receiver {
+        let push = |pending: &mut crate::sigqueue::PendingSignals| {
+            if preallocated {
+                pending.push_preallocated(info);
+                Ok(true)
+            } else {
+                pending.push(info, limit)
+            }
+        };
+        let queued = match receiver {
             Some(thread) => {
-                thread.pending.lock().push(info, limit)?;
+                let queued = push(&mut thread.pending.lock())?;
                 if thread.wants(sig) {
                     self.wake_for_signal(&thread, sig, &action);
                 }
+                queued
             }
             None => {
-                self.sigpending.lock().push(info, limit)?;
+                let queued = push(&mut self.sigpending.lock())?;
                 if let Some(thread) = self.choose_receiver(sig) {
                     self.wake_for_signal(&thread, sig, &action);
                 }
+                queued
             }
-        }
+        };
         // Blocked signals wake nobody, but signalfd readers and pollers look for them.
         crate::signalfd::SIGNAL_SENT.notify();
         crate::poll::readiness_changed();
-        Ok(())
+        Ok(queued)
     }
 
     /// The thread that should take a process-wide `sig`: the first thread if it wants it
@@ -172,6 +195,8 @@ impl Kernel {
                 Some(info) => info,
                 None => self.sigpending.lock().take_next(blocked)?,
             };
+            // A timer's signal from an arming since replaced is dropped here.
+            let Some(info) = self.signal_taken(info) else { continue };
             let sig = info.signo();
             let action = self.action(sig);
             if action.handler == SIG_IGN {
@@ -198,10 +223,16 @@ impl Kernel {
     /// read): the thread's own first.
     pub fn take_signal_in(&self, thread: &ThreadShared, set: u64) -> Option<SigInfo> {
         let others = !set;
-        if let Some(info) = thread.pending.lock().take_next(others) {
-            return Some(info);
+        loop {
+            let own = thread.pending.lock().take_next(others);
+            let info = match own {
+                Some(info) => info,
+                None => self.sigpending.lock().take_next(others)?,
+            };
+            if let Some(info) = self.signal_taken(info) {
+                return Some(info);
+            }
         }
-        self.sigpending.lock().take_next(others)
     }
 
     /// The signals pending for the calling thread (its own and the process's), for

@@ -61,6 +61,8 @@ pub(crate) struct FakePlatform {
     /// Shareable memory objects by id (`shm_*`); released ones are gone.
     pub shm: spin::Mutex<alloc::collections::BTreeMap<u64, Vec<u8>>>,
     next_shm: AtomicU64,
+    /// How many times the libOS said a timer deadline may have moved.
+    pub timers_changed: AtomicU64,
 }
 
 impl FakePlatform {
@@ -91,6 +93,7 @@ impl FakePlatform {
             log: spin::Mutex::new(Vec::new()),
             shm: spin::Mutex::new(alloc::collections::BTreeMap::new()),
             next_shm: AtomicU64::new(1),
+            timers_changed: AtomicU64::new(0),
         }
     }
 
@@ -228,6 +231,10 @@ impl Platform for FakePlatform {
         self.record(Op::Sleep { ns });
         self.slept_ns.fetch_add(ns, Ordering::Relaxed);
         Ok(())
+    }
+
+    fn timers_changed(&self) {
+        self.timers_changed.fetch_add(1, Ordering::Relaxed);
     }
 
     fn fill_random(&self, buf: &mut [u8]) {

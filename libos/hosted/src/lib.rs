@@ -27,6 +27,7 @@ mod signals;
 mod stats;
 mod sud;
 mod thread;
+mod timer_thread;
 
 use std::convert::Infallible;
 use std::fmt;

@@ -357,6 +357,10 @@ impl Platform for HostedPlatform {
         Ok(net::HostSocket::open(domain, ty, protocol)?)
     }
 
+    fn timers_changed(&self) {
+        crate::timer_thread::timers_changed();
+    }
+
     fn fill_random(&self, buf: &mut [u8]) {
         ensure_host_tls();
         let mut done = 0;

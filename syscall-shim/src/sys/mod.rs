@@ -31,3 +31,4 @@ pub mod sockmsg;
 pub mod splice;
 pub mod stat;
 pub mod time;
+pub mod timer;

@@ -33,10 +33,28 @@ fn interrupt(tag: &str, args: &[&str]) -> (std::process::ExitStatus, String) {
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
     assert_eq!(line, "ready\n");
-    // SAFETY: kill with a pid of our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    // A SIGINT that lands between "ready" and the read runs the handler before the read
+    // starts (natively too), so keep sending until the guest is done.
+    let pid = child.id() as i32;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sender = {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            for _ in 0..100 {
+                if done.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                // SAFETY: kill with the pid of our own child, not reaped before this
+                // thread is joined.
+                unsafe { libc::kill(pid, libc::SIGINT) };
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        })
+    };
     let mut rest = String::new();
     out.read_to_string(&mut rest).unwrap();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    sender.join().unwrap();
     let status = child.wait().unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     (status, rest)
