@@ -1,5 +1,7 @@
 //! The `unify` command line, end to end: what a user sees for good and bad input.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -18,9 +20,7 @@ fn static_c_program(name: &str, source: &str) -> PathBuf {
     let src = scratch(&format!("{name}.c"));
     let exe = scratch(name);
     std::fs::write(&src, source).unwrap();
-    let status = Command::new("cc").args(["-static", "-O1", "-o"]).arg(&exe).arg(&src).status().expect("cc runs");
-    assert!(status.success(), "cc -static failed (libc6-dev provides the static glibc)");
-    exe
+    support::build_c(&src, &exe)
 }
 
 fn run_hosted(program: &Path, args: &[&str]) -> Output {

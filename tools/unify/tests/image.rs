@@ -2,6 +2,8 @@
 //! `--image`, `-v`, `-w`, and what is (not) left on disk. Image contents are checked with
 //! `FatVolume`; a few runs check what the guest is given.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,9 +49,7 @@ fn echo_program(dir: &Path) -> PathBuf {
          printf(\"arg %s\\n\", v[i]); for (char **e = environ; *e; e++) printf(\"env %s\\n\", *e); return 5; }\n",
     )
     .unwrap();
-    let status = Command::new("cc").args(["-static", "-O1", "-o"]).arg(&exe).arg(&src).status().expect("cc runs");
-    assert!(status.success(), "cc -static failed (libc6-dev provides the static glibc)");
-    exe
+    support::build_c(&src, &exe)
 }
 
 /// A data tree: two directories, a few files.

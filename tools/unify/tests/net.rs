@@ -2,6 +2,8 @@
 //! `-p HOST:GUEST` is reached at HOST, sees its own GUEST port in getsockname, echoes,
 //! and SIGINT sent to unify ends its blocking accept or read with EINTR.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -12,11 +14,7 @@ use std::time::Duration;
 const GUEST_PORT: u16 = 7007;
 
 fn guest(dir: &Path) -> PathBuf {
-    let exe = dir.join("echo_server");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guests/echo_server.c");
-    let status = Command::new("cc").args(["-static", "-O1", "-o"]).arg(&exe).arg(&src).status().expect("cc runs");
-    assert!(status.success(), "cc -static failed (libc6-dev provides the static glibc)");
-    exe
+    support::guest_program(dir, "echo_server")
 }
 
 fn free_port() -> u16 {
@@ -46,25 +44,8 @@ fn start(tag: &str) -> (Child, BufReader<ChildStdout>, u16, PathBuf) {
 
 /// Sends SIGINT until the server has ended (one that arrives before the guest blocks
 /// only runs its handler; the next one ends the wait), then reaps it.
-fn finish(mut child: Child, mut out: BufReader<ChildStdout>, dir: PathBuf) -> (Option<i32>, String) {
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let pid = child.id() as i32;
-    let flag = done.clone();
-    let sender = std::thread::spawn(move || {
-        for _ in 0..100 {
-            if flag.load(std::sync::atomic::Ordering::SeqCst) {
-                break;
-            }
-            // SAFETY: kill with the pid of our own child, not yet reaped.
-            unsafe { libc::kill(pid, libc::SIGINT) };
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    });
-    let mut rest = String::new();
-    out.read_to_string(&mut rest).unwrap();
-    done.store(true, std::sync::atomic::Ordering::SeqCst);
-    sender.join().unwrap();
-    let status = child.wait().unwrap();
+fn finish(child: Child, out: BufReader<ChildStdout>, dir: PathBuf) -> (Option<i32>, String) {
+    let (status, rest) = support::interrupt_until_done(child, out, Duration::from_millis(200));
     let _ = std::fs::remove_dir_all(&dir);
     (status.code(), rest)
 }

@@ -1,6 +1,8 @@
 //! What a program writes in a kept image (`--image`) is there the next run, the image
 //! stays a clean FAT32 volume, and filling it gives ENOSPC without damage.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -24,11 +26,7 @@ fn state_program(dir: &Path) -> PathBuf {
 
 /// tests/guests/NAME.c, built static with the system compiler.
 fn guest_program(dir: &Path, name: &str) -> PathBuf {
-    let exe = dir.join(name);
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/guests/{name}.c"));
-    let status = Command::new("cc").args(["-static", "-O1", "-o"]).arg(&exe).arg(&src).status().expect("cc runs");
-    assert!(status.success(), "cc -static failed (libc6-dev provides the static glibc)");
-    exe
+    support::guest_program(dir, name)
 }
 
 fn text(out: &Output) -> String {

@@ -2,17 +2,15 @@
 //! guest's handler (interrupting its blocking read) or ends it by SIGINT, and unify
 //! with it.
 
-use std::io::{BufRead, BufReader, Read};
+mod support;
+
+use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 fn guest(dir: &Path) -> PathBuf {
-    let exe = dir.join("interrupt");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guests/interrupt.c");
-    let status = Command::new("cc").args(["-static", "-O1", "-o"]).arg(&exe).arg(&src).status().expect("cc runs");
-    assert!(status.success(), "cc -static failed (libc6-dev provides the static glibc)");
-    exe
+    support::guest_program(dir, "interrupt")
 }
 
 /// Runs the guest with `args`, sends SIGINT to unify once the guest waits, and
@@ -35,27 +33,7 @@ fn interrupt(tag: &str, args: &[&str]) -> (std::process::ExitStatus, String) {
     assert_eq!(line, "ready\n");
     // A SIGINT that lands between "ready" and the read runs the handler before the read
     // starts (natively too), so keep sending until the guest is done.
-    let pid = child.id() as i32;
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let sender = {
-        let done = done.clone();
-        std::thread::spawn(move || {
-            for _ in 0..100 {
-                if done.load(std::sync::atomic::Ordering::SeqCst) {
-                    break;
-                }
-                // SAFETY: kill with the pid of our own child, not reaped before this
-                // thread is joined.
-                unsafe { libc::kill(pid, libc::SIGINT) };
-                std::thread::sleep(std::time::Duration::from_millis(100));
-            }
-        })
-    };
-    let mut rest = String::new();
-    out.read_to_string(&mut rest).unwrap();
-    done.store(true, std::sync::atomic::Ordering::SeqCst);
-    sender.join().unwrap();
-    let status = child.wait().unwrap();
+    let (status, rest) = support::interrupt_until_done(child, out, std::time::Duration::from_millis(100));
     let _ = std::fs::remove_dir_all(&dir);
     (status, rest)
 }

@@ -2,6 +2,8 @@
 //! and under unify must print the same lines, and a guest whose ITIMER_REAL fires with
 //! SIGALRM's default action must die by SIGALRM, at the right time, both ways.
 
+mod support;
+
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -12,10 +14,7 @@ fn guest(name: &str) -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guests/timers.c");
     let dir = std::env::temp_dir().join(format!("unify-timers-tests-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let exe = dir.join(name);
-    let status = Command::new("cc").args(["-static", "-O1", "-o"]).arg(&exe).arg(&src).status().expect("cc runs");
-    assert!(status.success(), "cc -static failed (libc6-dev provides the static glibc)");
-    exe
+    support::build_c(&src, &dir.join(name))
 }
 
 fn native(exe: &Path, args: &[&str]) -> (Output, Duration) {
