@@ -1,8 +1,8 @@
 //! `futex(2)`: decoding and validating an operation the way Linux does, before any guest
 //! memory is touched. The operation itself (waiting, waking, requeueing) is the
 //! platform's ([`crate::Platform::futex`]): on the hosted platform a guest futex word is a
-//! host futex word, so the host kernel does it; a VM platform will do it with its own
-//! scheduler.
+//! host futex word, so the host kernel does it; a VM platform has no host kernel and
+//! uses the libOS's own futexes, [`crate::futex_table::FutexTable`].
 //!
 //! Linux checks, in this order: the timeout (read and validated by the syscall entry for
 //! the operations that take one, EINVAL if it is not a valid `timespec`), then

@@ -23,6 +23,7 @@ pub mod eventfd;
 pub mod fd;
 pub mod file;
 pub mod futex;
+pub mod futex_table;
 pub mod ident;
 pub mod kernel;
 pub mod limits;

@@ -297,8 +297,10 @@ pub trait Platform: Send + Sync {
     /// window; whether they are mapped the platform finds out as Linux does, when it
     /// touches them (EFAULT; a private wake touches nothing). Results as Linux gives
     /// them: the number of waiters woken (and requeued), or EAGAIN (the word did not
-    /// hold the expected value), ETIMEDOUT, EINTR (a wait interrupted by a signal for
-    /// this thread), EFAULT, ENOSYS (an unknown `FUTEX_WAKE_OP` operation).
+    /// hold the expected value), ETIMEDOUT, ERESTARTSYS or ERESTARTNOHAND (a wait
+    /// without or with a timeout interrupted by a signal for this thread), EFAULT,
+    /// ENOSYS (an unknown `FUTEX_WAKE_OP` operation or comparison). A platform without
+    /// a host kernel's futexes uses [`crate::futex_table::FutexTable`].
     fn futex(&self, op: &FutexOp) -> SysResult;
     /// `thread` has a signal to take ([`ThreadShared::hinted`] is set): make it look
     /// soon. A thread blocked in a platform wait ([`Platform::wait_on`], a futex wait,

@@ -5,11 +5,23 @@
 //! libOS sleeps (which advances them by the time slept, so timeouts end); its random bytes
 //! are a fixed sequence; its console is three [`MemFile`]s; and ending the process panics
 //! with a message that names the status, for `#[should_panic(expected = ...)]`.
+//!
+//! Waits ([`Platform::wait_on`]) behave as the trait's default — a sleep, which only
+//! advances the clocks — unless the platform was made with
+//! [`FakePlatform::with_real_waits`], for tests with real threads: then a wait without
+//! a timeout blocks its thread until [`Platform::wake_all`] or
+//! [`FakePlatform::interrupt`], a thread can be marked as having a signal to take
+//! ([`Platform::interrupted`]), and a test can run code inside the next wait
+//! ([`FakePlatform::on_next_wait`]).
 
+extern crate std;
+
+use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::thread::ThreadId;
 
 use crate::abi::{mode, Stat, Timespec, Utsname};
 use crate::cpuset::CpuSet;
@@ -63,6 +75,15 @@ pub(crate) struct FakePlatform {
     next_shm: AtomicU64,
     /// How many times the libOS said a timer deadline may have moved.
     pub timers_changed: AtomicU64,
+    /// Whether waits are real ([`FakePlatform::with_real_waits`]).
+    real_waits: bool,
+    /// Where a real wait without a timeout blocks: every `wake_all` and `interrupt`
+    /// wakes every such wait, which looks at its word again.
+    waits: (std::sync::Mutex<()>, std::sync::Condvar),
+    /// Threads with a signal to take ([`FakePlatform::interrupt`]).
+    interrupted: spin::Mutex<Vec<ThreadId>>,
+    /// Run by the next real wait ([`FakePlatform::on_next_wait`]).
+    on_wait: spin::Mutex<Option<Box<dyn FnOnce() + Send>>>,
 }
 
 impl FakePlatform {
@@ -94,7 +115,46 @@ impl FakePlatform {
             shm: spin::Mutex::new(alloc::collections::BTreeMap::new()),
             next_shm: AtomicU64::new(1),
             timers_changed: AtomicU64::new(0),
+            real_waits: false,
+            waits: (std::sync::Mutex::new(()), std::sync::Condvar::new()),
+            interrupted: spin::Mutex::new(Vec::new()),
+            on_wait: spin::Mutex::new(None),
         }
+    }
+
+    /// A platform whose waits are real, for tests with real threads. A wait without a
+    /// timeout blocks its thread until the word moves from the expected value (looked
+    /// at after each [`Platform::wake_all`]) or the thread is
+    /// [interrupted](FakePlatform::interrupt). A wait with a timeout is still a sleep
+    /// of the whole timeout (the clocks only move when the libOS sleeps), unless the
+    /// word has moved or the thread is interrupted.
+    pub fn with_real_waits() -> FakePlatform {
+        FakePlatform { real_waits: true, ..FakePlatform::new() }
+    }
+
+    /// Marks `thread` as having a signal to take: [`Platform::interrupted`] is true on
+    /// it from now on (until [`FakePlatform::clear_interrupt`]), and a real wait it is
+    /// blocked in returns, as `Platform::interrupt_thread` makes it on a real platform.
+    pub fn interrupt(&self, thread: ThreadId) {
+        self.interrupted.lock().push(thread);
+        self.notify_waits();
+    }
+
+    /// Undoes [`FakePlatform::interrupt`] (the signal was taken).
+    pub fn clear_interrupt(&self, thread: ThreadId) {
+        self.interrupted.lock().retain(|&t| t != thread);
+    }
+
+    /// Runs `f` once, on the waiting thread, at the start of the next real wait,
+    /// before the wait looks at its word: what another thread might do while the
+    /// caller is about to sleep, made deterministic.
+    pub fn on_next_wait(&self, f: impl FnOnce() + Send + 'static) {
+        *self.on_wait.lock() = Some(Box::new(f));
+    }
+
+    fn notify_waits(&self) {
+        let _held = self.waits.0.lock().unwrap_or_else(|e| e.into_inner());
+        self.waits.1.notify_all();
     }
 
     /// The same, with `stdin` serving `input`.
@@ -231,6 +291,44 @@ impl Platform for FakePlatform {
         self.record(Op::Sleep { ns });
         self.slept_ns.fetch_add(ns, Ordering::Relaxed);
         Ok(())
+    }
+
+    fn wait_on(&self, word: &AtomicU32, expected: u32, timeout_ns: Option<u64>) {
+        if !self.real_waits {
+            // The trait's default.
+            if word.load(Ordering::Acquire) == expected {
+                let _ = self.sleep(timeout_ns.unwrap_or(10_000_000));
+            }
+            return;
+        }
+        let hook = self.on_wait.lock().take();
+        if let Some(f) = hook {
+            f();
+        }
+        match timeout_ns {
+            Some(ns) => {
+                if word.load(Ordering::Acquire) == expected && !self.interrupted() {
+                    let _ = self.sleep(ns);
+                }
+            }
+            None => {
+                let mut held = self.waits.0.lock().unwrap_or_else(|e| e.into_inner());
+                while word.load(Ordering::Acquire) == expected && !self.interrupted() {
+                    held = self.waits.1.wait(held).unwrap_or_else(|e| e.into_inner());
+                }
+            }
+        }
+    }
+
+    fn interrupted(&self) -> bool {
+        let me = std::thread::current().id();
+        self.interrupted.lock().contains(&me)
+    }
+
+    fn wake_all(&self, _word: &AtomicU32) {
+        // The word was changed before this call; a real wait checks it with the
+        // condition variable's lock held, so it cannot miss this notification.
+        self.notify_waits();
     }
 
     fn timers_changed(&self) {
