@@ -4,6 +4,11 @@
 //!   tests of the fault paths.
 //! - `unify.exit=N`: the status to exit with when there is nothing else to do (0..=255;
 //!   default 0). Until the kernel runs a guest, this is how the tests check the exit path.
+//! - `unify.log=1|3`: the port of the kernel log (default COM1). unify passes 3: COM1
+//!   and COM2 are then the guest's stdout and stderr, and COM3 also carries unify's
+//!   control lines (src/stdio.rs).
+//! - `unify.time=NS`: the wall-clock time at launch, in ns since the epoch.
+//! - `unify.trace`: log every guest syscall (strace style) on the guest's stderr.
 //! - `virtio_mmio.device=SIZE@BASE:IRQ`: QEMU's microvm appends one per virtio-mmio
 //!   transport with a device plugged in (src/virtio.rs). A malformed one is an error.
 //!
@@ -21,6 +26,12 @@ pub struct BadArg<'a>(pub &'a str);
 pub struct BootArgs<'a> {
     pub selftest: Option<&'a str>,
     pub exit_status: u8,
+    /// `unify.log=3`: the log (and unify's control lines) on COM3.
+    pub log_com3: bool,
+    /// `unify.time=NS`: the host's CLOCK_REALTIME when it started the VM.
+    pub realtime_ns: u64,
+    /// `unify.trace`: strace-style lines for every guest syscall.
+    pub trace: bool,
     cmdline: &'a str,
 }
 
@@ -47,6 +58,13 @@ pub fn parse(cmdline: &str) -> Result<BootArgs<'_>, BadArg<'_>> {
         match key {
             "unify.selftest" => args.selftest = Some(value),
             "unify.exit" => args.exit_status = value.parse().map_err(|_| BadArg(word))?,
+            "unify.log" => match value {
+                "1" => args.log_com3 = false,
+                "3" => args.log_com3 = true,
+                _ => return Err(BadArg(word)),
+            },
+            "unify.time" => args.realtime_ns = value.parse().map_err(|_| BadArg(word))?,
+            "unify.trace" => args.trace = true,
             VIRTIO_MMIO => {
                 parse_mmio_device(value).ok_or(BadArg(word))?;
             }

@@ -1,15 +1,34 @@
-//! The kernel log on COM1: `kprintln!` for normal use, `emergency()` for fault paths.
+//! The kernel log: `kprintln!` for normal use, `emergency()` for fault paths.
+//!
+//! The log starts on COM1 and moves to COM3 when the command line says `unify.log=3`
+//! (unify then gives COM1 and COM2 to the guest's stdout and stderr).
 
-use crate::serial::{Uart, COM1};
+use crate::serial::{Uart, COM1, COM3};
 use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicU16, Ordering};
 use spin::Mutex;
 
-// SAFETY: this is the one owner of COM1 besides `emergency()` (see there).
+// SAFETY: this is the one owner of the log port besides `emergency()` (see there).
 static CONSOLE: Mutex<Uart> = Mutex::new(unsafe { Uart::new(COM1) });
+static LOG_PORT: AtomicU16 = AtomicU16::new(COM1);
 
 /// Initialises COM1. Called first thing in `kernel_main`.
 pub fn init() {
     CONSOLE.lock().init();
+}
+
+/// Moves the log to COM3 (`unify.log=3`).
+pub fn log_to_com3() {
+    // SAFETY: COM3 is the log's from now on; the guest console never uses it.
+    let mut uart = unsafe { Uart::new(COM3) };
+    uart.init();
+    *CONSOLE.lock() = uart;
+    LOG_PORT.store(COM3, Ordering::SeqCst);
+}
+
+/// The port the log is on.
+pub fn log_port() -> u16 {
+    LOG_PORT.load(Ordering::SeqCst)
 }
 
 /// Writes formatted text to the kernel log.
@@ -23,17 +42,17 @@ pub fn print(args: fmt::Arguments) {
 /// which is better than a report that never appears.
 pub fn emergency() -> Uart {
     // SAFETY: used only on the way to exit (src/exit.rs), when nothing else will write
-    // to COM1 again; interleaving with an interrupted writer garbles text, nothing more.
-    unsafe { Uart::new(COM1) }
+    // to the log again; interleaving with an interrupted writer garbles text, nothing more.
+    unsafe { Uart::new(log_port()) }
 }
 
-/// Prints to the kernel log (COM1).
+/// Prints to the kernel log.
 #[macro_export]
 macro_rules! kprint {
     ($($arg:tt)*) => { $crate::console::print(format_args!($($arg)*)) };
 }
 
-/// Prints a line to the kernel log (COM1).
+/// Prints a line to the kernel log.
 #[macro_export]
 macro_rules! kprintln {
     () => { $crate::console::print(format_args!("\n")) };

@@ -62,5 +62,17 @@ pub unsafe fn rdmsr(msr: u32) -> u64 {
     (u64::from(hi) << 32) | u64::from(lo)
 }
 
+/// Writes the model-specific register `msr`.
+///
+/// # Safety
+/// `msr` must exist on this CPU and `value` must be valid for it; what the write changes
+/// is the caller's responsibility.
+pub unsafe fn wrmsr(msr: u32, value: u64) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        asm!("wrmsr", in("ecx") msr, in("eax") value as u32, in("edx") (value >> 32) as u32, options(nostack, preserves_flags))
+    }
+}
+
 /// The EFER MSR (present on every CPU with long mode, which we run in).
 pub const MSR_EFER: u32 = 0xc000_0080;

@@ -4,7 +4,8 @@
 //! `(value << 1) | 1` when `value` is written to its port, so QEMU's exit code carries
 //! only 7 bits and is always odd. The protocol (README.md, "Exit status"):
 //!
-//! 1. the last line on COM1 is `unify-kernel: exit status S (cause)`, S in 0..=255;
+//! 1. the last line of the log is `unify-kernel: exit status S (cause)`, S in 0..=255, or
+//!    `unify-kernel: killed by signal N (cause)` (S is then 128 + N);
 //! 2. then `S & 0x7f` goes to the device, so QEMU exits with `((S & 0x7f) << 1) | 1`.
 //!
 //! The host takes S from the line and checks it against QEMU's code. An even code (0)
@@ -19,6 +20,10 @@ use core::fmt::Write;
 /// The status for "the kernel itself failed" (exception, panic, bad boot information),
 /// 125 as container runners use for their own failures.
 pub const KERNEL_FAILURE: u8 = 125;
+/// The status for "the guest could not be started" (its program is missing or not
+/// loadable, the image has no manifest): 126, as a shell gives for a command it
+/// cannot execute.
+pub const CANNOT_START: u8 = 126;
 
 const DEBUG_EXIT_PORT: u16 = 0xf4;
 
@@ -26,6 +31,13 @@ const DEBUG_EXIT_PORT: u16 = 0xf4;
 pub fn exit(status: u8, cause: &str) -> ! {
     kprintln!("unify-kernel: exit status {status} ({cause})");
     leave(status)
+}
+
+/// Ends the VM as a guest killed by signal `sig` would end a process: the record says
+/// `killed by signal N`, and the device gets the shell's status for it, `128 + N`.
+pub fn killed(sig: u32) -> ! {
+    kprintln!("unify-kernel: killed by signal {sig} (the guest was killed)");
+    leave((128 + sig) as u8)
 }
 
 /// As `exit`, for fault and panic paths: writes without taking the console lock.

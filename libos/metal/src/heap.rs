@@ -12,10 +12,21 @@ static ALLOCATOR: Talck<spin::Mutex<()>, ErrOnOom> = Talc::new(ErrOnOom).lock();
 /// its own bookkeeping).
 ///
 /// # Safety
-/// `span` must be identity-mapped RAM that nothing else uses, now or later.
+/// `span` must be RAM in the direct map (physical addresses) that nothing else uses, now or later.
 pub unsafe fn init(span: Range) -> Result<u64, ()> {
-    let span = talc::Span::new(span.start as *mut u8, span.end as *mut u8);
+    let span = talc::Span::new(
+        crate::paging::phys_to_virt(span.start) as *mut u8,
+        crate::paging::phys_to_virt(span.end) as *mut u8,
+    );
     // SAFETY: the caller guarantees the memory is ours alone and mapped.
     let claimed = unsafe { ALLOCATOR.lock().claim(span)? };
     Ok(claimed.size() as u64)
+}
+
+/// The heap's size and what of it is free, in bytes (guest memory included: its frames
+/// come from here).
+pub fn usage() -> (u64, u64) {
+    let talc = ALLOCATOR.lock();
+    let counters = talc.get_counters();
+    (counters.claimed_bytes as u64, counters.available_bytes as u64)
 }

@@ -51,6 +51,9 @@ static DYING: AtomicBool = AtomicBool::new(false);
 /// Called by `isr_common` for every vector.
 #[no_mangle]
 extern "C" fn interrupt_dispatch(frame: &mut InterruptFrame) {
+    if crate::traps::handle(frame) {
+        return;
+    }
     fatal(frame)
 }
 

@@ -2,34 +2,53 @@
 //! VMM that starts a PVH ELF. README.md describes the boot, the consoles, the exit
 //! protocol and how to build and run it.
 //!
-//! This first milestone boots, logs, handles exceptions, has a heap and exits with a
-//! chosen status; it does not run a guest yet.
+//! With a virtio-blk device holding a unify image, it runs the image's program (src/guest.rs):
+//! the guest in ring 0 of the one address space, its syscalls entering through LSTAR
+//! (src/syscall.rs), its threads on the scheduler (src/sched.rs), its memory demand-paged
+//! (src/guest_memory.rs). Without one it exits with `unify.exit`'s status.
 
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
+mod apic;
 mod boot;
+mod clock;
 mod cmdline;
 mod console;
 mod cpu;
+mod disk;
 mod dma;
 mod exit;
+mod futex;
 mod gdt;
+mod guest;
+mod guest_memory;
 mod heap;
+mod idle;
 mod idt;
 mod interrupt;
 mod mem;
 mod memory;
+mod paging;
 mod panic;
 mod pit;
+mod platform;
 mod port;
 mod pvh;
+mod random;
+mod sched;
 mod selftest;
 mod serial;
+mod stdio;
+mod syscall;
+mod tcb;
+mod traps;
 mod tsc;
 mod virtio;
+
+core::arch::global_asm!(include_str!("switch.s"), options(att_syntax));
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -54,6 +73,8 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
         gdt::init();
         idt::init();
     }
+    // SAFETY: once, on the boot CPU, interrupts off, running from the kernel image.
+    unsafe { paging::init() };
 
     // SAFETY: the address is the loader's EBX; nothing has been allocated yet.
     let info = match unsafe { pvh::StartInfo::read(u64::from(start_info_paddr)) } {
@@ -66,6 +87,12 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     let cmdline = info.cmdline();
     kprintln!("boot: command line \"{cmdline}\"");
     let args = match cmdline::parse(cmdline) {
+        Ok(args) if args.log_com3 => {
+            console::log_to_com3();
+            kprintln!("unify-kernel {} (PVH, x86-64)", env!("CARGO_PKG_VERSION"));
+            kprintln!("boot: command line \"{cmdline}\"");
+            args
+        }
         Ok(args) => args,
         Err(cmdline::BadArg(word)) => {
             kprintln!("boot: bad boot argument \"{word}\"");
@@ -94,14 +121,34 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
         kprintln!("boot: from the PVH entry: {main} us to kernel_main, {banner} us to the banner, {now} us to here");
     }
 
-    virtio::probe_all(args.virtio_mmio_devices(), info.rsdp() != 0);
+    let tsc_hz = tsc.map_or(1_000_000_000, |(hz, _)| hz);
+    clock::init(tsc_hz, args.realtime_ns);
+    apic::init(tsc_hz);
+    kprintln!("apic: timer at {} MHz", apic::ticks_per_sec() / 1_000_000);
+    sched::init();
+    // SAFETY: once, on the boot CPU, after the GDT.
+    unsafe { syscall::init() };
+    syscall_shim::set_trace(args.trace);
+
+    let disk = virtio::probe_all(args.virtio_mmio_devices(), info.rsdp() != 0);
 
     if let Some(name) = args.selftest {
         selftest::run(name);
         kprintln!("selftest: no test \"{name}\" (known: {})", selftest::NAMES.join(", "));
         exit::exit(exit::KERNEL_FAILURE, "unknown selftest");
     }
-    exit::exit(args.exit_status, "no guest program yet")
+    let Some(disk) = disk else { exit::exit(args.exit_status, "no guest image") };
+    stdio::init(args.log_com3);
+    if let Err(guest::StartError(msg)) = guest::start(disk) {
+        stdio::log_line(&alloc::format!("unify: {msg}"));
+        exit::exit(exit::CANNOT_START, "the guest could not start")
+    }
+    if let Some(hz) = tsc.map(|(hz, _)| hz) {
+        // SAFETY: written once by src/boot.s before any Rust code ran.
+        let us = (cpu::rdtsc() - unsafe { boot_entry_tsc }) * 1_000_000 / hz;
+        kprintln!("guest: loaded, {us} us after the PVH entry");
+    }
+    idle::run()
 }
 
 /// Logs the memory map, puts the heap on the largest free RAM span, and checks it works.
@@ -117,7 +164,7 @@ fn init_memory(info: &pvh::StartInfo) {
         kprintln!("memory: no free RAM below 4 GiB for the heap");
         exit::exit(exit::KERNEL_FAILURE, "no memory")
     };
-    // SAFETY: `span` is RAM from the memory map, below the identity-mapped 4 GiB, and
+    // SAFETY: `span` is RAM from the memory map, below the direct-mapped 4 GiB, and
     // clear of the kernel image and everything the loader handed over.
     match unsafe { heap::init(span) } {
         Ok(size) => kprintln!("heap: {:#x}-{:#x} ({} KiB usable)", span.start, span.end, size / 1024),

@@ -1,13 +1,13 @@
 //! Physical memory: which RAM is free for the heap.
 //!
-//! The free RAM is the memory map's RAM below the identity-mapped limit (4 GiB, set up
-//! by src/boot.s), less everything the boot left in it: the kernel image, the boot
+//! The free RAM is the memory map's RAM below the direct-mapped limit (4 GiB, set up
+//! by src/paging.rs), less everything the boot left in it: the kernel image, the boot
 //! information, the memory map itself, the command line, the modules. No allocation
 //! happens here: this runs before the heap exists.
 
 use crate::pvh::{MemmapEntry, StartInfo, MEMMAP_RAM};
 
-/// The part of physical memory the boot code maps (identity, 2 MiB pages).
+/// The part of physical memory the direct map covers (src/paging.rs).
 pub const MAPPED_LIMIT: u64 = 1 << 32;
 
 const PAGE: u64 = 4096;

@@ -27,3 +27,11 @@ extern "C" fn rust_eh_personality() -> ! {
     let _ = writeln!(console::emergency(), "\nunify-kernel: rust_eh_personality called, but nothing unwinds");
     exit::exit_on_fault(exit::KERNEL_FAILURE, "kernel panic")
 }
+
+/// The precompiled `alloc` (built with unwinding) names the unwinder's resume entry in
+/// its landing pads. This kernel aborts on panic (`panic = "abort"`), so no landing pad
+/// ever runs; the symbol only has to exist.
+#[no_mangle]
+extern "C" fn _Unwind_Resume() -> ! {
+    crate::exit::exit_on_fault(crate::exit::KERNEL_FAILURE, "unwinding requested")
+}

@@ -89,7 +89,7 @@ impl core::fmt::Display for StartInfoError {
     }
 }
 
-/// The boot code identity-maps the first 4 GiB; everything the loader hands over must
+/// The direct map covers the first 4 GiB (src/paging.rs); everything the loader hands over must
 /// lie there (QEMU puts it below 1 MiB).
 const MAPPED_LIMIT: u64 = 1 << 32;
 
@@ -107,9 +107,9 @@ impl StartInfo {
         if !mapped(paddr, size_of::<RawStartInfo>() as u64) {
             return Err(StartInfoError::Null);
         }
-        // SAFETY: identity-mapped (checked above) and written by the loader; read
+        // SAFETY: direct-mapped (checked above) and written by the loader; read
         // unaligned because nothing promises its alignment.
-        let raw = unsafe { core::ptr::read_unaligned(paddr as *const RawStartInfo) };
+        let raw = unsafe { core::ptr::read_unaligned(crate::paging::phys_to_virt(paddr) as *const RawStartInfo) };
         if raw.magic != MAGIC {
             return Err(StartInfoError::BadMagic(raw.magic));
         }
@@ -136,9 +136,11 @@ impl StartInfo {
         if !mapped(self.raw.memmap_paddr, len) || self.raw.memmap_paddr % 8 != 0 {
             return &[];
         }
-        // SAFETY: identity-mapped, aligned (checked), written by the loader, and never
+        // SAFETY: direct-mapped, aligned (checked), written by the loader, and never
         // reused: the heap excludes it (src/memory.rs).
-        unsafe { core::slice::from_raw_parts(self.raw.memmap_paddr as *const MemmapEntry, n) }
+        unsafe {
+            core::slice::from_raw_parts(crate::paging::phys_to_virt(self.raw.memmap_paddr) as *const MemmapEntry, n)
+        }
     }
 
     /// Where the memory map lies and its size, to keep the heap off it.
@@ -154,7 +156,7 @@ impl StartInfo {
             return &[];
         }
         // SAFETY: as for `memmap`.
-        unsafe { core::slice::from_raw_parts(self.raw.modlist_paddr as *const Module, n) }
+        unsafe { core::slice::from_raw_parts(crate::paging::phys_to_virt(self.raw.modlist_paddr) as *const Module, n) }
     }
 
     /// Where the module list lies and its size.
@@ -182,13 +184,13 @@ impl StartInfo {
         const MAX: u64 = 2048;
         let limit = MAX.min(MAPPED_LIMIT - p);
         let mut len = 0;
-        // SAFETY: each byte read lies below MAPPED_LIMIT (limit), identity-mapped; the
+        // SAFETY: each byte read lies below MAPPED_LIMIT (limit), direct-mapped; the
         // loader NUL-terminates the string.
-        while len < limit && unsafe { *((p + len) as *const u8) } != 0 {
+        while len < limit && unsafe { *(crate::paging::phys_to_virt(p + len) as *const u8) } != 0 {
             len += 1;
         }
         // SAFETY: `len` bytes from `p` were just read; nothing writes them later.
-        unsafe { core::slice::from_raw_parts(p as *const u8, len as usize) }
+        unsafe { core::slice::from_raw_parts(crate::paging::phys_to_virt(p) as *const u8, len as usize) }
     }
 
     /// The ACPI RSDP address (0 if the loader gave none).

@@ -12,6 +12,9 @@ use core::fmt;
 pub const COM1: u16 = 0x3f8;
 /// The I/O base of COM2: the guest's stderr (once a guest runs).
 pub const COM2: u16 = 0x2f8;
+/// The I/O base of COM3: the kernel log and unify's control lines, when unify runs
+/// the VM (`unify.log=3`).
+pub const COM3: u16 = 0x3e8;
 
 const DATA: u16 = 0; // transmit/receive buffer (divisor low byte while DLAB=1)
 const IER: u16 = 1; // interrupt enable (divisor high byte while DLAB=1)
@@ -26,6 +29,7 @@ const LCR_8N1: u8 = 0x03;
 const FCR_ENABLE_CLEAR_14: u8 = 0xc7;
 const MCR_DTR_RTS: u8 = 0x03;
 const LSR_THR_EMPTY: u8 = 0x20;
+const LSR_DATA_READY: u8 = 0x01;
 
 /// One 16550 at a fixed I/O base.
 pub struct Uart {
@@ -77,6 +81,13 @@ impl Uart {
             }
             outb(self.base + DATA, byte);
         }
+    }
+
+    /// The next received byte, if one is waiting. An absent UART reads LSR as 0xff,
+    /// which would look like endless data: callers only read ports that are present.
+    pub fn read_byte(&mut self) -> Option<u8> {
+        // SAFETY: polling LSR and reading the data register of a port we own.
+        unsafe { (inb(self.base + LSR) & LSR_DATA_READY != 0).then(|| inb(self.base + DATA)) }
     }
 
     /// Sends `bytes` as they are (no newline translation: the host side gets exactly

@@ -1,4 +1,4 @@
-//! virtio-mmio discovery and a first use of virtio-blk.
+//! virtio-mmio discovery; the first virtio-blk device becomes the root filesystem's.
 //!
 //! QEMU's microvm describes each virtio-mmio transport that has a device plugged in on the
 //! kernel command line, as Linux expects: `virtio_mmio.device=512@0xfeb00e00:12`
@@ -7,6 +7,7 @@
 //! kernel reads sector 0 and logs its first bytes, which is what the boot tests check.
 //! The drivers are polled (interrupts are not enabled yet).
 
+use crate::disk::VirtioDisk;
 use crate::dma::KernelHal;
 use crate::kprintln;
 use core::ptr::NonNull;
@@ -45,19 +46,21 @@ fn parse_number(s: &str) -> Option<u64> {
     }
 }
 
-/// Probes every transport; reads sector 0 of each block device. `acpi` says whether the
-/// loader passed an ACPI RSDP (then microvm describes its transports there instead).
-pub fn probe_all(devices: impl Iterator<Item = MmioDevice>, acpi: bool) {
+/// Probes every transport; reads sector 0 of each block device and returns the first
+/// one (the root filesystem). `acpi` says whether the loader passed an ACPI RSDP (then
+/// microvm describes its transports there instead).
+pub fn probe_all(devices: impl Iterator<Item = MmioDevice>, acpi: bool) -> Option<VirtioDisk> {
     let mut found = 0;
+    let mut root = None;
     for dev in devices {
         found += 1;
         if dev.base.saturating_add(dev.size) > crate::memory::MAPPED_LIMIT {
-            kprintln!("virtio-mmio: {:#x}: above the identity-mapped 4 GiB, skipped", dev.base);
+            kprintln!("virtio-mmio: {:#x}: above the direct-mapped 4 GiB, skipped", dev.base);
             continue;
         }
-        let Some(header) = NonNull::new(dev.base as *mut VirtIOHeader) else { continue };
+        let Some(header) = NonNull::new(crate::paging::phys_to_virt(dev.base) as *mut VirtIOHeader) else { continue };
         // SAFETY: the VMM describes a virtio-mmio region at this address and size; it is
-        // identity-mapped, and this is the only transport created over it.
+        // direct-mapped, and this is the only transport created over it.
         let transport = match unsafe { MmioTransport::new(header, dev.size as usize) } {
             Ok(t) => t,
             Err(e) => {
@@ -67,22 +70,24 @@ pub fn probe_all(devices: impl Iterator<Item = MmioDevice>, acpi: bool) {
         };
         let kind = transport.device_type();
         kprintln!("virtio-mmio: {:#x} (irq {}): {kind:?} device, version {:?}", dev.base, dev.irq, transport.version());
-        if kind == DeviceType::Block {
-            read_sector0(transport);
+        if kind == DeviceType::Block && root.is_none() {
+            root = open_block(transport);
         }
     }
     if found == 0 {
         let hint = if acpi { " (with ACPI on, microvm lists them only in ACPI: use -M microvm,acpi=off)" } else { "" };
         kprintln!("virtio-mmio: no transports on the command line{hint}");
     }
+    root
 }
 
-fn read_sector0(transport: MmioTransport<'static>) {
+/// Starts a block device and logs its size and the start of sector 0.
+fn open_block(transport: MmioTransport<'static>) -> Option<VirtioDisk> {
     let mut blk = match VirtIOBlk::<KernelHal, _>::new(transport) {
         Ok(blk) => blk,
         Err(e) => {
             kprintln!("virtio-blk: initialisation failed: {e}");
-            return;
+            return None;
         }
     };
     let capacity = blk.capacity();
@@ -90,11 +95,12 @@ fn read_sector0(transport: MmioTransport<'static>) {
     let mut sector = [0u8; SECTOR_SIZE];
     if let Err(e) = blk.read_blocks(0, &mut sector) {
         kprintln!("virtio-blk: reading sector 0 failed: {e}");
-        return;
+        return None;
     }
     crate::kprint!("virtio-blk: sector 0:");
     for b in &sector[..16] {
         crate::kprint!(" {b:02x}");
     }
     kprintln!(" ... {:02x} {:02x}", sector[510], sector[511]);
+    Some(VirtioDisk::new(blk))
 }

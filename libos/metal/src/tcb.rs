@@ -1,0 +1,89 @@
+//! The thread control block: a guest thread's saved user state, where the assembly in
+//! src/switch.s finds it.
+//!
+//! GS base always holds the running thread's block (the guest owns FS, for its TLS;
+//! nothing a Linux program does touches GS base). `syscall` and the interrupt paths
+//! store every guest register here, so a thread's state is in one place whichever way
+//! it left guest code, and one path back ([`resume_guest`]) serves them all.
+
+use libos::context::{GRegs, GuestContext, FXSAVE_SIZE};
+
+/// Offsets the assembly uses (checked against the struct below at compile time).
+pub const OFF_SELF: usize = 0;
+pub const OFF_KSTACK_TOP: usize = 8;
+pub const OFF_REGS: usize = 16;
+pub const OFF_IRET: usize = 160;
+pub const OFF_FX: usize = 256;
+
+/// The saved state of one guest thread.
+#[repr(C, align(64))]
+pub struct Tcb {
+    /// This block's own address (GS:0).
+    pub self_ptr: u64,
+    /// The top of the thread's kernel stack: syscalls run there.
+    pub kstack_top: u64,
+    /// The guest's general registers, RIP, RSP and RFLAGS.
+    pub regs: GRegs,
+    /// Scratch for the `iretq` frame of the way back (RIP, CS, RFLAGS, RSP, SS).
+    pub iret: [u64; 5],
+    _pad: [u64; 7],
+    /// The FXSAVE image of the guest's x87/SSE state.
+    pub fx: [u8; FXSAVE_SIZE],
+    /// The FS base the guest runs with (its TLS).
+    pub fs_base: u64,
+}
+
+const _: () = {
+    assert!(core::mem::offset_of!(Tcb, self_ptr) == OFF_SELF);
+    assert!(core::mem::offset_of!(Tcb, kstack_top) == OFF_KSTACK_TOP);
+    assert!(core::mem::offset_of!(Tcb, regs) == OFF_REGS);
+    assert!(core::mem::offset_of!(Tcb, iret) == OFF_IRET);
+    assert!(core::mem::offset_of!(Tcb, fx) == OFF_FX);
+    assert!(OFF_FX % 16 == 0);
+};
+
+/// The FXSAVE image of a fresh thread: x87 control word 0x37f, MXCSR 0x1f80 (all
+/// exceptions masked, round to nearest), as Linux starts a process.
+pub fn initial_fx() -> [u8; FXSAVE_SIZE] {
+    let mut fx = [0u8; FXSAVE_SIZE];
+    fx[0..2].copy_from_slice(&0x37fu16.to_le_bytes());
+    fx[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
+    fx[28..32].copy_from_slice(&0xffffu32.to_le_bytes()); // MXCSR_MASK
+    fx
+}
+
+impl Tcb {
+    pub fn new(kstack_top: u64) -> Tcb {
+        Tcb {
+            self_ptr: 0,
+            kstack_top,
+            regs: GRegs { eflags: 0x202, ..GRegs::default() },
+            iret: [0; 5],
+            _pad: [0; 7],
+            fx: initial_fx(),
+            fs_base: 0,
+        }
+    }
+
+    /// The state as the shim's signal code sees it.
+    pub fn context(&self) -> GuestContext {
+        GuestContext { regs: self.regs, fpstate: self.fx, err: 0, trapno: 0, cr2: 0 }
+    }
+
+    /// Takes the registers and FPU state of `ctx` (after a signal frame was set up or
+    /// taken down).
+    pub fn set_context(&mut self, ctx: &GuestContext) {
+        self.regs = ctx.regs;
+        self.fx = ctx.fpstate;
+        // MXCSR bits above its mask fault on fxrstor: keep what a guest frame may hold
+        // within what the CPU accepts.
+        let mxcsr = u32::from_le_bytes(self.fx[24..28].try_into().expect("4 bytes")) & 0xffff;
+        self.fx[24..28].copy_from_slice(&mxcsr.to_le_bytes());
+    }
+}
+
+extern "C" {
+    /// Loads `tcb`'s registers and FPU state and returns to the guest with `iretq`
+    /// (src/switch.s). Interrupts come back on with the guest's RFLAGS.
+    pub fn resume_guest(tcb: *mut Tcb) -> !;
+}
