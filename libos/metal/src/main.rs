@@ -137,6 +137,7 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
         kprintln!("selftest: no test \"{name}\" (known: {})", selftest::NAMES.join(", "));
         exit::exit(exit::KERNEL_FAILURE, "unknown selftest");
     }
+    kprintln!("boot: devices probed at {} us", clock::monotonic_ns() / 1000);
     let Some(disk) = disk else { exit::exit(args.exit_status, "no guest image") };
     stdio::init(args.log_com3);
     if let Err(guest::StartError(msg)) = guest::start(disk) {
