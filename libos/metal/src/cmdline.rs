@@ -8,6 +8,8 @@
 //!   and COM2 are then the guest's stdout and stderr, and COM3 also carries unify's
 //!   control lines (src/stdio.rs).
 //! - `unify.time=NS`: the wall-clock time at launch, in ns since the epoch.
+//! - `unify.verbose`: with `unify.log=3`, the whole log (otherwise only the exit record
+//!   and failures: each byte to a UART is a trip through the VMM).
 //! - `unify.trace`: log every guest syscall (strace style) on the guest's stderr.
 //! - `virtio_mmio.device=SIZE@BASE:IRQ`: QEMU's microvm appends one per virtio-mmio
 //!   transport with a device plugged in (src/virtio.rs). A malformed one is an error.
@@ -32,6 +34,9 @@ pub struct BootArgs<'a> {
     pub realtime_ns: u64,
     /// `unify.trace`: strace-style lines for every guest syscall.
     pub trace: bool,
+    /// `unify.verbose`: the whole log even when it is on COM3 (otherwise only the exit
+    /// record and failures are written there).
+    pub verbose: bool,
     cmdline: &'a str,
 }
 
@@ -65,6 +70,7 @@ pub fn parse(cmdline: &str) -> Result<BootArgs<'_>, BadArg<'_>> {
             },
             "unify.time" => args.realtime_ns = value.parse().map_err(|_| BadArg(word))?,
             "unify.trace" => args.trace = true,
+            "unify.verbose" => args.verbose = true,
             VIRTIO_MMIO => {
                 parse_mmio_device(value).ok_or(BadArg(word))?;
             }

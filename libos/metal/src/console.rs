@@ -5,12 +5,15 @@
 
 use crate::serial::{Uart, COM1, COM3};
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicU16, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use spin::Mutex;
 
 // SAFETY: this is the one owner of the log port besides `emergency()` (see there).
 static CONSOLE: Mutex<Uart> = Mutex::new(unsafe { Uart::new(COM1) });
 static LOG_PORT: AtomicU16 = AtomicU16::new(COM1);
+/// Only the records that always matter are written (the exit record, failures): under
+/// TCG every byte written to a UART is a trip through the VMM, which costs boot time.
+static QUIET: AtomicBool = AtomicBool::new(false);
 
 /// Initialises COM1. Called first thing in `kernel_main`.
 pub fn init() {
@@ -26,13 +29,26 @@ pub fn log_to_com3() {
     LOG_PORT.store(COM3, Ordering::SeqCst);
 }
 
+/// Keeps the routine log lines (`kprintln!`) out of the log from now on; the exit
+/// record and failure reports are still written (`kprintln_always!`).
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::SeqCst);
+}
+
 /// The port the log is on.
 pub fn log_port() -> u16 {
     LOG_PORT.load(Ordering::SeqCst)
 }
 
-/// Writes formatted text to the kernel log.
+/// Writes formatted text to the kernel log, unless it is quiet.
 pub fn print(args: fmt::Arguments) {
+    if !QUIET.load(Ordering::Relaxed) {
+        print_always(args);
+    }
+}
+
+/// Writes formatted text to the kernel log.
+pub fn print_always(args: fmt::Arguments) {
     // Writing to a UART cannot fail.
     let _ = CONSOLE.lock().write_fmt(args);
 }
@@ -57,4 +73,10 @@ macro_rules! kprint {
 macro_rules! kprintln {
     () => { $crate::console::print(format_args!("\n")) };
     ($($arg:tt)*) => { $crate::console::print(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// Prints a line to the kernel log even when it is quiet (exit records, failures).
+#[macro_export]
+macro_rules! kprintln_always {
+    ($($arg:tt)*) => { $crate::console::print_always(format_args!("{}\n", format_args!($($arg)*))) };
 }

@@ -13,7 +13,6 @@
 //! kernel failed without a report.
 
 use crate::console;
-use crate::kprintln;
 use crate::port::outl;
 use core::fmt::Write;
 
@@ -29,14 +28,14 @@ const DEBUG_EXIT_PORT: u16 = 0xf4;
 
 /// Logs the exit record and ends the VM with `status`.
 pub fn exit(status: u8, cause: &str) -> ! {
-    kprintln!("unify-kernel: exit status {status} ({cause})");
+    crate::kprintln_always!("unify-kernel: exit status {status} ({cause})");
     leave(status)
 }
 
 /// Ends the VM as a guest killed by signal `sig` would end a process: the record says
 /// `killed by signal N`, and the device gets the shell's status for it, `128 + N`.
 pub fn killed(sig: u32) -> ! {
-    kprintln!("unify-kernel: killed by signal {sig} (the guest was killed)");
+    crate::kprintln_always!("unify-kernel: killed by signal {sig} (the guest was killed)");
     leave((128 + sig) as u8)
 }
 

@@ -51,6 +51,7 @@ pub fn start(disk: VirtioDisk) -> Result<(), StartError> {
     let clock: Clock = Arc::new(|| PLATFORM.now(ClockId::Realtime));
     let root = FatFs::mount(disk, clock.clone(), MountOptions::new(0, 0))
         .map_err(|e| err(format!("the root filesystem image does not mount: {}", e.name())))?;
+    crate::kprintln!("guest: FAT mounted at {} us", crate::clock::monotonic_ns() / 1000);
     let vfs = Vfs::new(root, MountFlags::default(), b"/dev/vda", clock.clone());
     let pseudo = libos::pseudo::mount_all(&vfs, &PLATFORM, clock)
         .map_err(|e| err(format!("cannot mount the pseudo-filesystems: {}", e.name())))?;
@@ -175,6 +176,7 @@ fn load_image(mm: &mut MemoryMap, plan: &LoadPlan, bytes: &[u8]) -> Result<(u64,
         return Err(err(format!("the program wants addresses {start:#x}..{end:#x}, outside the guest window")));
     }
     PLATFORM.map_anonymous(start, end - start, Prot::RW).map_err(|_| err("cannot map the program image"))?;
+    crate::guest_memory::populate(start, end - start).map_err(|_| err("no memory for the program image"))?;
     plan.copy_segments(
         bytes,
         base,

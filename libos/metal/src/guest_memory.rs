@@ -191,6 +191,26 @@ pub fn residency(addr: u64, len: u64, out: &mut [u8]) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Gives every page of `[addr, addr+len)` its frame now, as the reservation allows,
+/// instead of one page fault per page (for what the kernel fills in itself: the
+/// program's segments, the initial stack).
+pub fn populate(addr: u64, len: u64) -> Result<(), Errno> {
+    let mut va = addr & !(PAGE - 1);
+    while va < addr + len {
+        let prot = reserved_prot(va).ok_or(Errno::EFAULT)?;
+        let entry = leaf_creating(va).ok_or(Errno::ENOMEM)?;
+        // SAFETY: a live leaf entry.
+        if unsafe { *entry } & (pte::PRESENT | pte::KEPT) == 0 && !is_none(prot) {
+            let frame = alloc_frame().ok_or(Errno::ENOMEM)?;
+            // SAFETY: as above; the page had no frame.
+            unsafe { *entry = frame | flags(prot) };
+            paging::flush(va);
+        }
+        va += PAGE;
+    }
+    Ok(())
+}
+
 fn leaf_creating(va: u64) -> Option<*mut u64> {
     let mut alloc = || alloc_frame();
     // SAFETY: guest-window addresses only (the callers'); changes are serialised by

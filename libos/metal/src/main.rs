@@ -21,6 +21,7 @@ mod cpu;
 mod disk;
 mod dma;
 mod exit;
+mod fpu;
 mod futex;
 mod gdt;
 mod guest;
@@ -65,8 +66,6 @@ extern "C" {
 extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     let tsc_main = cpu::rdtsc();
     console::init();
-    kprintln!("unify-kernel {} (PVH, x86-64)", env!("CARGO_PKG_VERSION"));
-    let tsc_banner = cpu::rdtsc();
 
     // SAFETY: once, on the boot CPU, interrupts off; the IDT after the GDT it names.
     unsafe {
@@ -85,20 +84,22 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
         }
     };
     let cmdline = info.cmdline();
-    kprintln!("boot: command line \"{cmdline}\"");
     let args = match cmdline::parse(cmdline) {
-        Ok(args) if args.log_com3 => {
-            console::log_to_com3();
-            kprintln!("unify-kernel {} (PVH, x86-64)", env!("CARGO_PKG_VERSION"));
-            kprintln!("boot: command line \"{cmdline}\"");
-            args
-        }
         Ok(args) => args,
         Err(cmdline::BadArg(word)) => {
+            kprintln!("unify-kernel {} (PVH, x86-64)", env!("CARGO_PKG_VERSION"));
             kprintln!("boot: bad boot argument \"{word}\"");
             exit::exit(exit::KERNEL_FAILURE, "bad boot argument")
         }
     };
+    if args.log_com3 {
+        // unify runs the VM: COM1 is the guest's stdout from the start.
+        console::log_to_com3();
+        console::set_quiet(!args.verbose);
+    }
+    kprintln!("unify-kernel {} (PVH, x86-64)", env!("CARGO_PKG_VERSION"));
+    let tsc_banner = cpu::rdtsc();
+    kprintln!("boot: command line \"{cmdline}\"");
 
     init_memory(&info);
     match info.rsdp() {
@@ -125,6 +126,7 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     clock::init(tsc_hz, args.realtime_ns);
     apic::init(tsc_hz);
     kprintln!("apic: timer at {} MHz", apic::ticks_per_sec() / 1_000_000);
+    kprintln!("fpu: {}", fpu::init());
     sched::init();
     // SAFETY: once, on the boot CPU, after the GDT.
     unsafe { syscall::init() };
@@ -162,7 +164,7 @@ fn init_memory(info: &pvh::StartInfo) {
     kprintln!("memory: kernel image {:#x}-{:#x} ({} KiB)", image.start, image.end, image.len() / 1024);
     let reserved = memory::reserved_ranges(info);
     let Some(span) = memory::largest_free(memmap, &reserved) else {
-        kprintln!("memory: no free RAM below 4 GiB for the heap");
+        crate::kprintln_always!("memory: no free RAM below 4 GiB for the heap");
         exit::exit(exit::KERNEL_FAILURE, "no memory")
     };
     // SAFETY: `span` is RAM from the memory map, below the direct-mapped 4 GiB, and

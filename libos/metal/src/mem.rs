@@ -1,7 +1,7 @@
 //! The memory routines the compiler calls (`memcpy`, `memmove`, `memset`, `memcmp`,
 //! `bcmp`). The precompiled `compiler_builtins` of a `-linux-gnu` target expects libc to
-//! provide them; a freestanding kernel has none. They are written with `rep movsb` /
-//! `rep stosb` (fast on every CPU with ERMSB, and short) and plain loops, never with
+//! provide them; a freestanding kernel has none. They are written with `rep movsq` /
+//! `rep stosq` and their byte forms (short, and fast both under KVM and under TCG) and plain loops, never with
 //! anything the compiler could turn back into a call to themselves.
 //!
 //! The direction flag is clear everywhere in the kernel (the boot code and the interrupt
@@ -13,9 +13,17 @@ use core::arch::asm;
 /// `dest` and `src` are valid for `n` bytes and do not overlap.
 #[no_mangle]
 pub unsafe extern "C" fn memcpy(dest: *mut u8, src: *const u8, n: usize) -> *mut u8 {
-    // SAFETY: the caller's contract; rep movsb copies exactly n bytes forward.
+    // Eight bytes at a time, then the rest: under QEMU's TCG every iteration of a
+    // string instruction costs the same whatever its width, so `rep movsq` copies
+    // eight times faster there than `rep movsb` (with KVM both are fast).
+    // SAFETY: the caller's contract; the two copies cover exactly n bytes, forward.
     unsafe {
-        asm!("rep movsb", inout("rcx") n => _, inout("rdi") dest => _, inout("rsi") src => _, options(nostack, preserves_flags));
+        asm!(
+            "rep movsq", "mov rcx, {rest}", "rep movsb",
+            rest = in(reg) n % 8,
+            inout("rcx") n / 8 => _, inout("rdi") dest => _, inout("rsi") src => _,
+            options(nostack, preserves_flags),
+        );
     }
     dest
 }
@@ -47,9 +55,16 @@ pub unsafe extern "C" fn memmove(dest: *mut u8, src: *const u8, n: usize) -> *mu
 /// `dest` is valid for `n` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn memset(dest: *mut u8, c: i32, n: usize) -> *mut u8 {
-    // SAFETY: the caller's contract; rep stosb stores the low byte of c n times.
+    // Eight bytes at a time, then the rest (see memcpy).
+    let byte = u64::from(c as u8);
+    // SAFETY: the caller's contract; the two stores cover exactly n bytes.
     unsafe {
-        asm!("rep stosb", inout("rcx") n => _, inout("rdi") dest => _, in("al") c as u8, options(nostack, preserves_flags));
+        asm!(
+            "rep stosq", "mov rcx, {rest}", "rep stosb",
+            rest = in(reg) n % 8,
+            inout("rcx") n / 8 => _, inout("rdi") dest => _, in("rax") byte * 0x0101_0101_0101_0101,
+            options(nostack, preserves_flags),
+        );
     }
     dest
 }

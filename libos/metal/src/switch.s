@@ -60,7 +60,14 @@ syscall_entry:
     mov %rcx, RCX(%rsp)
     mov %rcx, RIP(%rsp)
     mov %r11, RFLAGS(%rsp)
-    fxsave64 FX(%rsp)
+    cmpb $0, fpu_xsave(%rip)
+    je 1f
+    mov $7, %eax                /* x87, SSE, AVX (src/fpu.rs) */
+    xor %edx, %edx
+    xsave64 FX(%rsp)
+    jmp 2f
+1:  fxsave64 FX(%rsp)
+2:
     mov %rsp, %rdi
     mov OFF_KSTACK(%rsp), %rsp
     xor %ebp, %ebp
@@ -71,7 +78,14 @@ syscall_entry:
     .globl resume_guest
 resume_guest:
     mov %rdi, %rsp
-    fxrstor64 FX(%rsp)
+    cmpb $0, fpu_xsave(%rip)
+    je 1f
+    mov $7, %eax
+    xor %edx, %edx
+    xrstor64 FX(%rsp)
+    jmp 2f
+1:  fxrstor64 FX(%rsp)
+2:
     mov RIP(%rsp), %rax
     mov %rax, IRET(%rsp)
     movq $KERNEL_CS, IRET+8(%rsp)

@@ -27,8 +27,9 @@ pub struct Tcb {
     /// Scratch for the `iretq` frame of the way back (RIP, CS, RFLAGS, RSP, SS).
     pub iret: [u64; 5],
     _pad: [u64; 7],
-    /// The FXSAVE image of the guest's x87/SSE state.
-    pub fx: [u8; FXSAVE_SIZE],
+    /// The guest's x87/SSE/AVX state: an XSAVE area (standard format) when the CPU
+    /// has XSAVE, else an FXSAVE image in its first 512 bytes (src/fpu.rs).
+    pub fx: [u8; crate::fpu::AREA_SIZE],
     /// The FS base the guest runs with (its TLS).
     pub fs_base: u64,
 }
@@ -39,16 +40,16 @@ const _: () = {
     assert!(core::mem::offset_of!(Tcb, regs) == OFF_REGS);
     assert!(core::mem::offset_of!(Tcb, iret) == OFF_IRET);
     assert!(core::mem::offset_of!(Tcb, fx) == OFF_FX);
-    assert!(OFF_FX % 16 == 0);
+    assert!(OFF_FX % 64 == 0); // XSAVE needs 64-byte alignment
 };
 
-/// The FXSAVE image of a fresh thread: x87 control word 0x37f, MXCSR 0x1f80 (all
+/// The FPU state of a fresh thread: x87 control word 0x37f, MXCSR 0x1f80 (all
 /// exceptions masked, round to nearest), as Linux starts a process.
-pub fn initial_fx() -> [u8; FXSAVE_SIZE] {
-    let mut fx = [0u8; FXSAVE_SIZE];
+pub fn initial_fx() -> [u8; crate::fpu::AREA_SIZE] {
+    let mut fx = [0u8; crate::fpu::AREA_SIZE];
     fx[0..2].copy_from_slice(&0x37fu16.to_le_bytes());
     fx[24..28].copy_from_slice(&0x1f80u32.to_le_bytes());
-    fx[28..32].copy_from_slice(&0xffffu32.to_le_bytes()); // MXCSR_MASK
+    crate::fpu::mark_legacy_valid(&mut fx);
     fx
 }
 
@@ -67,14 +68,19 @@ impl Tcb {
 
     /// The state as the shim's signal code sees it.
     pub fn context(&self) -> GuestContext {
-        GuestContext { regs: self.regs, fpstate: self.fx, err: 0, trapno: 0, cr2: 0 }
+        let mut fpstate = [0u8; FXSAVE_SIZE];
+        fpstate.copy_from_slice(&self.fx[..FXSAVE_SIZE]);
+        GuestContext { regs: self.regs, fpstate, err: 0, trapno: 0, cr2: 0 }
     }
 
     /// Takes the registers and FPU state of `ctx` (after a signal frame was set up or
     /// taken down).
     pub fn set_context(&mut self, ctx: &GuestContext) {
         self.regs = ctx.regs;
-        self.fx = ctx.fpstate;
+        self.fx[..FXSAVE_SIZE].copy_from_slice(&ctx.fpstate);
+        // The legacy area now holds what the frame says: have XRSTOR load it (the
+        // x87 and SSE bits of XSTATE_BV) rather than reset those registers.
+        crate::fpu::mark_legacy_valid(&mut self.fx);
         // MXCSR bits above its mask fault on fxrstor: keep what a guest frame may hold
         // within what the CPU accepts.
         let mxcsr = u32::from_le_bytes(self.fx[24..28].try_into().expect("4 bytes")) & 0xffff;

@@ -7,7 +7,6 @@
 //! and the work continues on the thread's kernel stack (`call_on_stack`), so the IST
 //! stack is free again for the next interrupt whoever runs then.
 
-use libos::context::FXSAVE_SIZE;
 use libos::siginfo::{code, signal_name, SigInfo};
 use libos::signal::{SIG_DFL, SIG_IGN};
 use libos::sigsend::SignalTarget;
@@ -71,8 +70,8 @@ pub fn handle(frame: &mut InterruptFrame) -> bool {
 /// with `then(task)` on its kernel stack.
 fn leave_ist(frame: &InterruptFrame, then: extern "C" fn(*mut Task) -> !) -> ! {
     let task = sched::current();
-    // SAFETY: the running task; `frame` is the entry path's save area, and the 512
-    // bytes below it hold the FXSAVE image src/vectors.s stored.
+    // SAFETY: the running task; `frame` is the entry path's save area, and below it
+    // lies the 64-byte aligned FPU area src/vectors.s stored (AREA_SIZE ≤ 1024 bytes).
     unsafe {
         let t = &mut *task;
         let r = &mut t.tcb.regs;
@@ -81,8 +80,8 @@ fn leave_ist(frame: &InterruptFrame, then: extern "C" fn(*mut Task) -> !) -> ! {
         (r.rdi, r.rsi, r.rbp, r.rbx, r.rdx, r.rax, r.rcx) =
             (frame.rdi, frame.rsi, frame.rbp, frame.rbx, frame.rdx, frame.rax, frame.rcx);
         (r.rsp, r.rip, r.eflags) = (frame.rsp, frame.rip, frame.rflags);
-        let fx = (frame as *const InterruptFrame as *const u8).sub(FXSAVE_SIZE);
-        core::ptr::copy_nonoverlapping(fx, t.tcb.fx.as_mut_ptr(), FXSAVE_SIZE);
+        let area = ((frame as *const InterruptFrame as usize - 1024) & !63) as *const u8;
+        core::ptr::copy_nonoverlapping(area, t.tcb.fx.as_mut_ptr(), crate::fpu::AREA_SIZE);
         call_on_stack(task, then, t.tcb.kstack_top)
     }
 }

@@ -4,7 +4,8 @@
  * Every vector enters on an IST stack (src/gdt.rs). Stub N is 16-byte aligned at
  * isr_stubs + 16 * N; it pushes a zero error code for the vectors where the CPU pushes
  * none, then N, and joins isr_common, which saves the general registers (building an
- * InterruptFrame), saves the SSE state (the Rust handler may use SSE), calls
+ * InterruptFrame), saves the FPU/SSE/AVX state (src/fpu.rs; the Rust handler may use
+ * SSE) in a 64-byte aligned area below the frame, calls
  * interrupt_dispatch(&mut InterruptFrame) and returns with iretq, so a handled vector
  * resumes the interrupted code exactly.
  */
@@ -45,13 +46,27 @@ isr_common:
     push %r13
     push %r14
     push %r15
-    mov %rsp, %rdi              /* &mut InterruptFrame; RSP is 16-byte aligned here */
-    sub $512, %rsp
-    fxsave64 (%rsp)
-    cld
+    mov %rsp, %rdi              /* &mut InterruptFrame */
+    mov %rsp, %rbp              /* callee-saved: the frame, to come back to */
+    sub $1024, %rsp             /* the FPU save area, 64-byte aligned below the frame */
+    and $-64, %rsp
+    cmpb $0, fpu_xsave(%rip)
+    je 1f
+    mov $7, %eax                /* x87, SSE, AVX (src/fpu.rs) */
+    xor %edx, %edx
+    xsave64 (%rsp)
+    jmp 2f
+1:  fxsave64 (%rsp)
+2:  cld
     call interrupt_dispatch
-    fxrstor64 (%rsp)
-    add $512, %rsp
+    cmpb $0, fpu_xsave(%rip)
+    je 3f
+    mov $7, %eax
+    xor %edx, %edx
+    xrstor64 (%rsp)
+    jmp 4f
+3:  fxrstor64 (%rsp)
+4:  mov %rbp, %rsp
     pop %r15
     pop %r14
     pop %r13
