@@ -18,9 +18,9 @@ use virtio_drivers::transport::mmio::MmioTransport;
 use crate::dma::KernelHal;
 
 /// The largest transfer per request.
-const CHUNK: usize = 64 * 1024;
+const CHUNK: usize = 512 * 1024;
 /// How much a read miss fetches.
-const READ_AHEAD: usize = 2 << 20;
+const READ_AHEAD: usize = 512 * 1024;
 const SECTOR: u64 = SECTOR_SIZE as u64;
 /// errno EIO for the filesystem layer.
 const EIO: i32 = 5;
