@@ -27,8 +27,11 @@ pub fn run_timers() {
 /// already armed for something at least as early that has not passed.
 pub fn arm_timer() {
     let now = clock::monotonic_ns();
-    let want =
-        sched::next_deadline().unwrap_or(u64::MAX).min(TIMER_DUE.load(Ordering::SeqCst)).min(now + sched::TICK_NS);
+    let want = sched::next_deadline()
+        .unwrap_or(u64::MAX)
+        .min(TIMER_DUE.load(Ordering::SeqCst))
+        .min(crate::net::next_poll())
+        .min(now + sched::TICK_NS);
     let armed = ARMED.load(Ordering::SeqCst);
     if armed > now && armed <= want {
         return;
@@ -42,6 +45,7 @@ pub fn arm_timer() {
 pub fn run() -> ! {
     loop {
         stdio::poll();
+        crate::net::poll();
         let now = clock::monotonic_ns();
         sched::expire(now);
         if TIMERS_CHANGED.swap(false, Ordering::SeqCst) || TIMER_DUE.load(Ordering::SeqCst) <= now {

@@ -32,6 +32,7 @@ mod idt;
 mod interrupt;
 mod mem;
 mod memory;
+mod net;
 mod paging;
 mod panic;
 mod pit;

@@ -72,6 +72,8 @@ pub fn probe_all(devices: impl Iterator<Item = MmioDevice>, acpi: bool) -> Optio
         kprintln!("virtio-mmio: {:#x} (irq {}): {kind:?} device, version {:?}", dev.base, dev.irq, transport.version());
         if kind == DeviceType::Block && root.is_none() {
             root = open_block(transport);
+        } else if kind == DeviceType::Network {
+            crate::net::attach(transport);
         }
     }
     if found == 0 {
