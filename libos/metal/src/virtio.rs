@@ -73,7 +73,7 @@ pub fn probe_all(devices: impl Iterator<Item = MmioDevice>, acpi: bool) -> Optio
         if kind == DeviceType::Block && root.is_none() {
             root = open_block(transport);
         } else if kind == DeviceType::Network {
-            crate::net::attach(transport);
+            crate::net::attach(transport, dev.base, dev.irq);
         }
     }
     if found == 0 {

@@ -99,14 +99,6 @@ impl VirtioNet {
     pub fn stats(&self) -> Stats {
         self.inner.borrow().stats
     }
-
-    /// Acknowledges the device's interrupt (if one is routed) and says whether a frame
-    /// is waiting.
-    pub fn ack_interrupt(&self) -> bool {
-        let mut d = self.inner.borrow_mut();
-        let _ = d.raw.ack_interrupt();
-        d.raw.poll_receive().is_some()
-    }
 }
 
 impl Driver {

@@ -28,11 +28,11 @@
 //! timer tick of a running guest thread (src/syscall.rs's `preempted`), and after every
 //! socket operation ([`with_net`]), which also makes a connection over `lo` happen at
 //! once: [`Net::poll`] keeps polling `lo` while packets wait in its queue, so a
-//! handshake or a send to a local peer completes inside the call. The card's receive
-//! interrupt is not routed (microvm's IOAPIC is not programmed): frames that arrive
-//! while the CPU idles are seen at the next wake-up, at most a tick (10 ms) away, or
-//! earlier when smoltcp's own next deadline ([`next_poll`], fed to the idle task's timer)
-//! is sooner.
+//! handshake or a send to a local peer completes inside the call. The card interrupts
+//! when a frame comes (irq.rs routes its IOAPIC pin): the interrupt ends the idle
+//! task's halt, or preempts guest code the way a timer tick does, and either way the
+//! stack is polled at once. smoltcp's own next deadline (retransmissions, delayed ACKs,
+//! [`next_poll`]) is fed to the idle task's timer.
 //!
 //! After each poll, every socket's readiness is computed again (Linux's `tcp_poll` and
 //! `udp_poll` rules); a socket whose mask changed, or which got new data or connections,
@@ -47,6 +47,7 @@
 
 mod addr;
 mod device;
+mod irq;
 mod ports;
 mod socket;
 mod tcp;
@@ -72,6 +73,7 @@ use crate::clock;
 use crate::platform::PLATFORM;
 pub use addr::Link;
 use device::{Loopback, VirtioNet};
+pub use irq::{interrupt, VECTOR as IRQ_VECTOR};
 use ports::PortTable;
 use socket::{Shared, Sock};
 
@@ -202,8 +204,9 @@ fn random_u64() -> u64 {
     u64::from_ne_bytes(b)
 }
 
-/// Takes the virtio-net device behind `transport` (called by the virtio probe).
-pub fn attach(transport: MmioTransport<'static>) {
+/// Takes the virtio-net device behind `transport`, whose registers are at physical
+/// `regs` and whose interrupt is IOAPIC pin `irq` (called by the virtio probe).
+pub fn attach(transport: MmioTransport<'static>, regs: u64, irq: u32) {
     match VirtioNet::new(transport) {
         Ok(card) => {
             let m = card.mac();
@@ -220,6 +223,9 @@ pub fn attach(transport: MmioTransport<'static>) {
                 addr::GATEWAY_V4
             );
             *CARD.lock() = Some(card);
+            if irq::route(irq, regs) {
+                crate::kprintln!("virtio-net: interrupt on IOAPIC pin {irq}, vector {:#x}", irq::VECTOR);
+            }
         }
         Err(e) => crate::kprintln!("virtio-net: initialisation failed: {e}"),
     }
@@ -308,6 +314,10 @@ impl Net {
             next = next.min(at(eth.iface.poll_at(now, &eth.set)));
         }
         next = next.min(at(self.links.lo.iface.poll_at(now, &self.links.lo.set)));
+        if self.links.lo.dev.pending() {
+            // More lo traffic than the rounds above carried: go on at once.
+            next = 0;
+        }
         if next != u64::MAX {
             next = next.max(clock::monotonic_ns() + MIN_POLL_DELAY_NS);
         }

@@ -54,7 +54,9 @@ fn conflict(old: &Binding, new: &Binding) -> bool {
     if old.reuseport && new.reuseport {
         return false;
     }
-    !(old.reuseaddr && new.reuseaddr && !old.listening && !new.listening)
+    // SO_REUSEADDR shares a port between sockets that both ask, unless one listens.
+    let shared = old.reuseaddr && new.reuseaddr && !old.listening && !new.listening;
+    !shared
 }
 
 impl PortTable {
@@ -80,8 +82,8 @@ impl PortTable {
         for _ in 0..span {
             let candidate = self.next;
             self.next = if self.next >= EPHEMERAL_HI { EPHEMERAL_LO } else { self.next + 1 };
-            if !self.ports.contains_key(&candidate) {
-                self.ports.insert(candidate, alloc::vec![b]);
+            if let alloc::collections::btree_map::Entry::Vacant(slot) = self.ports.entry(candidate) {
+                slot.insert(alloc::vec![b]);
                 return Ok(candidate);
             }
         }

@@ -508,6 +508,19 @@ impl Net {
         let sock = self.socks.get_mut(&id).ok_or(Errno::EBADF)?;
         let Proto::Tcp(t) = &mut sock.proto else { return Err(Errno::EOPNOTSUPP) };
         if t.listen.is_some() {
+            // Shutting a listener down for reading stops it (Linux's tcp_disconnect):
+            // waiting connections are reset and `accept` says EINVAL from then on.
+            if mode & RCV_SHUTDOWN != 0 {
+                let l = t.listen.take().expect("listening");
+                for h in l.pool {
+                    links.tcp_mut(h).abort();
+                    self.orphans.push(h);
+                }
+                self.listeners.remove(&id);
+                if let Some(port) = sock.port {
+                    self.tcp_ports.update(port, id, |b| b.listening = false);
+                }
+            }
             return Ok(());
         }
         let state = t.conn.map_or(State::Closed, |h| links.tcp(h).state());
