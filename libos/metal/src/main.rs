@@ -42,6 +42,7 @@ mod random;
 mod sched;
 mod selftest;
 mod serial;
+mod shm;
 mod stdio;
 mod syscall;
 mod tcb;
@@ -123,7 +124,7 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     }
 
     let tsc_hz = tsc.map_or(1_000_000_000, |(hz, _)| hz);
-    clock::init(tsc_hz, args.realtime_ns);
+    clock::init(tsc_hz, args.realtime_ns, args.monotonic_ns);
     apic::init(tsc_hz);
     kprintln!("apic: timer at {} MHz", apic::ticks_per_sec() / 1_000_000);
     kprintln!("fpu: {}", fpu::init());
@@ -139,7 +140,7 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
         kprintln!("selftest: no test \"{name}\" (known: {})", selftest::NAMES.join(", "));
         exit::exit(exit::KERNEL_FAILURE, "unknown selftest");
     }
-    kprintln!("boot: devices probed at {} us", clock::monotonic_ns() / 1000);
+    kprintln!("boot: devices probed");
     let Some(disk) = disk else { exit::exit(args.exit_status, "no guest image") };
     stdio::init(args.log_com3);
     if let Err(guest::StartError(msg)) = guest::start(disk) {

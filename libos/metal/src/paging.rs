@@ -34,6 +34,12 @@ pub mod pte {
     /// Software bit: the entry holds a frame although it is not present (a page whose
     /// protection is PROT_NONE keeps its contents for a later mprotect).
     pub const KEPT: u64 = 1 << 9;
+    /// Software bit: past the end of the file a shared or file mapping shows (not
+    /// present; a touch is SIGBUS, as on Linux).
+    pub const BUS: u64 = 1 << 10;
+    /// Software bit: the frame belongs to a shareable memory object (src/shm.rs) and is
+    /// reference-counted there, not freed with the mapping.
+    pub const SHARED: u64 = 1 << 11;
     pub const NO_EXECUTE: u64 = 1 << 63;
     /// The physical frame address bits.
     pub const ADDRESS: u64 = 0x000f_ffff_ffff_f000;

@@ -113,6 +113,7 @@ fn signal_for(f: &Fault, rip: u64) -> (u32, i32, u64) {
         12 => (SIGBUS, code::SI_KERNEL, 0),
         14 => match f.kind {
             Some(FaultKind::Unmapped) => (SIGSEGV, code::SEGV_MAPERR, f.cr2),
+            Some(FaultKind::PastEnd) => (SIGBUS, code::BUS_ADRERR, f.cr2),
             _ => (SIGSEGV, code::SEGV_ACCERR, f.cr2),
         },
         16 | 19 => (SIGFPE, 0, rip),
