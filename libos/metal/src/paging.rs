@@ -19,8 +19,11 @@
 use core::arch::asm;
 use core::cell::UnsafeCell;
 
-/// Where the direct map of physical memory begins (the start of the higher half).
-pub const DIRECT_BASE: u64 = 0xffff_8000_0000_0000;
+/// Where the direct map of physical memory begins: the middle of the higher half, so
+/// the start of the kernel half (0xffff_8000_0000_0000 up), where Linux programs and
+/// tests expect a stray pointer to fault, stays unmapped. The guest shares ring 0 and
+/// could still read the direct map itself (docs/compat.md).
+pub const DIRECT_BASE: u64 = 0xffff_c000_0000_0000;
 /// The lowest guest address: the kernel image lies below.
 pub const GUEST_LO: u64 = 4 << 20;
 
