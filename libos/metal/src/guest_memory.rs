@@ -13,38 +13,21 @@
 //! CR0.WP applies them to the ring-0 guest. A PROT_NONE page keeps its frame, marked
 //! [`pte::KEPT`], so a later mprotect finds the contents again.
 //!
-//! Frames come from the kernel heap (4 KiB-aligned blocks of the direct map): guest
-//! memory and kernel data share one pool, so neither needs a fixed share of the VM.
+//! Frames come from the kernel heap through src/frames.rs: guest memory and kernel data
+//! share one pool, so neither needs a fixed share of the VM.
 
-use alloc::alloc::{alloc_zeroed, dealloc};
 use alloc::collections::BTreeMap;
-use core::alloc::Layout;
 
 use libos::mm::Prot;
 use libos::Errno;
 use spin::Mutex;
 
-use crate::paging::{self, phys_to_virt, pte, virt_to_phys, PAGE};
+use crate::paging::{self, pte, PAGE};
 
 /// Reserved ranges: start → (end, protection). Non-overlapping, not merged.
 static RESERVED: Mutex<BTreeMap<u64, (u64, Prot)>> = Mutex::new(BTreeMap::new());
 
-fn frame_layout() -> Layout {
-    Layout::from_size_align(PAGE as usize, PAGE as usize).expect("page layout")
-}
-
-/// A zeroed frame's physical address, or None when memory is exhausted.
-pub(crate) fn alloc_frame() -> Option<u64> {
-    // SAFETY: a non-zero size and a power-of-two alignment.
-    let p = unsafe { alloc_zeroed(frame_layout()) };
-    (!p.is_null()).then(|| virt_to_phys(p as u64))
-}
-
-pub(crate) fn free_frame(phys: u64) {
-    // SAFETY: the frame came from `alloc_frame` with this layout and its last mapping
-    // is gone.
-    unsafe { dealloc(phys_to_virt(phys) as *mut u8, frame_layout()) };
-}
+pub(crate) use crate::frames::{alloc_frame, free_frame};
 
 /// The entry bits for a present page of protection `prot`.
 pub(crate) fn flags(prot: Prot) -> u64 {
@@ -295,4 +278,12 @@ pub fn handle_fault(addr: u64, code: u64) -> Result<(), FaultKind> {
     unsafe { *entry = frame | flags(prot) };
     paging::flush(page);
     Ok(())
+}
+
+/// The reservation around `addr`, for a fault report.
+pub fn describe(addr: u64) -> alloc::string::String {
+    let map = RESERVED.lock();
+    let before = map.range(..=addr).next_back().map(|(&s, &(e, p))| (s, e, p.bits()));
+    let after = map.range(addr + 1..).next().map(|(&s, &(e, p))| (s, e, p.bits()));
+    alloc::format!("reserved before {before:x?}, after {after:x?}")
 }

@@ -22,6 +22,7 @@ mod disk;
 mod dma;
 mod exit;
 mod fpu;
+mod frames;
 mod futex;
 mod gdt;
 mod guest;
