@@ -24,7 +24,7 @@ pub trait Side {
     /// One run with the default memory.
     fn round(&mut self, timeout: Duration) -> Result<Round, Failure>;
     /// One run with `mem_mib` MiB, for the memory search; None if the side has no such knob.
-    fn runs_in(&mut self, mem_mib: u32, timeout: Duration) -> Option<bool>;
+    fn run_in(&mut self, mem_mib: u32, timeout: Duration) -> Option<Result<Round, Failure>>;
     /// The command line, for the report.
     fn command(&self) -> String;
 }
@@ -45,7 +45,7 @@ impl Side for Native {
         process_round(&mut cmd, &self.line, timeout)
     }
 
-    fn runs_in(&mut self, _: u32, _: Duration) -> Option<bool> {
+    fn run_in(&mut self, _: u32, _: Duration) -> Option<Result<Round, Failure>> {
         None
     }
 
@@ -129,8 +129,8 @@ impl Side for LinuxSide {
         self.run(self.mem_mib, timeout)
     }
 
-    fn runs_in(&mut self, mem_mib: u32, timeout: Duration) -> Option<bool> {
-        Some(self.run(mem_mib, timeout).is_ok())
+    fn run_in(&mut self, mem_mib: u32, timeout: Duration) -> Option<Result<Round, Failure>> {
+        Some(self.run(mem_mib, timeout))
     }
 
     fn command(&self) -> String {
@@ -167,9 +167,8 @@ impl Side for UnifySide {
         process_round(Command::new(&self.unify).args(self.args(None)), &self.line, timeout)
     }
 
-    fn runs_in(&mut self, mem_mib: u32, timeout: Duration) -> Option<bool> {
-        let r = process_round(Command::new(&self.unify).args(self.args(Some(mem_mib))), &self.line, timeout);
-        Some(r.is_ok())
+    fn run_in(&mut self, mem_mib: u32, timeout: Duration) -> Option<Result<Round, Failure>> {
+        Some(process_round(Command::new(&self.unify).args(self.args(Some(mem_mib))), &self.line, timeout))
     }
 
     fn command(&self) -> String {
@@ -228,8 +227,8 @@ impl Side for KernelAlone {
         self.run(self.mem_mib, timeout)
     }
 
-    fn runs_in(&mut self, mem_mib: u32, timeout: Duration) -> Option<bool> {
-        Some(self.run(mem_mib, timeout).is_ok())
+    fn run_in(&mut self, mem_mib: u32, timeout: Duration) -> Option<Result<Round, Failure>> {
+        Some(self.run(mem_mib, timeout))
     }
 
     fn command(&self) -> String {
