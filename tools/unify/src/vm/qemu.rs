@@ -26,9 +26,13 @@ use crate::fail::Failure;
 
 pub const QEMU: &str = "qemu-system-x86_64";
 
+/// Where to look when `$PATH` is not set at all (as `execvp` does, with
+/// /usr/local/bin in front as Debian's default PATH has it).
+const DEFAULT_PATH: &str = "/usr/local/bin:/usr/bin:/bin";
+
 /// `qemu-system-x86_64` on `$PATH`.
 pub fn find() -> Result<PathBuf, Failure> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
+    let path = std::env::var_os("PATH").unwrap_or_else(|| DEFAULT_PATH.into());
     find_in(&path).ok_or_else(|| {
         Failure::refused(format!(
             "{QEMU} not found: install the Debian package qemu-system-x86, or run with --platform hosted"
