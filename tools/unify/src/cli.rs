@@ -13,7 +13,8 @@ use crate::vm::accel::Accel;
     version,
     about = "Run unmodified static x86-64 Linux programs on the unify library OS",
     after_help = "`unify PROGRAM ARGS...` is short for `unify run PROGRAM ARGS...`, and `unify -v ... PROGRAM` for \
-                  `unify run -v ... PROGRAM`."
+                  `unify run -v ... PROGRAM`. The program runs as a VM under QEMU (--platform vm, the default) or \
+                  inside the unify process (--platform hosted); see `unify run --help`."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -107,8 +108,9 @@ pub struct RunArgs {
     /// Keep the image in FILE: build it if missing, else reuse it (see below).
     #[arg(long, value_name = "FILE")]
     pub image: Option<PathBuf>,
-    /// Serve guest port GUEST at host port HOST (on 127.0.0.1 for the VM): a guest that
-    /// binds GUEST is reached at HOST (TCP unless /udp).
+    /// Serve guest port GUEST at host port HOST (TCP unless /udp): a guest that binds GUEST
+    /// is reached at HOST (the VM's: at 127.0.0.1:HOST). Hosted, it still sees GUEST in
+    /// its own addresses.
     #[arg(short = 'p', long = "publish", value_name = "HOST:GUEST[/udp]")]
     pub publish: Vec<String>,
     /// Print one strace-style line per syscall on stderr.
