@@ -73,7 +73,9 @@ pub fn outcome(record: Option<Record>, qemu: ExitStatus) -> Outcome {
     use std::os::unix::process::ExitStatusExt;
     let Some(code) = qemu.code() else {
         let sig = qemu.signal().unwrap_or(0);
-        return Outcome::NoReport(format!("QEMU was killed by signal {sig}"));
+        return Outcome::NoReport(format!(
+            "the VM stopped without reporting a status (QEMU was killed by signal {sig})"
+        ));
     };
     match record {
         None => Outcome::NoReport(format!("the VM stopped without reporting a status (QEMU exited with {code})")),
@@ -219,7 +221,11 @@ mod tests {
         for (record, code) in [(None, 7), (Some(Record::Exited(3)), 0), (Some(Record::Exited(3)), 9), (None, 1)] {
             assert!(matches!(outcome(record, exited(code)), Outcome::NoReport(_)), "{record:?} {code}");
         }
-        assert!(matches!(outcome(Some(Record::Exited(0)), ExitStatus::from_raw(9)), Outcome::NoReport(_)));
+        let killed = outcome(Some(Record::Exited(0)), ExitStatus::from_raw(9));
+        assert_eq!(
+            killed,
+            Outcome::NoReport("the VM stopped without reporting a status (QEMU was killed by signal 9)".into())
+        );
     }
 
     #[test]
