@@ -130,9 +130,10 @@ fn boot(args: &RunArgs) -> Result<i32, Failure> {
     drop(kernel);
     let control = relay::Control::new(ours.com3.try_clone().map_err(io)?);
     let stdin_port = ours.com1.try_clone().map_err(io)?;
-    let stdout = relay::copy_out(ours.com1, Sink::Stdout, true);
-    let stderr = relay::copy_out(ours.com2, Sink::Stderr, false);
-    let log = relay::read_log(ours.com3, args.verbose);
+    let log_started = relay::LogStarted::default();
+    let stdout = relay::copy_out(ours.com1, Sink::Stdout, Some(log_started.clone()));
+    let stderr = relay::copy_out(ours.com2, Sink::Stderr, None);
+    let log = relay::read_log(ours.com3, args.verbose, log_started);
     relay::copy_stdin(stdin_port, control.clone());
     signals::forward(blocked, control);
     let qemu_messages = child.stderr.take().map(|e| qemu_stderr(e, args.verbose));

@@ -22,6 +22,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::mem::ManuallyDrop;
 use std::os::fd::FromRawFd;
 use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -63,11 +64,15 @@ impl Sink {
     }
 }
 
-/// Reads `port` to its end, copying every byte to `sink` as it comes. With
-/// `keep_tail`, also returns the stream's last lines (see `mod.rs`: a kernel that does
-/// not know COM3 logs on COM1). A sink that fails (a closed pipe) stops the copying,
-/// not the draining: the guest is never held up by unify's output.
-pub fn copy_out(mut port: UnixStream, sink: Sink, keep_tail: bool) -> JoinHandle<LogTail> {
+/// Set once the kernel has written anything on COM3.
+pub type LogStarted = Arc<AtomicBool>;
+
+/// Reads `port` to its end, copying every byte to `sink` as it comes. With `tail_until`,
+/// also returns the stream's last lines for as long as the kernel has said nothing on
+/// COM3 (see `mod.rs`: a kernel that does not log on COM3 logs on COM1). A sink that
+/// fails (a closed pipe) stops the copying, not the draining: the guest is never held up
+/// by unify's output.
+pub fn copy_out(mut port: UnixStream, sink: Sink, tail_until: Option<LogStarted>) -> JoinHandle<LogTail> {
     std::thread::spawn(move || {
         let mut out = sink.file();
         let mut sink_ok = true;
@@ -80,7 +85,7 @@ pub fn copy_out(mut port: UnixStream, sink: Sink, keep_tail: bool) -> JoinHandle
                     if sink_ok && out.write_all(&buf[..n]).is_err() {
                         sink_ok = false;
                     }
-                    if keep_tail {
+                    if tail_until.as_ref().is_some_and(|started| !started.load(Ordering::Relaxed)) {
                         tail.feed(&buf[..n], |_| {});
                     }
                 }
@@ -94,8 +99,9 @@ pub fn copy_out(mut port: UnixStream, sink: Sink, keep_tail: bool) -> JoinHandle
 }
 
 /// Reads the kernel log from COM3 to its end: every line goes to stderr at once when
-/// `verbose`; the last lines and the exit record are returned.
-pub fn read_log(mut port: UnixStream, verbose: bool) -> JoinHandle<LogTail> {
+/// `verbose`; the last lines and the exit record are returned. `started` is set at the
+/// first byte.
+pub fn read_log(mut port: UnixStream, verbose: bool, started: LogStarted) -> JoinHandle<LogTail> {
     std::thread::spawn(move || {
         let mut err = Sink::Stderr.file();
         let mut show = |line: &str| {
@@ -109,7 +115,10 @@ pub fn read_log(mut port: UnixStream, verbose: bool) -> JoinHandle<LogTail> {
         loop {
             match port.read(&mut buf) {
                 Ok(0) => break,
-                Ok(n) => tail.feed(&buf[..n], &mut show),
+                Ok(n) => {
+                    started.store(true, Ordering::Relaxed);
+                    tail.feed(&buf[..n], &mut show);
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(_) => break,
             }
