@@ -66,6 +66,11 @@ fn settings(args: &RunArgs) -> Result<Settings, Failure> {
     if args.trace {
         kernel_words.push("unify.trace".to_string());
     }
+    if args.verbose {
+        // The whole kernel log (without it the kernel writes only its exit record and
+        // failures: every byte on a serial port is a trip through QEMU).
+        kernel_words.push("unify.verbose".to_string());
+    }
     for word in &args.kernel_args {
         if word.is_empty() || word.contains(|c: char| c.is_whitespace() || c == '"') {
             return Err(Failure::usage(format!("--kernel-arg {word:?}: one word, without spaces or quotes")));
@@ -82,11 +87,17 @@ fn settings(args: &RunArgs) -> Result<Settings, Failure> {
 }
 
 /// The kernel command line: the log on COM3 (`unify.log=3`), the host's wall-clock time
-/// (`unify.time`, ns since the epoch: the VM has no clock of its own to trust), then the
+/// (`unify.time`, ns since the epoch: the VM has no clock of its own to trust) and its
+/// monotonic clock (`unify.monotonic`: the guest's continues it, so "a second ago" is
+/// a valid time from the start, as on a host that has been up a while), then the
 /// optional words.
 fn kernel_command_line(words: &[String]) -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    let mut line = format!("unify.log=3 unify.time={now}");
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: a valid out-pointer; CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    let monotonic = ts.tv_sec as u128 * 1_000_000_000 + ts.tv_nsec as u128;
+    let mut line = format!("unify.log=3 unify.time={now} unify.monotonic={monotonic}");
     for w in words {
         line.push(' ');
         line.push_str(w);
@@ -197,11 +208,12 @@ mod tests {
     fn the_kernel_command_line() {
         let line = kernel_command_line(&["unify.trace".into(), "unify.exit=3".into()]);
         let words: Vec<&str> = line.split(' ').collect();
-        assert_eq!(words.len(), 4);
+        assert_eq!(words.len(), 5);
         assert_eq!(words[0], "unify.log=3");
         let ns: u128 = words[1].strip_prefix("unify.time=").unwrap().parse().unwrap();
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
         assert!(ns <= now && now - ns < 60_000_000_000, "{ns} vs {now}");
-        assert_eq!(&words[2..], ["unify.trace", "unify.exit=3"]);
+        assert!(words[2].strip_prefix("unify.monotonic=").unwrap().parse::<u128>().unwrap() > 0);
+        assert_eq!(&words[3..], ["unify.trace", "unify.exit=3"]);
     }
 }
