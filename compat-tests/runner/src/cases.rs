@@ -82,7 +82,12 @@ pub struct Case {
     pub sort_stdout: bool,
     /// A server case run under unify with `-p HOST:8080` (see `servers.rs`).
     pub publish: bool,
+    /// Platforms the case does not apply to, each with the reason (see [`Case::skip_on`]).
+    pub not_on: [Option<(&'static str, &'static str)>; MAX_NOT_ON],
 }
+
+/// How many platforms a case can be marked not applicable to.
+pub const MAX_NOT_ON: usize = 2;
 
 /// How a case's native run must end: an exit status, or death by a signal (a probe that
 /// faults without a handler, aborts, or gets SIGPIPE). The run under test must end the
@@ -148,6 +153,7 @@ impl Case {
             fixture: Fixture::Shared,
             sort_stdout: false,
             publish: false,
+            not_on: [None; MAX_NOT_ON],
         }
     }
     const fn rust(name: &'static str) -> Case {
@@ -200,6 +206,21 @@ impl Case {
         self.publish = true;
         self
     }
+    /// The case does not apply to `platform` (a `unify run --platform` value), for
+    /// `reason`: it is reported as such there, not run.
+    const fn skip_on(mut self, platform: &'static str, reason: &'static str) -> Case {
+        let mut i = 0;
+        while self.not_on[i].is_some() {
+            i += 1;
+        }
+        self.not_on[i] = Some((platform, reason));
+        self
+    }
+
+    /// Why the case does not apply to `platform`, if it does not.
+    pub fn not_applicable(&self, platform: &str) -> Option<&'static str> {
+        self.not_on.iter().flatten().find(|(p, _)| *p == platform).map(|(_, why)| *why)
+    }
 
     /// The full environment of a run: [`BASE_ENV`] then the case's variables.
     pub fn full_env(&self) -> Vec<(String, String)> {
@@ -210,6 +231,10 @@ impl Case {
         filters.is_empty() || filters.iter().any(|f| self.name.contains(f.as_str()))
     }
 }
+
+/// Why the servers without `-p` do not apply to the VM: the host reaches a VM's ports only
+/// through QEMU's port forwarding (`unify run -p`), which their `_publish` twins test.
+const VM_PORTS: &str = "the host reaches a VM's ports only through -p (the _publish case)";
 
 const PROBE_ENV: &[(&str, &str)] =
     &[("UNIFY_PROBE_X", "value of x"), ("UNIFY_PROBE_EMPTY", ""), ("UNIFY_PROBE_UNICODE", "grüße ✓")];
@@ -296,9 +321,9 @@ pub const CASES: &[Case] = &[
     Case::rust("socketpair").stderr(),
     Case::rust("sockets_inet").stderr(),
     // Real servers on tokio: a client drives them, SIGINT stops them (servers.rs).
-    Case::new("http_server", Program::Server("http_server")),
+    Case::new("http_server", Program::Server("http_server")).skip_on("vm", VM_PORTS),
     Case::new("http_server_publish", Program::Server("http_server")).publish(),
-    Case::new("udp_echo", Program::Server("udp_echo")),
+    Case::new("udp_echo", Program::Server("udp_echo")).skip_on("vm", VM_PORTS),
     Case::new("udp_echo_publish", Program::Server("udp_echo")).publish(),
     Case::new("timers_die", Program::Rust("timers")).args(&["die"]).killed(14).stderr(),
     Case::new("signals_musl", Program::C("signals_musl")).stderr(),
@@ -409,6 +434,20 @@ mod tests {
         assert_eq!(c.expect, Expected::Killed(13));
         let c = CASES.iter().find(|c| c.name == "panic").unwrap();
         assert_eq!(c.expect, Expected::Exit(101));
+    }
+
+    #[test]
+    fn not_applicable_cases() {
+        let c = CASES.iter().find(|c| c.name == "http_server").unwrap();
+        assert_eq!(c.not_applicable("vm"), Some(VM_PORTS));
+        assert_eq!(c.not_applicable("hosted"), None);
+        let c = Case::rust("x").skip_on("vm", "a").skip_on("hosted", "b");
+        assert_eq!((c.not_applicable("vm"), c.not_applicable("hosted")), (Some("a"), Some("b")));
+        for c in CASES {
+            for (platform, _) in c.not_on.iter().flatten() {
+                assert!(crate::under_test::PLATFORMS.contains(platform), "{}: no platform {platform}", c.name);
+            }
+        }
     }
 
     #[test]

@@ -2,12 +2,19 @@
 //! and diffs what they print (stdout, exit status, and stderr where it is deterministic).
 //!
 //! ```text
-//! cargo run -p compat-runner -- [--unify PATH] [--filter SUBSTR]... [--list]
+//! cargo run -p compat-runner -- [--unify PATH] [--platform hosted,vm] [--filter SUBSTR]... [--list]
 //! ```
 //!
-//! One line per case (`PASS name`, `FAIL name: reason`, `SKIP name: reason`), then
-//! `N passed, M failed[, K skipped]`. Exit status 1 if any case failed, 2 if the suite
-//! could not run at all.
+//! Each case runs natively once and then on each platform asked for. One line per case
+//! and platform (`PASS name`, `FAIL name: reason`, `SKIP name: reason`; with several
+//! platforms the platform follows the name: `PASS name [vm]`), then a table of passed,
+//! failed and skipped cases per platform (with the cases marked not applicable to a
+//! platform and why), then `N passed, M failed[, K skipped]` over all. Exit status 1 if
+//! any case failed, 2 if the suite could not run at all.
+//!
+//! Every run has a time limit (`--timeout`): a run past it is killed with its process
+//! group and its case fails. unify's VM dies with unify (QEMU is started with
+//! PR_SET_PDEATHSIG), so a hung VM fails its case, not the suite.
 //!
 //! Both runs get the same cleared environment (`LANG=C` plus the case's variables), the
 //! same stdin (a pipe fed with the case's bytes, or /dev/null) and the same working directory: a shared
@@ -47,9 +54,10 @@ struct Cli {
     #[arg(long, value_name = "PATH")]
     unify: Option<PathBuf>,
 
-    /// Platform for `unify run --platform` (only `hosted` for now)
-    #[arg(long, default_value = "hosted")]
-    platform: String,
+    /// Platforms for `unify run --platform`, comma-separated: hosted, vm. Each case runs
+    /// natively once and on each of them.
+    #[arg(long, default_value = "hosted", value_delimiter = ',', value_name = "PLATFORM,...")]
+    platform: Vec<String>,
 
     /// Run only the cases whose name contains SUBSTR (repeatable: any of them)
     #[arg(long, value_name = "SUBSTR")]
@@ -96,12 +104,24 @@ struct Prepared {
     fixture: Option<PathBuf>,
 }
 
-/// How a case ended up.
+/// How a case ended up on one platform.
 #[derive(Clone)]
 enum Verdict {
     Pass,
     Fail(String),
     Skip(String),
+    /// Marked as not applicable to the platform (`Case::skip_on`), with the reason.
+    NotApplicable(&'static str),
+}
+
+/// The verdicts of one platform.
+#[derive(Default)]
+struct Tally {
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+    /// The cases not applicable here, and why.
+    not_applicable: Vec<(&'static str, &'static str)>,
 }
 
 fn workspace_root() -> PathBuf {
@@ -121,7 +141,9 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli) -> Result<ExitCode, String> {
-    under_test::check_platform(&cli.platform)?;
+    if !cli.native_twice && !cli.fetch_rg && !cli.make_rg_tree && !cli.list {
+        under_test::check_platforms(&cli.platform, std::env::var_os("PATH").as_deref())?;
+    }
     if cli.fetch_rg {
         let paths = Paths { compat: workspace_root().join("compat-tests") };
         let rg = ripgrep::ensure(&paths.rg_cache())?;
@@ -151,6 +173,9 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             if c.publish {
                 notes.push(format!("unify -p HOST:{}", servers::GUEST_PORT));
             }
+            for (platform, _) in c.not_on.iter().flatten() {
+                notes.push(format!("not on {platform}"));
+            }
             if c.expect != cases::Expected::Exit(0) {
                 notes.push(c.expect.to_string());
             }
@@ -166,8 +191,8 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
         return Ok(ExitCode::SUCCESS);
     }
 
-    let under_test = if cli.native_twice {
-        UnderTest::Native
+    let sides: Vec<UnderTest> = if cli.native_twice {
+        vec![UnderTest::Native]
     } else {
         let binary = match &cli.unify {
             // The runs happen in a scratch directory: make the path absolute.
@@ -175,52 +200,65 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             Some(p) => return Err(format!("--unify {}: no such file", p.display())),
             None => under_test::find_unify(&workspace_root())?,
         };
-        UnderTest::Unify { binary, platform: cli.platform.clone(), extra_args: cli.unify_args.clone() }
+        cli.platform
+            .iter()
+            .map(|p| UnderTest::Unify {
+                binary: binary.clone(),
+                platform: p.clone(),
+                extra_args: cli.unify_args.clone(),
+            })
+            .collect()
     };
+    let labels: Vec<String> = sides.iter().map(UnderTest::label).collect();
 
     let paths = Paths { compat: workspace_root().join("compat-tests") };
     let binaries = prepare(cli, &paths, &selected)?;
     std::fs::create_dir_all(paths.work()).map_err(|e| format!("creating {}: {e}", paths.work().display()))?;
 
-    let (mut passed, mut failed, mut skipped) = (0, 0, 0);
+    let mut tallies: Vec<Tally> = sides.iter().map(|_| Tally::default()).collect();
     for case in &selected {
-        let mut details = Vec::new();
-        let verdict = match &binaries[case.name] {
-            Err(v) => v.clone(),
-            Ok(prepared) => match run_case(cli, &paths, &under_test, case, prepared) {
-                Ok(None) => Verdict::Pass,
-                Ok(Some((msg, d))) => {
-                    details = d;
-                    Verdict::Fail(msg)
-                }
-                Err(e) => Verdict::Fail(e),
-            },
+        let results: Vec<(Verdict, Vec<String>)> = match &binaries[case.name] {
+            Err(v) => sides.iter().map(|_| (v.clone(), Vec::new())).collect(),
+            Ok(prepared) => run_case(cli, &paths, &sides, case, prepared),
         };
-        match verdict {
-            Verdict::Pass => {
-                passed += 1;
-                println!("PASS {}", case.name);
-            }
-            Verdict::Fail(why) => {
-                failed += 1;
-                println!("FAIL {}: {why}", case.name);
-                for line in &details {
-                    println!("{line}");
+        for (i, (verdict, details)) in results.into_iter().enumerate() {
+            let name = if sides.len() > 1 { format!("{} [{}]", case.name, labels[i]) } else { case.name.to_string() };
+            let tally = &mut tallies[i];
+            match verdict {
+                Verdict::Pass => {
+                    tally.passed += 1;
+                    println!("PASS {name}");
                 }
-            }
-            Verdict::Skip(why) => {
-                skipped += 1;
-                println!("SKIP {}: {why}", case.name);
+                Verdict::Fail(why) => {
+                    tally.failed += 1;
+                    println!("FAIL {name}: {why}");
+                    for line in &details {
+                        println!("{line}");
+                    }
+                }
+                Verdict::Skip(why) => {
+                    tally.skipped += 1;
+                    println!("SKIP {name}: {why}");
+                }
+                Verdict::NotApplicable(why) => {
+                    tally.skipped += 1;
+                    tally.not_applicable.push((case.name, why));
+                    println!("SKIP {name}: not applicable on {}: {why}", labels[i]);
+                }
             }
         }
         let _ = std::io::stdout().flush();
     }
 
+    let failed: usize = tallies.iter().map(|t| t.failed).sum();
     if failed == 0 {
         fixture::remove(&fixture::runs_base())?;
     } else if fixture::runs_base().is_dir() {
         println!("the working directories of the failed runs are kept in {}", fixture::runs_base().display());
     }
+    print!("{}", table(&labels, &tallies));
+    let passed: usize = tallies.iter().map(|t| t.passed).sum();
+    let skipped: usize = tallies.iter().map(|t| t.skipped).sum();
     let mut summary = format!("{passed} passed, {failed} failed");
     if skipped > 0 {
         summary.push_str(&format!(", {skipped} skipped"));
@@ -229,55 +267,143 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
     Ok(if failed > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
-/// Runs one case on both sides. `Ok(None)`: it passes; `Ok(Some((reasons, details)))`:
-/// it fails; `Err`: its working directories could not be prepared.
+/// The per-platform table, then the cases not applicable to each platform.
+fn table(labels: &[String], tallies: &[Tally]) -> String {
+    let width = labels.iter().map(String::len).max().unwrap_or(0).max("platform".len());
+    let mut out = format!("{:<width$}  {:>6}  {:>6}  {:>7}\n", "platform", "passed", "failed", "skipped");
+    for (label, t) in labels.iter().zip(tallies) {
+        let na = match t.not_applicable.len() {
+            0 => String::new(),
+            n => format!("  ({n} not applicable)"),
+        };
+        out.push_str(&format!("{label:<width$}  {:>6}  {:>6}  {:>7}{na}\n", t.passed, t.failed, t.skipped));
+    }
+    for (label, t) in labels.iter().zip(tallies) {
+        if !t.not_applicable.is_empty() {
+            out.push_str(&format!("not applicable on {label}:\n"));
+            for (name, why) in &t.not_applicable {
+                out.push_str(&format!("  {name}: {why}\n"));
+            }
+        }
+    }
+    out
+}
+
+/// Runs one case natively and then on each side (the native run is shared, except by
+/// the server cases, which run their native side per comparison). Returns each side's
+/// verdict with the details to print under a FAIL line.
 fn run_case(
     cli: &Cli,
     paths: &Paths,
-    under_test: &UnderTest,
+    sides: &[UnderTest],
     case: &Case,
     prepared: &Prepared,
-) -> Result<Option<(String, Vec<String>)>, String> {
-    if let Program::Server(_) = case.program {
-        return servers::run_case(&prepared.binary, under_test, case.publish);
-    }
-    let label = under_test.label();
-    let run_dir = fixture::runs_base().join(case.name);
-    let (native_cwd, other_cwd) = if case.fixture == Fixture::Shared {
-        (paths.work(), None)
-    } else if case.fixture == Fixture::RgTree {
-        let tree = prepared.fixture.clone().ok_or("the rg tree is missing")?;
-        (tree.clone(), Some(tree))
-    } else {
-        let (a, b) = (run_dir.join("native"), run_dir.join(&label));
-        fixture::fresh(prepared.fixture.as_deref(), &a)?;
-        fixture::fresh(prepared.fixture.as_deref(), &b)?;
-        (a, Some(b))
+) -> Vec<(Verdict, Vec<String>)> {
+    let applies = |side: &UnderTest| match side {
+        UnderTest::Unify { platform, .. } => case.not_applicable(platform),
+        UnderTest::Native => None,
     };
-    let native = Spec {
+    if let Program::Server(_) = case.program {
+        return sides
+            .iter()
+            .map(|side| match applies(side) {
+                Some(why) => (Verdict::NotApplicable(why), Vec::new()),
+                None => verdict(servers::run_case(&prepared.binary, side, case.publish)),
+            })
+            .collect();
+    }
+    let run_dir = fixture::runs_base().join(case.name);
+    let native = match native_run(cli, paths, case, prepared, &run_dir) {
+        Ok(n) => n,
+        Err(e) => return sides.iter().map(|_| (Verdict::Fail(e.clone()), Vec::new())).collect(),
+    };
+    let results: Vec<(Verdict, Vec<String>)> = sides
+        .iter()
+        .map(|side| match applies(side) {
+            Some(why) => (Verdict::NotApplicable(why), Vec::new()),
+            None => verdict(compare_side(cli, case, prepared, &native, side, &run_dir)),
+        })
+        .collect();
+    if results.iter().all(|(v, _)| !matches!(v, Verdict::Fail(_))) {
+        // Kept on failure, to look at what the runs left behind.
+        if let Err(e) = fixture::remove(&run_dir) {
+            eprintln!("compat-runner: {e}");
+        }
+    }
+    results
+}
+
+fn verdict(result: Result<Option<(String, Vec<String>)>, String>) -> (Verdict, Vec<String>) {
+    match result {
+        Ok(None) => (Verdict::Pass, Vec::new()),
+        Ok(Some((msg, details))) => (Verdict::Fail(msg), details),
+        Err(e) => (Verdict::Fail(e), Vec::new()),
+    }
+}
+
+/// The native run of a case: its command line and what it did.
+struct NativeRun {
+    spec: Spec,
+    outcome: Outcome,
+}
+
+fn native_run(cli: &Cli, paths: &Paths, case: &Case, prepared: &Prepared, run_dir: &Path) -> Result<NativeRun, String> {
+    let cwd = match case.fixture {
+        Fixture::Shared => paths.work(),
+        Fixture::RgTree => prepared.fixture.clone().ok_or("the rg tree is missing")?,
+        Fixture::Empty | Fixture::Dir(_) => {
+            let dir = run_dir.join("native");
+            fixture::fresh(prepared.fixture.as_deref(), &dir)?;
+            dir
+        }
+    };
+    let spec = Spec {
         program: prepared.binary.clone(),
         args: case.args.iter().map(Into::into).collect(),
         env: case.full_env(),
         stdin: case.stdin.map(|s| s.as_bytes().to_vec()),
-        cwd: native_cwd,
+        cwd,
         timeout: Duration::from_secs(cli.timeout),
     };
-    let other = under_test.spec(&native, other_cwd.as_deref());
-    let a = exec::run(&native);
+    let outcome = exec::run(&spec);
+    Ok(NativeRun { spec, outcome })
+}
+
+/// Runs the case on one side and compares it with the native run. `Ok(None)`: it
+/// passes; `Ok(Some((reasons, details)))`: it fails; `Err`: its working directory could
+/// not be prepared.
+fn compare_side(
+    cli: &Cli,
+    case: &Case,
+    prepared: &Prepared,
+    native: &NativeRun,
+    side: &UnderTest,
+    run_dir: &Path,
+) -> Result<Option<(String, Vec<String>)>, String> {
+    let label = side.label();
+    let work = match case.fixture {
+        Fixture::Shared => None,
+        Fixture::RgTree => Some(prepared.fixture.clone().ok_or("the rg tree is missing")?),
+        Fixture::Empty | Fixture::Dir(_) => {
+            let dir = run_dir.join(&label);
+            fixture::fresh(prepared.fixture.as_deref(), &dir)?;
+            Some(dir)
+        }
+    };
+    let other = side.spec(&native.spec, work.as_deref());
     let b = exec::run(&other);
     let exp = diff::Expectation {
         status: case.expect,
         compare_stderr: case.compare_stderr,
         sort_stdout: case.sort_stdout,
-        diagnostic_prefix: under_test.diagnostic_prefix(),
+        diagnostic_prefix: side.diagnostic_prefix(),
     };
-    let reasons = diff::compare(&exp, "native", &a, &label, &b);
+    let reasons = diff::compare(&exp, "native", &native.outcome, &label, &b);
     if reasons.is_empty() {
-        // Kept on failure, to look at what the runs left behind.
-        fixture::remove(&run_dir)?;
         Ok(None)
     } else {
-        Ok(Some((reasons.join("; "), failure_details(cli.verbose, &label, &native, &other, &a, &b))))
+        let details = failure_details(cli.verbose, &label, &native.spec, &other, &native.outcome, &b);
+        Ok(Some((reasons.join("; "), details)))
     }
 }
 
@@ -388,5 +514,26 @@ fn stream_lines(out: &mut Vec<String>, name: &str, data: &[u8], max_lines: usize
     }
     for l in &lines[skip..] {
         out.push(format!("    {name} | {l}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_per_platform() {
+        let labels = ["hosted".to_string(), "vm".to_string()];
+        let tallies = [
+            Tally { passed: 95, failed: 0, skipped: 0, not_applicable: vec![] },
+            Tally { passed: 3, failed: 90, skipped: 2, not_applicable: vec![("http_server", "why")] },
+        ];
+        assert_eq!(
+            table(&labels, &tallies),
+            "platform  passed  failed  skipped\n\
+             hosted        95       0        0\n\
+             vm             3      90        2  (1 not applicable)\n\
+             not applicable on vm:\n  http_server: why\n"
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! The side under test: how a native command line becomes a run under unify
-//! (`unify run --platform hosted [-v DIR:/work -w /work] [-e K=V]... -- BINARY ARGS...`),
+//! (`unify run --platform hosted|vm [-v DIR:/work -w /work] [-e K=V]... -- BINARY ARGS...`),
 //! or simply a second native run (to check that the probes themselves are deterministic).
 
 use std::ffi::OsString;
@@ -9,8 +9,8 @@ use std::time::SystemTime;
 use crate::cases::GUEST_WORK;
 use crate::exec::Spec;
 
-/// Platforms `unify run` can be asked for. Only the hosted one exists so far.
-pub const PLATFORMS: &[&str] = &["hosted"];
+/// Platforms `unify run` can be asked for.
+pub const PLATFORMS: &[&str] = &["hosted", "vm"];
 
 #[derive(Clone, Debug)]
 pub enum UnderTest {
@@ -74,16 +74,32 @@ impl UnderTest {
     }
 }
 
-/// Checks a `--platform` value.
-pub fn check_platform(p: &str) -> Result<(), String> {
-    if PLATFORMS.contains(&p) {
-        Ok(())
-    } else if p == "vm" {
-        Err("--platform vm is not supported yet: only 'hosted' can be compared for now".into())
-    } else {
-        Err(format!("unknown --platform '{p}': expected one of {}", PLATFORMS.join(", ")))
+/// Checks the `--platform` values (each once); the VM needs QEMU, which is looked for
+/// on `path` (`$PATH`) so that a missing one stops the suite at once instead of failing
+/// every case.
+pub fn check_platforms(platforms: &[String], path: Option<&std::ffi::OsStr>) -> Result<(), String> {
+    if platforms.is_empty() {
+        return Err("--platform: give at least one of hosted, vm".into());
     }
+    for (i, p) in platforms.iter().enumerate() {
+        if !PLATFORMS.contains(&p.as_str()) {
+            return Err(format!("unknown --platform '{p}': expected one of {}", PLATFORMS.join(", ")));
+        }
+        if platforms[..i].contains(p) {
+            return Err(format!("--platform {p} is given twice"));
+        }
+    }
+    if platforms.iter().any(|p| p == "vm") {
+        let qemu = path.is_some_and(|path| std::env::split_paths(path).any(|d| d.join(QEMU).is_file()));
+        if !qemu {
+            return Err(format!("--platform vm needs {QEMU}: install the Debian package qemu-system-x86"));
+        }
+    }
+    Ok(())
 }
+
+/// What `unify run --platform vm` boots the kernel with.
+const QEMU: &str = "qemu-system-x86_64";
 
 /// The default unify binary: the newest of `<target>/release/unify` and
 /// `<target>/debug/unify`, where `<target>` is `$CARGO_TARGET_DIR` or
@@ -192,9 +208,28 @@ mod tests {
 
     #[test]
     fn platforms() {
-        assert!(check_platform("hosted").is_ok());
-        assert!(check_platform("vm").unwrap_err().contains("not supported yet"));
-        assert!(check_platform("xen").unwrap_err().contains("unknown --platform"));
+        let list = |ps: &[&str]| ps.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        let no_path = Some(std::ffi::OsStr::new("/nonexistent"));
+        assert!(check_platforms(&list(&["hosted"]), no_path).is_ok());
+        assert!(check_platforms(&list(&["xen"]), no_path).unwrap_err().contains("unknown --platform"));
+        assert!(check_platforms(&list(&["hosted", "hosted"]), no_path).unwrap_err().contains("twice"));
+        assert!(check_platforms(&[], no_path).is_err());
+        let err = check_platforms(&list(&["hosted", "vm"]), no_path).unwrap_err();
+        assert!(err.contains("qemu-system-x86"), "{err}");
+
+        let dir = std::env::temp_dir().join(format!("compat-runner-qemu-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(QEMU), "").unwrap();
+        assert!(check_platforms(&list(&["hosted", "vm"]), Some(dir.as_os_str())).is_ok());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn vm_command_line() {
+        let u = UnderTest::Unify { binary: "/t/unify".into(), platform: "vm".into(), extra_args: vec![] };
+        let args: Vec<String> = u.spec(&native(), None).args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        assert_eq!(args[..3], ["run", "--platform", "vm"]);
+        assert_eq!(u.label(), "vm");
     }
 
     #[test]

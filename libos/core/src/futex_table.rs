@@ -63,11 +63,10 @@
 //! - **Keys.** Linux keys a private futex by (mm, address) and a shared one by the
 //!   backing object (anonymous memory: (mm, address) with `FUT_OFF_MMSHARED`; a file:
 //!   (inode, offset)), so a private wait is not woken by a shared wake of the same word.
-//!   With one process in one address space, the key here is the guest address for both
-//!   ([`FutexKey`]): a program that mixes the two on one word works here where it would
-//!   hang on Linux, and a file mapped at two addresses has two futexes per word, not
-//!   one. [`FutexKey`] is the place to grow (an address-space id; a shared memory
-//!   object and offset) when either matters.
+//!   Here the key is the guest address and the private flag ([`FutexKey`]), so private
+//!   and shared futexes on one word stay apart as on Linux; but a file mapped at two
+//!   addresses has two shared futexes per word, not one. [`FutexKey`] is the place to
+//!   grow (a shared memory object and offset) when that matters.
 //! - **A signal during a wait with a timeout.** Linux turns every timeout into an
 //!   absolute deadline at entry and, interrupted, returns `-ERESTART_RESTARTBLOCK`: EINTR
 //!   when a handler runs, else the wait is resumed with the same deadline
@@ -104,19 +103,21 @@ const WOKEN: u32 = 1;
 
 /// What identifies a futex: the queue a wait joins and a wake looks in.
 ///
-/// Today the guest address of the word, for private and shared futexes alike (see the
-/// module docs for how Linux differs). The fields are private so that the key can
-/// grow — an address-space id, a shared memory object and offset — without touching
-/// the callers.
+/// The guest address of the word and whether the futex is private: as on Linux, a
+/// private futex (keyed by address space and address) and a shared one (keyed by the
+/// memory object) on the same word are different futexes, so a shared wake does not
+/// wake a private waiter. The fields are private so that the key can grow — an
+/// address-space id, a shared memory object and offset — without touching the callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FutexKey {
     addr: u64,
+    private: bool,
 }
 
 impl FutexKey {
-    /// The key of the futex word at guest address `addr`.
-    pub const fn of(addr: u64) -> FutexKey {
-        FutexKey { addr }
+    /// The key of the futex word at guest address `addr`, private or shared.
+    pub const fn of(addr: u64, private: bool) -> FutexKey {
+        FutexKey { addr, private }
     }
 
     /// The guest address the key names.
@@ -185,8 +186,8 @@ impl FutexTable {
         word: &dyn Fn(u64, Access) -> Result<&'m AtomicU32, Errno>,
     ) -> SysResult {
         match *op {
-            FutexOp::Wait { addr, expected, bitset, timeout, .. } => {
-                self.wait(platform, word, addr, expected, bitset, timeout)
+            FutexOp::Wait { addr, expected, bitset, timeout, private } => {
+                self.wait(platform, word, addr, expected, bitset, timeout, private)
             }
             FutexOp::Wake { addr, count, bitset, private } => {
                 if bitset == 0 {
@@ -196,7 +197,8 @@ impl FutexTable {
                     word(addr, Access::Read)?;
                 }
                 let mut woken = Vec::new();
-                let n = wake(&mut self.queues.lock(), FutexKey::of(addr), wake_limit(count), bitset, &mut woken);
+                let n =
+                    wake(&mut self.queues.lock(), FutexKey::of(addr, private), wake_limit(count), bitset, &mut woken);
                 wake_up(platform, &woken);
                 Ok(n)
             }
@@ -222,8 +224,8 @@ impl FutexTable {
                     }
                     requeue_waiters(
                         &mut queues,
-                        FutexKey::of(addr),
-                        FutexKey::of(addr2),
+                        FutexKey::of(addr, private),
+                        FutexKey::of(addr2, private),
                         wake as usize,
                         requeue as usize,
                         &mut woken,
@@ -255,9 +257,9 @@ impl FutexTable {
                     // ENOSYS and no wake, as Linux.
                     let hit = wop.compare(old)?;
                     let any = crate::futex::op::FUTEX_BITSET_MATCH_ANY;
-                    let mut n = wake(&mut queues, FutexKey::of(addr), wake_limit(nr_wake), any, &mut woken);
+                    let mut n = wake(&mut queues, FutexKey::of(addr, private), wake_limit(nr_wake), any, &mut woken);
                     if hit {
-                        n += wake(&mut queues, FutexKey::of(addr2), wake_limit(wake2), any, &mut woken);
+                        n += wake(&mut queues, FutexKey::of(addr2, private), wake_limit(wake2), any, &mut woken);
                     }
                     n
                 };
@@ -270,13 +272,18 @@ impl FutexTable {
     /// How many threads wait on the futex at `addr` now (for tests and diagnostics:
     /// the answer may be stale by the time the caller looks at it).
     pub fn waiters(&self, addr: u64) -> usize {
-        self.queues.lock().get(&FutexKey::of(addr)).map_or(0, VecDeque::len)
+        let queues = self.queues.lock();
+        [true, false].iter().map(|&p| queues.get(&FutexKey::of(addr, p)).map_or(0, VecDeque::len)).sum()
     }
 
     /// The bitsets of the threads waiting on `addr`, in queue order.
     #[cfg(test)]
     pub(crate) fn bitsets(&self, addr: u64) -> Vec<u32> {
-        self.queues.lock().get(&FutexKey::of(addr)).map_or(Vec::new(), |q| q.iter().map(|w| w.bitset).collect())
+        let queues = self.queues.lock();
+        [true, false]
+            .iter()
+            .flat_map(|&p| queues.get(&FutexKey::of(addr, p)).into_iter().flat_map(|q| q.iter().map(|w| w.bitset)))
+            .collect()
     }
 
     /// `FUTEX_WAIT` / `FUTEX_WAIT_BITSET` (Linux's `futex_wait`).
@@ -288,6 +295,7 @@ impl FutexTable {
         expected: u32,
         bitset: u32,
         timeout: Option<FutexTimeout>,
+        private: bool,
     ) -> SysResult {
         if bitset == 0 {
             return Err(Errno::EINVAL);
@@ -303,14 +311,17 @@ impl FutexTable {
             Some(FutexTimeout::Absolute { clock, at }) => Some((clock, at.to_nanos().ok_or(Errno::EINVAL)?)),
         };
         let w = word(addr, Access::Read)?;
-        let waiter =
-            Arc::new(Waiter { state: AtomicU32::new(WAITING), bitset, key: spin::Mutex::new(FutexKey::of(addr)) });
+        let waiter = Arc::new(Waiter {
+            state: AtomicU32::new(WAITING),
+            bitset,
+            key: spin::Mutex::new(FutexKey::of(addr, private)),
+        });
         {
             let mut queues = self.queues.lock();
             if w.load(Ordering::SeqCst) != expected {
                 return Err(Errno::EAGAIN);
             }
-            queues.entry(FutexKey::of(addr)).or_default().push_back(waiter.clone());
+            queues.entry(FutexKey::of(addr, private)).or_default().push_back(waiter.clone());
         }
         // What a signal makes of the wait (see the module docs).
         let interrupted = if timeout.is_none() { Errno::ERESTARTSYS } else { Errno::ERESTARTNOHAND };

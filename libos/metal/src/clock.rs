@@ -1,6 +1,6 @@
 //! The kernel's clocks: monotonic time from the TSC, wall-clock time from the host's
-//! `CLOCK_REALTIME` at launch (`unify.time=NS` on the command line) plus the monotonic
-//! time since boot. The VM has no other source the guest would agree with: microvm's
+//! `CLOCK_REALTIME` at launch (`unify.time=NS` on the command line) plus the time since
+//! boot. The monotonic clock continues the host's (`unify.monotonic=NS`) when given. The VM has no other source the guest would agree with: microvm's
 //! RTC has one-second resolution.
 
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -9,24 +9,34 @@ use crate::cpu::rdtsc;
 
 static TSC_HZ: AtomicU64 = AtomicU64::new(1_000_000_000);
 static TSC_ZERO: AtomicU64 = AtomicU64::new(0);
+/// The monotonic clock's value at `init` (the host's `CLOCK_MONOTONIC` when unify
+/// passes it, so that "a second ago" is a valid time right after boot, as on a host
+/// that has been up a while).
+static MONOTONIC_AT_ZERO: AtomicU64 = AtomicU64::new(0);
 /// The realtime clock's value at monotonic time 0, in ns.
 static REALTIME_AT_ZERO: AtomicU64 = AtomicU64::new(0);
 
 /// Starts the monotonic clock at 0 now, counting at `tsc_hz`; `realtime_ns` is the wall
 /// clock at this instant (0 when the host gave none).
-pub fn init(tsc_hz: u64, realtime_ns: u64) {
+pub fn init(tsc_hz: u64, realtime_ns: u64, monotonic_ns: u64) {
     TSC_HZ.store(tsc_hz.max(1), Ordering::Relaxed);
     TSC_ZERO.store(rdtsc(), Ordering::Relaxed);
     REALTIME_AT_ZERO.store(realtime_ns, Ordering::Relaxed);
+    MONOTONIC_AT_ZERO.store(monotonic_ns, Ordering::Relaxed);
 }
 
 /// Nanoseconds since `init`.
-pub fn monotonic_ns() -> u64 {
+fn since_init() -> u64 {
     let ticks = rdtsc().saturating_sub(TSC_ZERO.load(Ordering::Relaxed));
     (u128::from(ticks) * 1_000_000_000 / u128::from(TSC_HZ.load(Ordering::Relaxed))) as u64
 }
 
+/// The monotonic clock, in ns.
+pub fn monotonic_ns() -> u64 {
+    MONOTONIC_AT_ZERO.load(Ordering::Relaxed).saturating_add(since_init())
+}
+
 /// Nanoseconds since the Unix epoch.
 pub fn realtime_ns() -> u64 {
-    REALTIME_AT_ZERO.load(Ordering::Relaxed).saturating_add(monotonic_ns())
+    REALTIME_AT_ZERO.load(Ordering::Relaxed).saturating_add(since_init())
 }

@@ -8,6 +8,7 @@
 //!   and COM2 are then the guest's stdout and stderr, and COM3 also carries unify's
 //!   control lines (src/stdio.rs).
 //! - `unify.time=NS`: the wall-clock time at launch, in ns since the epoch.
+//! - `unify.monotonic=NS`: the host's monotonic clock at launch; the guest's continues it.
 //! - `unify.verbose`: with `unify.log=3`, the whole log (otherwise only the exit record
 //!   and failures: each byte to a UART is a trip through the VMM).
 //! - `unify.trace`: log every guest syscall (strace style) on the guest's stderr.
@@ -32,6 +33,8 @@ pub struct BootArgs<'a> {
     pub log_com3: bool,
     /// `unify.time=NS`: the host's CLOCK_REALTIME when it started the VM.
     pub realtime_ns: u64,
+    /// `unify.monotonic=NS`: the host's CLOCK_MONOTONIC when it started the VM.
+    pub monotonic_ns: u64,
     /// `unify.trace`: strace-style lines for every guest syscall.
     pub trace: bool,
     /// `unify.verbose`: the whole log even when it is on COM3 (otherwise only the exit
@@ -69,6 +72,7 @@ pub fn parse(cmdline: &str) -> Result<BootArgs<'_>, BadArg<'_>> {
                 _ => return Err(BadArg(word)),
             },
             "unify.time" => args.realtime_ns = value.parse().map_err(|_| BadArg(word))?,
+            "unify.monotonic" => args.monotonic_ns = value.parse().map_err(|_| BadArg(word))?,
             "unify.trace" => args.trace = true,
             "unify.verbose" => args.verbose = true,
             VIRTIO_MMIO => {

@@ -51,12 +51,10 @@ pub fn start(disk: VirtioDisk) -> Result<(), StartError> {
     let clock: Clock = Arc::new(|| PLATFORM.now(ClockId::Realtime));
     let root = FatFs::mount(disk, clock.clone(), MountOptions::new(0, 0))
         .map_err(|e| err(format!("the root filesystem image does not mount: {}", e.name())))?;
-    crate::kprintln!("guest: FAT mounted at {} us", crate::clock::monotonic_ns() / 1000);
     let vfs = Vfs::new(root, MountFlags::default(), b"/dev/vda", clock.clone());
     let pseudo = libos::pseudo::mount_all(&vfs, &PLATFORM, clock)
         .map_err(|e| err(format!("cannot mount the pseudo-filesystems: {}", e.name())))?;
 
-    crate::kprintln!("guest: image mounted at {} us", crate::clock::monotonic_ns() / 1000);
     let manifest = read_manifest(&vfs)?;
     for (key, path) in &manifest.extra {
         if key == READ_ONLY_KEY && vfs.bind_read_only(path).is_err() {
@@ -75,7 +73,6 @@ pub fn start(disk: VirtioDisk) -> Result<(), StartError> {
     let bytes =
         read_program(&*file).map_err(|e| err(format!("{program} (in the image): cannot read: {}", e.name())))?;
     drop(file);
-    crate::kprintln!("guest: program read ({} KiB) at {} us", bytes.len() / 1024, crate::clock::monotonic_ns() / 1000);
     let plan = unify_loader::parse(&bytes).map_err(|e| err(format!("{program} (in the image): {e}")))?;
 
     let mut mm = MemoryMap::new(GUEST_LO, GUEST_HI, MMAP_BASE);
@@ -96,7 +93,6 @@ pub fn start(disk: VirtioDisk) -> Result<(), StartError> {
         console_flags: [0, 1, 1], // O_RDONLY, O_WRONLY, O_WRONLY: the ends of pipes
         vfs,
     };
-    crate::kprintln!("guest: program placed at {} us", crate::clock::monotonic_ns() / 1000);
     let kernel = Kernel::install(Kernel::new(&PLATFORM, mm, setup));
     libos::sync::set_yield(sched::yield_now);
     pseudo.attach(kernel);

@@ -13,41 +13,24 @@
 //! CR0.WP applies them to the ring-0 guest. A PROT_NONE page keeps its frame, marked
 //! [`pte::KEPT`], so a later mprotect finds the contents again.
 //!
-//! Frames come from the kernel heap (4 KiB-aligned blocks of the direct map): guest
-//! memory and kernel data share one pool, so neither needs a fixed share of the VM.
+//! Frames come from the kernel heap through src/frames.rs: guest memory and kernel data
+//! share one pool, so neither needs a fixed share of the VM.
 
-use alloc::alloc::{alloc_zeroed, dealloc};
 use alloc::collections::BTreeMap;
-use core::alloc::Layout;
 
 use libos::mm::Prot;
 use libos::Errno;
 use spin::Mutex;
 
-use crate::paging::{self, phys_to_virt, pte, virt_to_phys, PAGE};
+use crate::paging::{self, pte, PAGE};
 
 /// Reserved ranges: start → (end, protection). Non-overlapping, not merged.
 static RESERVED: Mutex<BTreeMap<u64, (u64, Prot)>> = Mutex::new(BTreeMap::new());
 
-fn frame_layout() -> Layout {
-    Layout::from_size_align(PAGE as usize, PAGE as usize).expect("page layout")
-}
-
-/// A zeroed frame's physical address, or None when memory is exhausted.
-fn alloc_frame() -> Option<u64> {
-    // SAFETY: a non-zero size and a power-of-two alignment.
-    let p = unsafe { alloc_zeroed(frame_layout()) };
-    (!p.is_null()).then(|| virt_to_phys(p as u64))
-}
-
-fn free_frame(phys: u64) {
-    // SAFETY: the frame came from `alloc_frame` with this layout and its last mapping
-    // is gone.
-    unsafe { dealloc(phys_to_virt(phys) as *mut u8, frame_layout()) };
-}
+pub(crate) use crate::frames::{alloc_frame, free_frame};
 
 /// The entry bits for a present page of protection `prot`.
-fn flags(prot: Prot) -> u64 {
+pub(crate) fn flags(prot: Prot) -> u64 {
     let mut f = pte::PRESENT;
     if prot.contains(Prot::WRITE) {
         f |= pte::WRITABLE;
@@ -58,7 +41,7 @@ fn flags(prot: Prot) -> u64 {
     f
 }
 
-fn is_none(prot: Prot) -> bool {
+pub(crate) fn is_none(prot: Prot) -> bool {
     prot.bits() & 7 == 0
 }
 
@@ -91,8 +74,8 @@ fn reserved_prot(addr: u64) -> Option<Prot> {
 }
 
 /// Calls `f` on every leaf entry in `[start, end)` that holds a frame (present or
-/// kept), skipping the parts no table covers.
-fn for_each_frame(start: u64, end: u64, mut f: impl FnMut(u64, *mut u64)) {
+/// kept) or marks a page past a file's end, skipping the parts no table covers.
+pub(crate) fn for_each_frame(start: u64, end: u64, mut f: impl FnMut(u64, *mut u64)) {
     let mut va = start;
     while va < end {
         // SAFETY: `va` is in the guest window (callers pass validated guest ranges);
@@ -100,7 +83,7 @@ fn for_each_frame(start: u64, end: u64, mut f: impl FnMut(u64, *mut u64)) {
         match unsafe { paging::leaf_entry(va, None) } {
             Some(entry) => {
                 // SAFETY: a live leaf entry.
-                if unsafe { *entry } & (pte::PRESENT | pte::KEPT) != 0 {
+                if unsafe { *entry } & (pte::PRESENT | pte::KEPT | pte::BUS) != 0 {
                     f(va, entry);
                 }
                 va += PAGE;
@@ -111,12 +94,25 @@ fn for_each_frame(start: u64, end: u64, mut f: impl FnMut(u64, *mut u64)) {
     }
 }
 
+/// Lets go of what a leaf entry held (a private frame is freed, a shared one loses a
+/// reference).
+pub(crate) fn release_entry(value: u64) {
+    if value & (pte::PRESENT | pte::KEPT) == 0 {
+        return;
+    }
+    if value & pte::SHARED != 0 {
+        crate::shm::unref(value & pte::ADDRESS);
+    } else {
+        free_frame(value & pte::ADDRESS);
+    }
+}
+
 fn drop_frames(start: u64, end: u64) {
     for_each_frame(start, end, |va, entry| {
         // SAFETY: a live leaf entry holding a frame.
         let value = unsafe { entry.replace(0) };
         paging::flush(va);
-        free_frame(value & pte::ADDRESS);
+        release_entry(value);
     });
 }
 
@@ -136,19 +132,32 @@ pub fn unmap(addr: u64, len: u64) -> Result<(), Errno> {
 pub fn protect(addr: u64, len: u64, prot: Prot) -> Result<(), Errno> {
     reserve(addr, addr + len, prot);
     for_each_frame(addr, addr + len, |va, entry| {
-        // SAFETY: a live leaf entry holding a frame.
+        // SAFETY: a live leaf entry holding a frame (or the past-the-end mark, kept).
         unsafe {
-            let frame = *entry & pte::ADDRESS;
-            *entry = if is_none(prot) { frame | pte::KEPT } else { frame | flags(prot) };
+            let value = *entry;
+            if value & pte::BUS == 0 {
+                let keep = value & (pte::ADDRESS | pte::SHARED);
+                *entry = if is_none(prot) { keep | pte::KEPT } else { keep | flags(prot) };
+            }
         }
         paging::flush(va);
     });
     Ok(())
 }
 
-/// `MADV_DONTNEED`: the pages read as zero from now on.
+/// `MADV_DONTNEED`: private pages read as zero from now on; shared ones keep showing
+/// their object (which is what a fresh fault would find again).
 pub fn discard(addr: u64, len: u64) -> Result<(), Errno> {
-    drop_frames(addr, addr + len);
+    for_each_frame(addr, addr + len, |va, entry| {
+        // SAFETY: a live leaf entry.
+        let value = unsafe { *entry };
+        if value & pte::SHARED == 0 && value & pte::BUS == 0 {
+            // SAFETY: as above.
+            unsafe { *entry = 0 };
+            paging::flush(va);
+            release_entry(value);
+        }
+    });
     Ok(())
 }
 
@@ -183,9 +192,11 @@ pub fn move_pages(old: u64, new: u64, len: u64) -> Result<(), Errno> {
 /// `mincore`: 1 for each page that has a frame.
 pub fn residency(addr: u64, len: u64, out: &mut [u8]) -> Result<(), Errno> {
     out.fill(0);
-    for_each_frame(addr, addr + len, |va, _| {
+    for_each_frame(addr, addr + len, |va, entry| {
+        // SAFETY: a live leaf entry.
+        let has_frame = unsafe { *entry } & (pte::PRESENT | pte::KEPT) != 0;
         if let Some(slot) = out.get_mut(((va - addr) / PAGE) as usize) {
-            *slot = 1;
+            *slot = u8::from(has_frame);
         }
     });
     Ok(())
@@ -211,7 +222,7 @@ pub fn populate(addr: u64, len: u64) -> Result<(), Errno> {
     Ok(())
 }
 
-fn leaf_creating(va: u64) -> Option<*mut u64> {
+pub(crate) fn leaf_creating(va: u64) -> Option<*mut u64> {
     let mut alloc = || alloc_frame();
     // SAFETY: guest-window addresses only (the callers'); changes are serialised by
     // running with interrupts off on one CPU.
@@ -227,6 +238,8 @@ pub enum FaultKind {
     Denied,
     /// No memory left for the page.
     OutOfMemory,
+    /// Past the end of the file a mapping shows: SIGBUS.
+    PastEnd,
 }
 
 /// Resolves a page fault at `addr` with x86 error code `code`: maps a frame when the
@@ -248,11 +261,14 @@ pub fn handle_fault(addr: u64, code: u64) -> Result<(), FaultKind> {
     let entry = leaf_creating(page).ok_or(FaultKind::OutOfMemory)?;
     // SAFETY: a live leaf entry.
     let value = unsafe { *entry };
+    if value & pte::BUS != 0 {
+        return Err(FaultKind::PastEnd);
+    }
     if value & pte::PRESENT != 0 {
         // Present with the right protection: another path mapped it, or a stale TLB
         // entry; make sure the entry says what the reservation says and retry.
         // SAFETY: as above.
-        unsafe { *entry = (value & pte::ADDRESS) | flags(prot) };
+        unsafe { *entry = (value & (pte::ADDRESS | pte::SHARED)) | flags(prot) };
         paging::flush(page);
         return Ok(());
     }
@@ -262,4 +278,12 @@ pub fn handle_fault(addr: u64, code: u64) -> Result<(), FaultKind> {
     unsafe { *entry = frame | flags(prot) };
     paging::flush(page);
     Ok(())
+}
+
+/// The reservation around `addr`, for a fault report.
+pub fn describe(addr: u64) -> alloc::string::String {
+    let map = RESERVED.lock();
+    let before = map.range(..=addr).next_back().map(|(&s, &(e, p))| (s, e, p.bits()));
+    let after = map.range(addr + 1..).next().map(|(&s, &(e, p))| (s, e, p.bits()));
+    alloc::format!("reserved before {before:x?}, after {after:x?}")
 }

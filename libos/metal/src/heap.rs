@@ -28,5 +28,6 @@ pub unsafe fn init(span: Range) -> Result<u64, ()> {
 pub fn usage() -> (u64, u64) {
     let talc = ALLOCATOR.lock();
     let counters = talc.get_counters();
-    (counters.claimed_bytes as u64, counters.available_bytes as u64)
+    let spare_frames = crate::frames::free_count() as u64 * crate::paging::PAGE;
+    (counters.claimed_bytes as u64, counters.available_bytes as u64 + spare_frames)
 }

@@ -22,6 +22,7 @@ mod disk;
 mod dma;
 mod exit;
 mod fpu;
+mod frames;
 mod futex;
 mod gdt;
 mod guest;
@@ -43,6 +44,7 @@ mod random;
 mod sched;
 mod selftest;
 mod serial;
+mod shm;
 mod stdio;
 mod syscall;
 mod tcb;
@@ -124,7 +126,7 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     }
 
     let tsc_hz = tsc.map_or(1_000_000_000, |(hz, _)| hz);
-    clock::init(tsc_hz, args.realtime_ns);
+    clock::init(tsc_hz, args.realtime_ns, args.monotonic_ns);
     apic::init(tsc_hz);
     kprintln!("apic: timer at {} MHz", apic::ticks_per_sec() / 1_000_000);
     kprintln!("fpu: {}", fpu::init());
@@ -140,7 +142,7 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
         kprintln!("selftest: no test \"{name}\" (known: {})", selftest::NAMES.join(", "));
         exit::exit(exit::KERNEL_FAILURE, "unknown selftest");
     }
-    kprintln!("boot: devices probed at {} us", clock::monotonic_ns() / 1000);
+    kprintln!("boot: devices probed");
     let Some(disk) = disk else { exit::exit(args.exit_status, "no guest image") };
     stdio::init(args.log_com3);
     if let Err(guest::StartError(msg)) = guest::start(disk) {

@@ -19,8 +19,11 @@
 use core::arch::asm;
 use core::cell::UnsafeCell;
 
-/// Where the direct map of physical memory begins (the start of the higher half).
-pub const DIRECT_BASE: u64 = 0xffff_8000_0000_0000;
+/// Where the direct map of physical memory begins: the middle of the higher half, so
+/// the start of the kernel half (0xffff_8000_0000_0000 up), where Linux programs and
+/// tests expect a stray pointer to fault, stays unmapped. The guest shares ring 0 and
+/// could still read the direct map itself (docs/compat.md).
+pub const DIRECT_BASE: u64 = 0xffff_c000_0000_0000;
 /// The lowest guest address: the kernel image lies below.
 pub const GUEST_LO: u64 = 4 << 20;
 
@@ -34,6 +37,12 @@ pub mod pte {
     /// Software bit: the entry holds a frame although it is not present (a page whose
     /// protection is PROT_NONE keeps its contents for a later mprotect).
     pub const KEPT: u64 = 1 << 9;
+    /// Software bit: past the end of the file a shared or file mapping shows (not
+    /// present; a touch is SIGBUS, as on Linux).
+    pub const BUS: u64 = 1 << 10;
+    /// Software bit: the frame belongs to a shareable memory object (src/shm.rs) and is
+    /// reference-counted there, not freed with the mapping.
+    pub const SHARED: u64 = 1 << 11;
     pub const NO_EXECUTE: u64 = 1 << 63;
     /// The physical frame address bits.
     pub const ADDRESS: u64 = 0x000f_ffff_ffff_f000;

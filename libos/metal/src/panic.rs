@@ -16,6 +16,14 @@ fn panic(info: &PanicInfo) -> ! {
         let _ = write!(w, " at {}:{}:{}", loc.file(), loc.line(), loc.column());
     }
     let _ = writeln!(w, ": {}", info.message());
+    if info.message().as_str().is_some_and(|m| m.starts_with("memory allocation of"))
+        || alloc::format!("{}", info.message()).starts_with("memory allocation of")
+    {
+        // The heap holds the guest's memory too: this is the VM running out of memory,
+        // which Linux would answer with the OOM killer (SIGKILL), not a kernel failure.
+        crate::stdio::log_line("unify: the VM ran out of memory; the guest was killed (give it more with -m)");
+        exit::killed(9)
+    }
     exit::exit_on_fault(exit::KERNEL_FAILURE, "kernel panic")
 }
 

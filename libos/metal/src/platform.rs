@@ -13,14 +13,14 @@ use libos::file::File;
 use libos::futex::FutexOp;
 use libos::limits::RLIMIT_NLIMITS;
 use libos::mm::Prot;
-use libos::platform::HostInfo;
+use libos::platform::{HostInfo, ShmId};
 use libos::rusage::{Rusage, RusageWho};
 use libos::thread::{ThreadShared, ThreadStart};
 use libos::time::ClockId;
 use libos::{Errno, Kernel, Platform, SysResult};
 
 use crate::sched::{self, Task};
-use crate::{clock, exit, guest_memory, stdio};
+use crate::{clock, exit, guest_memory, shm, stdio};
 
 pub struct MetalPlatform;
 
@@ -85,6 +85,30 @@ impl Platform for MetalPlatform {
 
     fn residency(&self, addr: u64, len: u64, out: &mut [u8]) -> Result<(), Errno> {
         guest_memory::residency(addr, len, out)
+    }
+
+    fn shm_create(&self, len: u64) -> Result<ShmId, Errno> {
+        shm::create(len)
+    }
+
+    fn shm_resize(&self, id: ShmId, len: u64) -> Result<(), Errno> {
+        shm::resize(id, len)
+    }
+
+    fn shm_read(&self, id: ShmId, offset: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        shm::read(id, offset, buf)
+    }
+
+    fn shm_write(&self, id: ShmId, offset: u64, data: &[u8]) -> Result<(), Errno> {
+        shm::write(id, offset, data)
+    }
+
+    fn shm_map(&self, id: ShmId, offset: u64, addr: u64, len: u64, prot: Prot, shared: bool) -> Result<(), Errno> {
+        shm::map(id, offset, addr, len, prot, shared)
+    }
+
+    fn shm_release(&self, id: ShmId) {
+        shm::release(id);
     }
 
     fn now(&self, clock_id: ClockId) -> Timespec {
@@ -163,7 +187,9 @@ impl Platform for MetalPlatform {
         uts_field(&mut uts.machine, b"x86_64");
         uts_field(&mut uts.domainname, b"(none)");
         let (total, free) = crate::heap::usage();
-        HostInfo { uts, pid: 1, ppid: 0, uid: 0, gid: 0, total_ram: total, free_ram: free, rlimits: default_rlimits() }
+        // The program is the VM's only process; it gets pid 2, as the first child of an
+        // init would (pid 1 would make it init, which Linux treats differently).
+        HostInfo { uts, pid: 2, ppid: 1, uid: 0, gid: 0, total_ram: total, free_ram: free, rlimits: default_rlimits() }
     }
 
     fn cpuid(&self, leaf: u32, subleaf: u32) -> Option<[u32; 4]> {

@@ -26,7 +26,9 @@ const SCRATCH: u16 = 7;
 
 const LCR_DLAB: u8 = 0x80;
 const LCR_8N1: u8 = 0x03;
-const FCR_ENABLE_CLEAR_14: u8 = 0xc7;
+/// FIFOs on, receive trigger at 14 bytes; nothing cleared: input the VMM delivered
+/// before the kernel set the port up stays (unify writes stdin from the start).
+const FCR_ENABLE_14: u8 = 0xc1;
 const MCR_DTR_RTS: u8 = 0x03;
 const LSR_THR_EMPTY: u8 = 0x20;
 const LSR_DATA_READY: u8 = 0x01;
@@ -66,7 +68,7 @@ impl Uart {
             outb(self.base + DATA, 0x01);
             outb(self.base + IER, 0x00);
             outb(self.base + LCR, LCR_8N1);
-            outb(self.base + FCR, FCR_ENABLE_CLEAR_14);
+            outb(self.base + FCR, FCR_ENABLE_14);
             outb(self.base + MCR, MCR_DTR_RTS);
         }
     }

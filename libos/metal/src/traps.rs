@@ -65,7 +65,22 @@ pub fn handle(frame: &mut InterruptFrame) -> bool {
                 Err(kind) if from_guest(frame) => {
                     fault(frame, cr2, Some(kind));
                 }
-                Err(_) => false,
+                Err(FaultKind::OutOfMemory) => {
+                    // The libOS touching guest memory (a read into a guest buffer) and
+                    // no frame left: what Linux's OOM killer would do.
+                    crate::stdio::log_line(
+                        "unify: the VM ran out of memory; the guest was killed (give it more with -m)",
+                    );
+                    crate::exit::killed(SIGKILL)
+                }
+                Err(kind) => {
+                    crate::kprintln_always!(
+                        "traps: kernel fault at {cr2:#x}: {kind:?}; {}; heap {:?}",
+                        guest_memory::describe(cr2),
+                        crate::heap::usage()
+                    );
+                    false
+                }
             }
         }
         0..=31 if from_guest(frame) => fault(frame, 0, None),
@@ -120,6 +135,7 @@ fn signal_for(f: &Fault, rip: u64) -> (u32, i32, u64) {
         12 => (SIGBUS, code::SI_KERNEL, 0),
         14 => match f.kind {
             Some(FaultKind::Unmapped) => (SIGSEGV, code::SEGV_MAPERR, f.cr2),
+            Some(FaultKind::PastEnd) => (SIGBUS, code::BUS_ADRERR, f.cr2),
             _ => (SIGSEGV, code::SEGV_ACCERR, f.cr2),
         },
         16 | 19 => (SIGFPE, 0, rip),

@@ -51,7 +51,10 @@ pub fn uname(ctx: &mut Ctx, a: &Args) -> SysResult {
 }
 
 pub fn sysinfo(ctx: &mut Ctx, a: &Args) -> SysResult {
-    let uptime = ctx.kernel.platform.now(ClockId::Boottime).tv_sec;
+    // Linux rounds a part of a second up (`tp.tv_sec + (tp.tv_nsec ? 1 : 0)`): a system
+    // up for 0.3 s reports 1.
+    let boot = ctx.kernel.platform.now(ClockId::Boottime);
+    let uptime = boot.tv_sec + i64::from(boot.tv_nsec != 0);
     a.ptr::<Sysinfo>(0).write(libos::ident::sysinfo(&ctx.kernel.host, uptime))?;
     Ok(0)
 }

@@ -5,13 +5,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::vm::accel::Accel;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "unify",
     version,
     about = "Run unmodified static x86-64 Linux programs on the unify library OS",
     after_help = "`unify PROGRAM ARGS...` is short for `unify run PROGRAM ARGS...`, and `unify -v ... PROGRAM` for \
-                  `unify run -v ... PROGRAM`."
+                  `unify run -v ... PROGRAM`. The program runs as a VM under QEMU (--platform vm, the default) or \
+                  inside the unify process (--platform hosted); see `unify run --help`."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -32,10 +35,10 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Platform {
-    /// Inside this Linux process.
-    Hosted,
-    /// As a VM under QEMU.
+    /// As a VM of its own: the unify kernel under QEMU (needs qemu-system-x86_64).
     Vm,
+    /// Inside this Linux process (no QEMU; the fast path for development and tests).
+    Hosted,
 }
 
 /// What goes into an image besides the program: shared by `run` and `build`.
@@ -79,39 +82,65 @@ nothing is left behind whatever happens to the run.
   - FILE exists: the run uses it as it is, with what earlier runs wrote. -v replaces \
 what is at each GUESTPATH (and its read-only mark); -w is created if missing; PROGRAM, if given, replaces /bin/<name> and the manifest's \
 argv, env and working directory. Without PROGRAM the manifest's program runs, and -e \
-(per variable), -w and ARGS change this run only. --size cannot resize it. The image is \
+(per variable), -w and ARGS change this run only (--platform hosted only, for now: the VM's \
+kernel reads them from the image). --size cannot resize it. The image is \
 locked while a run uses it.
 
 IMAGE (a FAT32 image, told from a program by its content) is short for --image IMAGE \
 without PROGRAM: ARGS replace the manifest's argv[1..].
 
-Exit status: the program's; 2 for a bad command line, 127 when PROGRAM or IMAGE does \
-not exist, 126 when it cannot be run (not a static x86-64 ELF, the image cannot be \
-built or read)."
+The VM platform (the default) boots the unify kernel under QEMU with the image as its \
+disk: the program's stdout and stderr are unify's, unify's stdin is its stdin, and \
+SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH sent to unify are \
+passed to it. --platform hosted runs the same image inside the unify process instead.
+
+Exit status: the program's (killed by a signal: unify ends by the same signal); 2 for a \
+bad command line, 127 when PROGRAM or IMAGE does not exist, 126 when it cannot be run \
+(not a static x86-64 ELF, the image cannot be built or read, QEMU is missing), 125 when \
+the VM failed (the kernel's last log lines are shown)."
 )]
 pub struct RunArgs {
     /// Where the program runs.
-    #[arg(long, value_enum, default_value = "hosted")]
+    #[arg(long, value_enum, default_value = "vm", env = "UNIFY_PLATFORM")]
     pub platform: Platform,
     #[command(flatten)]
     pub image_args: ImageArgs,
     /// Keep the image in FILE: build it if missing, else reuse it (see below).
     #[arg(long, value_name = "FILE")]
     pub image: Option<PathBuf>,
-    /// Serve guest port GUEST at host port HOST: a guest that binds GUEST gets HOST and
-    /// still sees GUEST in its addresses (TCP unless /udp).
+    /// Serve guest port GUEST at host port HOST (TCP unless /udp): a guest that binds GUEST
+    /// is reached at HOST (the VM's: at 127.0.0.1:HOST). Hosted, it still sees GUEST in
+    /// its own addresses.
     #[arg(short = 'p', long = "publish", value_name = "HOST:GUEST[/udp]")]
     pub publish: Vec<String>,
     /// Print one strace-style line per syscall on stderr.
     #[arg(long)]
     pub trace: bool,
-    /// Print how many syscalls took the rewritten and the trap path, at exit.
+    /// VM: its memory, with K, M or G [default: 256M].
+    #[arg(short = 'm', long = "memory", value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// VM: its number of CPUs [default: 1] (the unify kernel uses one CPU for now).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=255))]
+    pub smp: Option<u32>,
+    /// VM: the accelerator. auto takes KVM where it can run the VM, else TCG [default: auto].
+    #[arg(long, value_enum, value_name = "ACCEL")]
+    pub accel: Option<Accel>,
+    /// VM: print the kernel's log (and QEMU's command line and messages) on stderr.
+    #[arg(long)]
+    pub verbose: bool,
+    /// VM: add a word to the kernel command line (for kernel development and tests).
+    #[arg(long = "kernel-arg", value_name = "ARG", hide = true)]
+    pub kernel_args: Vec<String>,
+    /// VM: boot this kernel file instead of the one built into unify (kernel development).
+    #[arg(long = "kernel", value_name = "FILE", hide = true)]
+    pub kernel: Option<PathBuf>,
+    /// Hosted: print how many syscalls took the rewritten and the trap path, at exit.
     #[arg(long)]
     pub stats: bool,
-    /// Do not rewrite syscall sites (every syscall takes the trap path).
+    /// Hosted: do not rewrite syscall sites (every syscall takes the trap path).
     #[arg(long)]
     pub no_rewrite: bool,
-    /// Do not give the program the host's vDSO (clock reads become syscalls, visible in --trace).
+    /// Hosted: do not give the program the host's vDSO (clock reads become syscalls, visible in --trace).
     #[arg(long)]
     pub no_vdso: bool,
     /// The program (a static x86-64 Linux executable) or an image built by unify.

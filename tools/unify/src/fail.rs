@@ -9,6 +9,10 @@ pub const USAGE: i32 = 2;
 pub const NOT_FOUND: i32 = 127;
 /// Exit status when the program exists but cannot be run (as a shell reports it).
 pub const CANNOT_RUN: i32 = 126;
+/// Exit status when the VM failed: the kernel reported its own failure, or the VM
+/// stopped without reporting a status (as container runners use 125 for their own
+/// failures).
+pub const VM_FAILED: i32 = 125;
 /// Exit status when `unify build` cannot write the image.
 pub const FAILED: i32 = 1;
 

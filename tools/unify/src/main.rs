@@ -9,6 +9,7 @@ mod options;
 mod ports;
 mod run;
 mod syscalls;
+mod vm;
 mod volumes;
 
 use clap::Parser;

@@ -1,4 +1,4 @@
-//! Option values shared by `run` and `build`: `-e`, `-w`, `--size`.
+//! Option values shared by `run` and `build`: `-e`, `-w`, `--size`; and `run`'s `-m`.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -85,18 +85,8 @@ pub fn workdir(dir: &str) -> Result<String, Failure> {
 /// `--size`: bytes, or a number with K, M, G or T (powers of 1024; `KiB`/`KB` spellings too).
 pub fn size(spec: &str) -> Result<u64, Failure> {
     let bad = |why: &str| Failure::usage(format!("--size {spec}: {why}"));
-    let s = spec.trim();
-    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(digits);
-    let n: u64 = num.parse().map_err(|_| bad("expected a number with an optional K, M, G or T suffix"))?;
-    let shift = match unit.to_ascii_uppercase().as_str() {
-        "" | "B" => 0,
-        "K" | "KB" | "KIB" => 10,
-        "M" | "MB" | "MIB" => 20,
-        "G" | "GB" | "GIB" => 30,
-        "T" | "TB" | "TIB" => 40,
-        _ => return Err(bad("expected a number with an optional K, M, G or T suffix")),
-    };
+    let (n, shift) =
+        number_and_unit(spec).ok_or_else(|| bad("expected a number with an optional K, M, G or T suffix"))?;
     let bytes = n.checked_shl(shift).filter(|b| b >> shift == n).ok_or_else(|| bad("too large"))?;
     if bytes < MIN_VOLUME_SIZE {
         return Err(bad(&format!("too small; a FAT32 image needs at least {}M", MIN_VOLUME_SIZE >> 20)));
@@ -105,6 +95,53 @@ pub fn size(spec: &str) -> Result<u64, Failure> {
         return Err(bad("too large; at most 1T"));
     }
     Ok(bytes)
+}
+
+/// The smallest and largest `-m`: below a few MiB the kernel has no room to load into
+/// (and QEMU spins rather than failing), and the kernel uses RAM below 4 GiB only.
+const MIN_MEMORY_MIB: u64 = 16;
+const MAX_MEMORY_MIB: u64 = 1 << 20;
+
+/// `-m`: the VM's memory in MiB, given as a number with K, M or G (powers of 1024). A
+/// bare number is refused: QEMU reads it as MiB, docker as bytes.
+pub fn memory(spec: &str) -> Result<u64, Failure> {
+    let bad = |why: &str| Failure::usage(format!("-m {spec}: {why}"));
+    let (n, shift) = number_and_unit(spec).ok_or_else(|| bad("expected a number with K, M or G, such as 256M"))?;
+    if shift == 0 {
+        return Err(bad("give the unit: K, M or G (such as 256M)"));
+    }
+    if shift > 30 {
+        return Err(bad(&format!("too large; at most {}G", MAX_MEMORY_MIB >> 10)));
+    }
+    let bytes = n.checked_shl(shift).filter(|b| b >> shift == n).ok_or_else(|| bad("too large"))?;
+    if bytes % (1 << 20) != 0 {
+        return Err(bad("not a whole number of MiB"));
+    }
+    let mib = bytes >> 20;
+    if mib < MIN_MEMORY_MIB {
+        return Err(bad(&format!("too small; the VM needs at least {MIN_MEMORY_MIB}M")));
+    }
+    if mib > MAX_MEMORY_MIB {
+        return Err(bad(&format!("too large; at most {}G", MAX_MEMORY_MIB >> 10)));
+    }
+    Ok(mib)
+}
+
+/// `123`, `123K`, `2GiB`, ...: the number and the unit's power of two.
+fn number_and_unit(spec: &str) -> Option<(u64, u32)> {
+    let s = spec.trim();
+    let digits = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(digits);
+    let n: u64 = num.parse().ok()?;
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        "T" | "TB" | "TIB" => 40,
+        _ => return None,
+    };
+    Some((n, shift))
 }
 
 /// A byte count for people: `512 MiB`, `5.1 MiB`, `800 KiB`, `12 B`.
@@ -141,6 +178,18 @@ mod tests {
         assert!(size("1.5G").is_err());
         assert!(size("M").is_err());
         assert!(size("99999999999999999999G").is_err());
+    }
+
+    #[test]
+    fn memory_sizes() {
+        assert_eq!(memory("256M").unwrap(), 256);
+        assert_eq!(memory("1g").unwrap(), 1024);
+        assert_eq!(memory("2GiB").unwrap(), 2048);
+        assert_eq!(memory("65536K").unwrap(), 64);
+        for bad in ["256", "8M", "1500K", "1.5G", "M", "", "2T", "2000G", "99999999999999999999G", "256X", "-1M"] {
+            assert!(memory(bad).is_err(), "{bad}");
+        }
+        assert!(memory("256").unwrap_err().msg.contains("give the unit"));
     }
 
     #[test]

@@ -15,15 +15,37 @@ use crate::ports;
 use crate::volumes::{self, Volume};
 
 pub fn run(args: RunArgs) -> i32 {
-    if args.platform == Platform::Vm {
-        return Failure::refused("the VM platform is not available in this build yet; use --platform hosted")
-            .report(CANNOT_RUN);
+    match args.platform {
+        Platform::Vm => crate::vm::run(&args),
+        Platform::Hosted => run_hosted(args),
+    }
+}
+
+/// Options that only a VM has.
+fn refuse_vm_options(args: &RunArgs) -> Result<(), Failure> {
+    let given = [
+        (args.memory.is_some(), "-m"),
+        (args.smp.is_some(), "--smp"),
+        (args.accel.is_some(), "--accel"),
+        (args.verbose, "--verbose"),
+        (!args.kernel_args.is_empty(), "--kernel-arg"),
+        (args.kernel.is_some(), "--kernel"),
+    ];
+    match given.iter().find(|(given, _)| *given) {
+        Some((_, flag)) => Err(Failure::usage(format!("{flag} applies to --platform vm only"))),
+        None => Ok(()),
+    }
+}
+
+fn run_hosted(args: RunArgs) -> i32 {
+    if let Err(f) = refuse_vm_options(&args) {
+        return f.report(CANNOT_RUN);
     }
     let ports = match ports::parse_all(&args.publish) {
         Ok(p) => p,
         Err(f) => return f.report(CANNOT_RUN),
     };
-    let (image, manifest) = match prepare(&args) {
+    let (image, manifest) = match prepare(&args, Platform::Hosted) {
         Ok(ready) => ready,
         Err(f) => return f.report(CANNOT_RUN),
     };
@@ -53,7 +75,7 @@ struct Given {
 }
 
 /// The image to run from and the manifest to run it with.
-fn prepare(args: &RunArgs) -> Result<(File, Manifest), Failure> {
+pub fn prepare(args: &RunArgs, platform: Platform) -> Result<(File, Manifest), Failure> {
     let ia = &args.image_args;
     let given = Given {
         env: options::guest_env(&ia.env)?,
@@ -91,9 +113,9 @@ fn prepare(args: &RunArgs) -> Result<(File, Manifest), Failure> {
                     file.display()
                 )));
             }
-            run_kept(file, &ia.volumes, &given, &[])
+            run_kept(file, &ia.volumes, &given, &[], platform)
         }
-        (None, Some((file, Target::Image))) => run_kept(file, &ia.volumes, &given, &args.args),
+        (None, Some((file, Target::Image))) => run_kept(file, &ia.volumes, &given, &args.args, platform),
     }
 }
 
@@ -130,9 +152,23 @@ fn refuse_size(given: &Given, file: &Path) -> Result<(), Failure> {
 }
 
 /// Runs the program a kept image's manifest names, after copying in `-v`; `-e`, `-w` and
-/// `args` change this run only.
-fn run_kept(file: &Path, specs: &[OsString], given: &Given, args: &[OsString]) -> Result<(File, Manifest), Failure> {
+/// `args` change this run only. The VM's kernel reads the manifest from the image, so
+/// on the VM platform they are refused for now (nothing carries them to the kernel yet).
+fn run_kept(
+    file: &Path,
+    specs: &[OsString],
+    given: &Given,
+    args: &[OsString],
+    platform: Platform,
+) -> Result<(File, Manifest), Failure> {
     refuse_size(given, file)?;
+    if platform == Platform::Vm && (!args.is_empty() || !given.env.is_empty() || given.workdir.is_some()) {
+        return Err(Failure::usage(format!(
+            "{}: -e, -w and ARGS for one run of a kept image work with --platform hosted only for now (the VM's \
+             kernel reads them from the image); give PROGRAM to change the image's manifest",
+            file.display()
+        )));
+    }
     let volumes = volumes::parse(specs, None)?;
     let content = Content { volumes: &volumes, workdir: given.workdir.as_deref(), program: None };
     let (image, mut manifest) = image::update_kept(image::open_kept(file)?, file, &content)?;

@@ -55,15 +55,21 @@ fn the_guest_sees_only_the_environment_it_is_given() {
         "env",
         "#include <stdio.h>\nextern char **environ;\nint main(void) { for (char **e = environ; *e; e++) puts(*e); return 0; }\n",
     );
-    let out =
-        unify().args(["run", "-e", "A=1", "-e", "B=two words", "--"]).arg(&exe).env("LEAK", "x").output().unwrap();
+    let out = unify()
+        .args(["run", "--platform", "hosted", "-e", "A=1", "-e", "B=two words", "--"])
+        .arg(&exe)
+        .env("LEAK", "x")
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "A=1\nB=two words\n");
 }
 
 #[test]
 fn shorthand_without_run_works() {
     let exe = static_c_program("seven", "int main(void) { return 7; }\n");
-    let out = unify().arg(&exe).output().unwrap();
+    let out = unify().args(["--platform", "hosted"]).arg(&exe).output().unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    let out = unify().env("UNIFY_PLATFORM", "hosted").arg(&exe).output().unwrap();
     assert_eq!(out.status.code(), Some(7));
 }
 
@@ -102,7 +108,7 @@ fn a_missing_program_is_refused() {
 #[test]
 fn trace_prints_strace_style_lines() {
     let exe = static_c_program("tr", "#include <unistd.h>\nint main(void) { write(1, \"x\\n\", 2); return 3; }\n");
-    let out = unify().args(["run", "--trace", "--"]).arg(&exe).output().unwrap();
+    let out = unify().args(["run", "--platform", "hosted", "--trace", "--"]).arg(&exe).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.lines().any(|l| l == "write(1, \"x\\n\", 2) = 2"), "{stderr}");
     assert!(stderr.lines().any(|l| l == "exit_group(3) = ?"), "{stderr}");

@@ -10,8 +10,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use unify_rootfs::{FatVolume, FileDevice, FileKind, ImageBuilder, Manifest, MANIFEST_PATH};
 
+/// unify with the hosted platform as the default (`UNIFY_PLATFORM`): these tests are
+/// about images, and the VM platform's own tests are in vm.rs.
 fn unify() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_unify"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_unify"));
+    c.env("UNIFY_PLATFORM", "hosted");
+    c
 }
 
 /// A fresh directory for one test, removed when dropped.

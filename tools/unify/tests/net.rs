@@ -28,7 +28,7 @@ fn start(tag: &str) -> (Child, BufReader<ChildStdout>, u16, PathBuf) {
     let exe = guest(&dir);
     let host = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_unify"))
-        .args(["run", "-p", &format!("{host}:{GUEST_PORT}"), "--"])
+        .args(["run", "--platform", "hosted", "-p", &format!("{host}:{GUEST_PORT}"), "--"])
         .arg(&exe)
         .arg(GUEST_PORT.to_string())
         .stdin(Stdio::null())

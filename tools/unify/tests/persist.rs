@@ -8,8 +8,12 @@ use std::process::{Command, Output};
 
 use unify_rootfs::{FatVolume, FileDevice, FileKind};
 
+/// unify with the hosted platform as the default (`UNIFY_PLATFORM`): these tests are
+/// about what the guest writes into a kept image; the VM platform's own are in vm.rs.
 fn unify() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_unify"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_unify"));
+    c.env("UNIFY_PLATFORM", "hosted");
+    c
 }
 
 fn scratch(tag: &str) -> PathBuf {

@@ -20,7 +20,7 @@ fn interrupt(tag: &str, args: &[&str]) -> (std::process::ExitStatus, String) {
     std::fs::create_dir_all(&dir).unwrap();
     let exe = guest(&dir);
     let mut child = Command::new(env!("CARGO_BIN_EXE_unify"))
-        .arg("run")
+        .args(["run", "--platform", "hosted"])
         .arg(&exe)
         .args(args)
         .stdin(Stdio::piped())

@@ -1,14 +1,16 @@
 //! What several integration tests share: building a C guest with the system compiler,
-//! and interrupting a running unify with SIGINT until its guest is done.
+//! interrupting a running unify with SIGINT until its guest is done, running a command
+//! with a time limit, and a stand-in for QEMU.
 
 #![allow(dead_code)]
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Builds `src` as a static program at `exe` with the system compiler (static glibc).
 pub fn build_c(src: &Path, exe: &Path) -> PathBuf {
@@ -50,4 +52,53 @@ pub fn interrupt_until_done(
     done.store(true, Ordering::SeqCst);
     sender.join().unwrap();
     (child.wait().unwrap(), rest)
+}
+
+/// Runs `cmd` with `stdin` (or /dev/null) and collects its output; kills it (and its
+/// process group, which it leads) and fails the test if it takes longer than `limit`.
+pub fn output_within(cmd: &mut Command, stdin: Option<&[u8]>, limit: Duration) -> Output {
+    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = cmd.spawn().expect("the command starts");
+    if let (Some(mut pipe), Some(bytes)) = (child.stdin.take(), stdin) {
+        let bytes = bytes.to_vec();
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&bytes);
+        });
+    }
+    let pid = child.id() as i32;
+    let done = Arc::new(AtomicBool::new(false));
+    let flag = done.clone();
+    let watchdog = std::thread::spawn(move || {
+        let end = Instant::now() + limit;
+        while Instant::now() < end {
+            if flag.load(Ordering::SeqCst) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // SAFETY: kill with the process group our own child leads; the child is not
+        // reaped before this thread is joined.
+        unsafe { libc::kill(-pid, libc::SIGKILL) };
+        true
+    });
+    let out = child.wait_with_output().expect("wait");
+    done.store(true, Ordering::SeqCst);
+    let timed_out = watchdog.join().unwrap();
+    assert!(!timed_out, "{cmd:?} took longer than {limit:?}; stderr: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// A directory holding only `qemu-system-x86_64`: tests/support/fake_qemu.c, which plays
+/// the kernel's side of the serial-port protocol as `$FAKE_QEMU` says.
+pub fn fake_qemu_dir(dir: &Path) -> PathBuf {
+    let bin = dir.join("fake-qemu-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/fake_qemu.c");
+    let status =
+        Command::new("cc").args(["-O1", "-o"]).arg(bin.join("qemu-system-x86_64")).arg(&src).status().expect("cc runs");
+    assert!(status.success(), "cc failed on {}", src.display());
+    bin
 }

@@ -1,0 +1,219 @@
+//! `unify run --platform vm`: the program runs in a VM of its own, the unify kernel
+//! (`libos/metal`, built into unify) under QEMU, with the run's image as its disk.
+//!
+//! - [`accel`]: `--accel auto|kvm|tcg`, and whether KVM can run the kernel here;
+//! - [`kernel`]: the built-in kernel, handed to QEMU as a sealed memfd;
+//! - [`qemu`]: finding QEMU, its command line (the contract with the kernel), starting it;
+//! - [`relay`]: the three serial ports (guest stdout/stdin, guest stderr, kernel log and
+//!   control);
+//! - [`signals`]: signals sent to unify become control lines for the kernel;
+//! - [`status`]: the kernel's exit record, checked against QEMU's exit code.
+
+pub mod accel;
+mod kernel;
+mod qemu;
+mod relay;
+mod signals;
+mod status;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::ChildStderr;
+use std::thread::JoinHandle;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use std::os::fd::AsRawFd;
+
+use crate::cli::{Platform, RunArgs};
+use crate::fail::{Failure, CANNOT_RUN, VM_FAILED};
+use crate::options;
+use crate::ports;
+use crate::run::prepare;
+use accel::Accel;
+use qemu::Machine;
+use relay::Sink;
+use status::{LogTail, Outcome};
+
+/// `-m` and `--smp` when not given.
+const DEFAULT_MEMORY_MIB: u64 = 256;
+const DEFAULT_SMP: u32 = 1;
+
+/// Runs the program as a VM; returns unify's exit status (or ends unify by the guest's
+/// signal).
+pub fn run(args: &RunArgs) -> i32 {
+    match boot(args) {
+        Ok(code) => code,
+        Err(f) => f.report(CANNOT_RUN),
+    }
+}
+
+/// The command line's VM settings, checked before anything is built.
+struct Settings {
+    memory_mib: u64,
+    smp: u32,
+    accel: Accel,
+    ports: Vec<libos_hosted::net::ports::PortMap>,
+    /// Words after the fixed ones on the kernel command line.
+    kernel_words: Vec<String>,
+}
+
+fn settings(args: &RunArgs) -> Result<Settings, Failure> {
+    for (given, flag) in [(args.stats, "--stats"), (args.no_rewrite, "--no-rewrite"), (args.no_vdso, "--no-vdso")] {
+        if given {
+            return Err(Failure::usage(format!("{flag} applies to --platform hosted only")));
+        }
+    }
+    let mut kernel_words = Vec::new();
+    if args.trace {
+        kernel_words.push("unify.trace".to_string());
+    }
+    if args.verbose {
+        // The whole kernel log (without it the kernel writes only its exit record and
+        // failures: every byte on a serial port is a trip through QEMU).
+        kernel_words.push("unify.verbose".to_string());
+    }
+    for word in &args.kernel_args {
+        if word.is_empty() || word.contains(|c: char| c.is_whitespace() || c == '"') {
+            return Err(Failure::usage(format!("--kernel-arg {word:?}: one word, without spaces or quotes")));
+        }
+        kernel_words.push(word.clone());
+    }
+    Ok(Settings {
+        memory_mib: args.memory.as_deref().map(options::memory).transpose()?.unwrap_or(DEFAULT_MEMORY_MIB),
+        smp: args.smp.unwrap_or(DEFAULT_SMP),
+        accel: args.accel.unwrap_or(Accel::Auto),
+        ports: ports::parse_all(&args.publish)?,
+        kernel_words,
+    })
+}
+
+/// The kernel command line: the log on COM3 (`unify.log=3`), the host's wall-clock time
+/// (`unify.time`, ns since the epoch: the VM has no clock of its own to trust) and its
+/// monotonic clock (`unify.monotonic`: the guest's continues it, so "a second ago" is
+/// a valid time from the start, as on a host that has been up a while), then the
+/// optional words.
+fn kernel_command_line(words: &[String]) -> String {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: a valid out-pointer; CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    let monotonic = ts.tv_sec as u128 * 1_000_000_000 + ts.tv_nsec as u128;
+    let mut line = format!("unify.log=3 unify.time={now} unify.monotonic={monotonic}");
+    for w in words {
+        line.push(' ');
+        line.push_str(w);
+    }
+    line
+}
+
+fn boot(args: &RunArgs) -> Result<i32, Failure> {
+    let s = settings(args)?;
+    let qemu_path = qemu::find()?;
+    let (image, _manifest) = prepare(args, Platform::Vm)?;
+    let (accel, notice) = accel::choose(s.accel)?;
+    if let Some(notice) = notice {
+        eprintln!("unify: {notice}");
+    }
+    if s.smp > 1 {
+        eprintln!("unify: --smp {}: the VM gets {} CPUs, but the unify kernel uses one for now", s.smp, s.smp);
+    }
+    let kernel = kernel::open(args.kernel.as_deref())?;
+    let io = |e: std::io::Error| Failure::failed(format!("cannot connect the VM's serial ports: {e}"));
+    let (ours, theirs) = relay::pairs().map_err(io)?;
+    let machine = Machine {
+        accel: accel.qemu_name(),
+        memory_mib: s.memory_mib,
+        smp: s.smp,
+        append: kernel_command_line(&s.kernel_words),
+        kernel_fd: kernel.as_raw_fd(),
+        image_fd: image.as_raw_fd(),
+        com_fds: [theirs.com1.as_raw_fd(), theirs.com2.as_raw_fd(), theirs.com3.as_raw_fd()],
+        ports: s.ports,
+    };
+    if args.verbose {
+        eprintln!("unify: {}", qemu::shown(&qemu_path, &machine.args()));
+    }
+
+    // From here on the forwarded signals are the guest's (signals.rs).
+    let blocked = signals::block();
+    let mut child = qemu::spawn(&qemu_path, &machine)?;
+    // QEMU has its own copies; the ports reach their end when QEMU's copies close.
+    drop(theirs);
+    drop(kernel);
+    let control = relay::Control::new(ours.com3.try_clone().map_err(io)?);
+    let stdin_port = ours.com1.try_clone().map_err(io)?;
+    let log_started = relay::LogStarted::default();
+    let stdout = relay::copy_out(ours.com1, Sink::Stdout, Some(log_started.clone()));
+    let stderr = relay::copy_out(ours.com2, Sink::Stderr, None);
+    let log = relay::read_log(ours.com3, args.verbose, log_started);
+    relay::copy_stdin(stdin_port, control.clone());
+    signals::forward(blocked, control);
+    let qemu_messages = child.stderr.take().map(|e| qemu_stderr(e, args.verbose));
+
+    let qemu_status = child.wait().map_err(|e| Failure::failed(format!("waiting for QEMU: {e}")))?;
+    // Every port is read to its end before unify decides anything.
+    let com1 = stdout.join().unwrap_or_default();
+    let _ = stderr.join();
+    let log = log.join().unwrap_or_default();
+    let qemu_messages = qemu_messages.and_then(|t| t.join().ok()).unwrap_or_default();
+    drop(image);
+
+    // A kernel that does not know `unify.log=3` (one that predates it, or one that
+    // failed before reading its command line) logs on COM1: its record is there.
+    let log = if log.bytes == 0 && com1.record.is_some() { com1 } else { log };
+    let show_tail = |log: &LogTail| {
+        if !args.verbose {
+            let text: String = log.lines().map(|l| format!("{l}\n")).collect();
+            let _ = std::io::stderr().write_all(text.as_bytes());
+        }
+    };
+    match status::outcome(log.record, qemu_status) {
+        Outcome::Exited(status) if i32::from(status) == VM_FAILED => {
+            // The kernel failed (or so says the guest's own status 125): its last words.
+            show_tail(&log);
+            Ok(VM_FAILED)
+        }
+        Outcome::Exited(status) => Ok(i32::from(status)),
+        Outcome::Killed(sig) => status::die_by_signal(sig),
+        Outcome::NoReport(why) => {
+            eprintln!("unify: {why}");
+            show_tail(&log);
+            show_tail(&qemu_messages);
+            Ok(VM_FAILED)
+        }
+    }
+}
+
+/// QEMU's own messages: copied to stderr as they come with `--verbose`, else only the
+/// last lines kept (shown if the VM fails).
+fn qemu_stderr(pipe: ChildStderr, verbose: bool) -> JoinHandle<LogTail> {
+    std::thread::spawn(move || {
+        let mut tail = LogTail::default();
+        for line in BufReader::new(pipe).split(b'\n') {
+            let Ok(mut line) = line else { break };
+            line.push(b'\n');
+            if verbose {
+                let _ = std::io::stderr().write_all(&line);
+            }
+            tail.feed(&line, |_| {});
+        }
+        tail
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kernel_command_line() {
+        let line = kernel_command_line(&["unify.trace".into(), "unify.exit=3".into()]);
+        let words: Vec<&str> = line.split(' ').collect();
+        assert_eq!(words.len(), 5);
+        assert_eq!(words[0], "unify.log=3");
+        let ns: u128 = words[1].strip_prefix("unify.time=").unwrap().parse().unwrap();
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+        assert!(ns <= now && now - ns < 60_000_000_000, "{ns} vs {now}");
+        assert!(words[2].strip_prefix("unify.monotonic=").unwrap().parse::<u128>().unwrap() > 0);
+        assert_eq!(&words[3..], ["unify.trace", "unify.exit=3"]);
+    }
+}
