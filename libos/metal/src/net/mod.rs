@@ -85,6 +85,9 @@ pub type Handle = (Link, SocketHandle);
 const MIN_POLL_DELAY_NS: u64 = 100_000;
 /// How often `lo` is polled again in one [`Net::poll`] while packets wait in its queue.
 const LO_ROUNDS: usize = 64;
+/// The most packets one interface takes in per poll (a flood must not keep the CPU in
+/// the kernel, where nothing preempts it).
+const MAX_INGRESS: usize = 512;
 
 /// One interface: smoltcp's view of it, its device and the smoltcp sockets it carries.
 struct Nic<D> {
@@ -291,11 +294,12 @@ impl Net {
     fn poll(&mut self) -> Vec<(Arc<Shared>, u16)> {
         let now = now();
         let mut moved = false;
+        let mut more = false;
         if let Some(eth) = self.links.eth.as_mut() {
-            moved |= poll_nic(eth, now, Link::Eth, &mut self.socks, &self.listeners);
+            moved |= poll_nic(eth, now, Link::Eth, &mut self.socks, &self.listeners, &mut more);
         }
         for _ in 0..LO_ROUNDS {
-            let m = poll_nic(&mut self.links.lo, now, Link::Lo, &mut self.socks, &self.listeners);
+            let m = poll_nic(&mut self.links.lo, now, Link::Lo, &mut self.socks, &self.listeners, &mut more);
             moved |= m;
             if !self.links.lo.dev.pending() {
                 break;
@@ -314,8 +318,8 @@ impl Net {
             next = next.min(at(eth.iface.poll_at(now, &eth.set)));
         }
         next = next.min(at(self.links.lo.iface.poll_at(now, &self.links.lo.set)));
-        if self.links.lo.dev.pending() {
-            // More lo traffic than the rounds above carried: go on at once.
+        if more || self.links.lo.dev.pending() {
+            // More traffic than this poll carried: go on at once.
             next = 0;
         }
         if next != u64::MAX {
@@ -377,17 +381,26 @@ fn report(stats: device::Stats) {
 }
 
 /// Polls one interface: every received packet (refilling listeners' pools after each,
-/// so a burst of connection requests never finds the pool empty), then what the
-/// sockets have to send. Whether anything moved.
+/// so a burst of connection requests never finds the pool empty), at most
+/// [`MAX_INGRESS`] of them (`more` says some were left), then what the sockets have to
+/// send. Whether anything moved.
 fn poll_nic<D: Device>(
     nic: &mut Nic<D>,
     now: Instant,
     link: Link,
     socks: &mut BTreeMap<u64, Sock>,
     listeners: &BTreeSet<u64>,
+    more: &mut bool,
 ) -> bool {
     let mut moved = false;
+    let mut left = MAX_INGRESS;
     loop {
+        if left == 0 {
+            // A flood: the rest waits for the next poll (soon: see `Net::poll`).
+            *more = true;
+            break;
+        }
+        left -= 1;
         match nic.iface.poll_ingress_single(now, &mut nic.dev, &mut nic.set) {
             PollIngressSingleResult::None => break,
             PollIngressSingleResult::PacketProcessed => moved = true,
