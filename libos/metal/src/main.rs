@@ -31,6 +31,7 @@ mod heap;
 mod idle;
 mod idt;
 mod interrupt;
+mod ioapic;
 mod mem;
 mod memory;
 mod paging;
@@ -206,7 +207,7 @@ fn report_consoles() {
     // SAFETY: only this function touches COM2 until the guest's stderr is wired to it.
     let mut com2 = unsafe { serial::Uart::new(serial::COM2) };
     let com2_state = if com2.present() {
-        com2.init();
+        let _ = com2.init();
         "present"
     } else {
         "absent"

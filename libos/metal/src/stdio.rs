@@ -2,8 +2,9 @@
 //!
 //! - COM1 carries the guest's stdout (transmit) and stdin (receive); COM2 its stderr.
 //!   unify relays them to its own stdout, stderr and stdin, byte for byte.
-//! - COM3 carries the kernel log out and unify's control lines in: `eof` (unify's stdin
-//!   has ended: reads of fd 0 return 0 once the bytes before it are consumed) and
+//! - COM3 carries the kernel log out and unify's control lines in: `eof N` (unify's
+//!   stdin has ended after N bytes: reads of fd 0 return 0 once all N have arrived —
+//!   QEMU may still hold some when the line comes — and been consumed) and
 //!   `signal N` (a signal sent to unify, for the guest process).
 //!
 //! The UARTs are polled ([`poll`]) by the idle task and at every timer tick, so input
@@ -13,7 +14,7 @@
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use libos::abi::{mode, Stat};
 use libos::file::{events, File};
@@ -27,8 +28,12 @@ use crate::serial::{Uart, COM1, COM2, COM3};
 
 /// Received stdin bytes not yet read by the guest.
 static INPUT: Mutex<VecDeque<u8>> = Mutex::new(VecDeque::new());
-/// unify's stdin has ended (`eof` on the control port).
+/// unify's stdin has ended (`eof N` on the control port) and all N bytes are in.
 static INPUT_ENDED: AtomicBool = AtomicBool::new(false);
+/// Bytes received on COM1 so far.
+static INPUT_RECEIVED: AtomicU64 = AtomicU64::new(0);
+/// The byte count `eof N` announced (u64::MAX until then).
+static INPUT_TOTAL: AtomicU64 = AtomicU64::new(u64::MAX);
 /// Bumped whenever input arrives or ends (stdin readers wait on it).
 static INPUT_SEQ: AtomicU32 = AtomicU32::new(0);
 static INPUT_POLLEE: Pollee = Pollee::new();
@@ -39,12 +44,27 @@ static CONTROL_ON: AtomicBool = AtomicBool::new(false);
 
 /// Takes COM1/COM2 for the guest; `control` says COM3 carries unify's control lines.
 pub fn init(control: bool) {
-    for base in [COM1, COM2] {
-        // SAFETY: the guest console owns COM1 and COM2 from here on (the log moved to
-        // COM3, or, without unify, shares COM1 as documented).
-        unsafe { Uart::new(base) }.init();
+    // SAFETY: the guest console owns COM2 from here on (COM1 was set up by the console
+    // at boot; re-initialising it would reset its FIFO and lose input).
+    let _ = unsafe { Uart::new(COM2) }.init();
+    let early = |slot: &core::sync::atomic::AtomicU16| {
+        let v = slot.swap(0, Ordering::SeqCst);
+        (v & 0x100 != 0).then_some(v as u8)
+    };
+    if let Some(b) = early(&crate::console::EARLY_COM1) {
+        INPUT.lock().push_back(b);
+        INPUT_RECEIVED.fetch_add(1, Ordering::SeqCst);
+    }
+    if let Some(b) = early(&crate::console::EARLY_COM3) {
+        CONTROL.lock().push(b);
     }
     CONTROL_ON.store(control, Ordering::SeqCst);
+    if crate::ioapic::route_serial() {
+        uart(COM1).enable_rx_interrupt();
+        if control {
+            uart(COM3).enable_rx_interrupt();
+        }
+    }
 }
 
 fn uart(base: u16) -> Uart {
@@ -61,6 +81,7 @@ pub fn poll() -> bool {
         let mut input = INPUT.lock();
         while let Some(b) = com1.read_byte() {
             input.push_back(b);
+            INPUT_RECEIVED.fetch_add(1, Ordering::SeqCst);
             any = true;
         }
     }
@@ -81,6 +102,12 @@ pub fn poll() -> bool {
             any |= control_line(&line);
         }
     }
+    if !INPUT_ENDED.load(Ordering::SeqCst)
+        && INPUT_RECEIVED.load(Ordering::SeqCst) >= INPUT_TOTAL.load(Ordering::SeqCst)
+    {
+        INPUT_ENDED.store(true, Ordering::SeqCst);
+        any = true;
+    }
     if any {
         INPUT_SEQ.fetch_add(1, Ordering::SeqCst);
         crate::sched::wake_word(INPUT_SEQ.as_ptr() as u64);
@@ -92,8 +119,10 @@ pub fn poll() -> bool {
 /// Acts on one control line from unify; true if stdin changed.
 fn control_line(line: &[u8]) -> bool {
     let text = core::str::from_utf8(line).unwrap_or("").trim();
-    if text == "eof" {
-        INPUT_ENDED.store(true, Ordering::SeqCst);
+    if let Some(total) = text.strip_prefix("eof").map(str::trim) {
+        // `eof` alone: whatever arrived is all there is.
+        let total = total.parse().unwrap_or(0);
+        INPUT_TOTAL.store(total, Ordering::SeqCst);
         return true;
     }
     if let Some(n) = text.strip_prefix("signal ").and_then(|n| n.parse::<u32>().ok()) {
@@ -157,10 +186,14 @@ impl File for SerialIn {
     }
 
     fn poll(&self, wanted: u16) -> u16 {
-        let ready = !INPUT.lock().is_empty() || INPUT_ENDED.load(Ordering::SeqCst);
+        // As a pipe whose writer has gone: POLLHUP once the input ended, POLLIN while
+        // bytes remain.
         let mut r = events::POLLOUT | events::POLLWRNORM;
-        if ready {
+        if !INPUT.lock().is_empty() {
             r |= events::POLLIN | events::POLLRDNORM;
+        }
+        if INPUT_ENDED.load(Ordering::SeqCst) {
+            r |= events::POLLHUP;
         }
         r & (wanted | events::POLLERR | events::POLLHUP)
     }

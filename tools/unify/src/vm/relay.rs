@@ -13,7 +13,10 @@
 //!
 //! Nothing is ever shut down towards QEMU: its socket chardev takes a half-close for a
 //! disconnect and then drops the port's output too. The end of stdin is therefore the
-//! control line `eof`, sent once every byte of stdin has been written to COM1. The
+//! control line `eof N`, sent once every byte of stdin has been written to COM1, with
+//! N the number of bytes: QEMU may still hold some of them (the UART takes 16 at a
+//! time) when the control line arrives, so the kernel ends stdin only once it has
+//! received N bytes. The
 //! output relays end when QEMU has exited and closed its ends, which is how the ports
 //! are drained to the last byte.
 
@@ -139,14 +142,15 @@ impl Control {
         Arc::new(Control { port: Mutex::new(port) })
     }
 
-    /// Sends one line (`eof`, `signal 2`). A VM that has gone away is not an error.
+    /// Sends one line (`eof 42`, `signal 2`). A VM that has gone away is not an error.
     pub fn send(&self, line: &str) {
         let mut port = self.port.lock().unwrap_or_else(|e| e.into_inner());
         let _ = port.write_all(format!("{line}\n").as_bytes());
     }
 }
 
-/// Copies unify's stdin to COM1's receiver, then sends `eof` on the control channel.
+/// Copies unify's stdin to COM1's receiver, then sends `eof N` (N bytes in all) on the
+/// control channel.
 /// A terminal stays as it is (not raw): it gives lines, which are relayed as they come.
 /// The thread is detached: it may stay blocked reading stdin until unify exits.
 pub fn copy_stdin(mut com1: UnixStream, control: Arc<Control>) {
@@ -155,6 +159,7 @@ pub fn copy_stdin(mut com1: UnixStream, control: Arc<Control>) {
         // File from closing it.
         let mut stdin = ManuallyDrop::new(unsafe { File::from_raw_fd(0) });
         let mut buf = vec![0u8; CHUNK];
+        let mut total: u64 = 0;
         loop {
             match stdin.read(&mut buf) {
                 Ok(0) => break,
@@ -163,12 +168,13 @@ pub fn copy_stdin(mut com1: UnixStream, control: Arc<Control>) {
                         // The VM has gone: nobody is left to tell.
                         return;
                     }
+                    total += n as u64;
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 // No stdin (closed, or not readable): the same as an empty one.
                 Err(_) => break,
             }
         }
-        control.send("eof");
+        control.send(&format!("eof {total}"));
     });
 }

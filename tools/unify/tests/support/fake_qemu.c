@@ -133,15 +133,16 @@ int main(int argc, char **argv) {
             }
             if (p[1].revents & POLLIN) {
                 if (control_line(line, sizeof line) != 0) return 1;
-                if (strcmp(line, "eof") != 0) continue;
-                /* Everything before `eof` is already waiting on COM1. */
-                fcntl(com[0], F_SETFL, O_NONBLOCK);
-                ssize_t n;
-                while ((n = read(com[0], buf, sizeof buf)) > 0) {
+                long announced;
+                if (sscanf(line, "eof %ld", &announced) != 1) continue;
+                /* `eof N`: N bytes were sent on COM1 before it; read until all are in. */
+                while (total < announced) {
+                    ssize_t n = read(com[0], buf, sizeof buf);
+                    if (n <= 0) return 1;
                     total += n;
                     if (write(com[0], buf, (size_t)n) != n) return 1;
                 }
-                putf(1, "fake-qemu: eof after %ld bytes\n", total);
+                putf(1, "fake-qemu: eof after %ld bytes (announced %ld)\n", total, announced);
                 report_exit(5);
             }
         }
