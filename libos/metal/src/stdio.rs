@@ -65,6 +65,11 @@ pub fn init(control: bool) {
             uart(COM3).enable_rx_interrupt();
         }
     }
+    if control {
+        // unify holds stdin and control lines back until this line (a UART set up
+        // after bytes arrived would have lost them).
+        crate::kprintln_always!("unify-kernel: ready for input");
+    }
 }
 
 fn uart(base: u16) -> Uart {

@@ -139,12 +139,13 @@ fn boot(args: &RunArgs) -> Result<i32, Failure> {
     // QEMU has its own copies; the ports reach their end when QEMU's copies close.
     drop(theirs);
     drop(kernel);
-    let control = relay::Control::new(ours.com3.try_clone().map_err(io)?);
+    let ready = std::sync::Arc::new(relay::Ready::default());
+    let control = relay::Control::new(ours.com3.try_clone().map_err(io)?, ready.clone());
     let stdin_port = ours.com1.try_clone().map_err(io)?;
     let log_started = relay::LogStarted::default();
     let stdout = relay::copy_out(ours.com1, Sink::Stdout, Some(log_started.clone()));
     let stderr = relay::copy_out(ours.com2, Sink::Stderr, None);
-    let log = relay::read_log(ours.com3, args.verbose, log_started);
+    let log = relay::read_log(ours.com3, args.verbose, log_started, ready);
     relay::copy_stdin(stdin_port, control.clone());
     signals::forward(blocked, control);
     let qemu_messages = child.stderr.take().map(|e| qemu_stderr(e, args.verbose));

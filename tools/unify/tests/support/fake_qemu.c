@@ -104,6 +104,8 @@ int main(int argc, char **argv) {
         put(2, "fake-qemu: the image is not readable or has no boot signature\n");
         return 0;
     }
+    /* As the kernel does once its serial ports can take input (see relay.rs). */
+    put(2, "unify-kernel: ready for input\n");
     put(2, "fake-qemu: command line: ");
     put(2, append);
     put(2, "\n");
