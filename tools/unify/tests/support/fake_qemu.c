@@ -144,7 +144,8 @@ int main(int argc, char **argv) {
                     total += n;
                     if (write(com[0], buf, (size_t)n) != n) return 1;
                 }
-                putf(1, "fake-qemu: eof after %ld bytes (announced %ld)\n", total, announced);
+                putf(1, "fake-qemu: eof after %ld bytes", total);
+                putf(1, " (announced %ld)\n", announced);
                 report_exit(5);
             }
         }
