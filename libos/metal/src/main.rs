@@ -144,6 +144,9 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     }
     kprintln!("boot: devices probed");
     let Some(disk) = disk else { exit::exit(args.exit_status, "no guest image") };
+    if let Some(kinds) = args.stdio {
+        stdio::set_kinds(kinds);
+    }
     stdio::init(args.log_com3);
     if let Err(guest::StartError(msg)) = guest::start(disk) {
         stdio::log_line(&alloc::format!("unify: {msg}"));

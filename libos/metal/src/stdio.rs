@@ -14,7 +14,7 @@
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use libos::abi::{mode, Stat};
 use libos::file::{events, File};
@@ -141,9 +141,31 @@ fn control_line(line: &[u8]) -> bool {
     false
 }
 
-/// What fstat says of fds 0–2: a pipe, which is what they are (unify relays them).
-fn console_stat(ino: u64) -> Stat {
-    Stat { st_mode: mode::S_IFIFO | 0o600, st_ino: ino, st_nlink: 1, st_blksize: 4096, ..Stat::default() }
+/// What unify's own fds 0–2 are (`unify.stdio=KKK`): `p` a pipe, file or socket (the
+/// guest gets a stream either way), `n` /dev/null, `t` a terminal. Programs look:
+/// ripgrep searches stdin, rather than the working directory, only when it is a
+/// pipe or a file.
+static KINDS: [AtomicU8; 3] = [AtomicU8::new(b'p'), AtomicU8::new(b'p'), AtomicU8::new(b'p')];
+
+/// Records the kinds of fds 0–2 from the command line's `unify.stdio=` value.
+pub fn set_kinds(kinds: &str) {
+    for (slot, k) in KINDS.iter().zip(kinds.bytes()) {
+        if matches!(k, b'p' | b'n' | b't') {
+            slot.store(k, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What fstat says of fd `fd` (0–2): as unify's own fd is, a pipe by default.
+fn console_stat(fd: usize) -> Stat {
+    let base = Stat { st_ino: fd as u64 + 1, st_nlink: 1, st_blksize: 4096, ..Stat::default() };
+    match KINDS[fd].load(Ordering::Relaxed) {
+        // /dev/null: char device 1:3.
+        b'n' => Stat { st_mode: mode::S_IFCHR | 0o666, st_rdev: (1 << 8) | 3, ..base },
+        // A pseudo-terminal: char device 136:0 (/dev/pts/0).
+        b't' => Stat { st_mode: mode::S_IFCHR | 0o620, st_rdev: 136 << 8, ..base },
+        _ => Stat { st_mode: mode::S_IFIFO | 0o600, ..base },
+    }
 }
 
 /// The guest's stdin: bytes from COM1, EOF once unify says so.
@@ -187,7 +209,7 @@ impl File for SerialIn {
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
-        Ok(console_stat(1))
+        Ok(console_stat(0))
     }
 
     fn poll(&self, wanted: u16) -> u16 {
@@ -222,7 +244,7 @@ impl File for SerialOut {
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
-        Ok(console_stat(if self.0 == COM1 { 2 } else { 3 }))
+        Ok(console_stat(if self.0 == COM1 { 1 } else { 2 }))
     }
 
     fn poll(&self, wanted: u16) -> u16 {

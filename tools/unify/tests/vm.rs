@@ -185,7 +185,9 @@ fn qemu_gets_the_contract_command_line() {
     assert_eq!(words[0], "unify.log=3");
     assert!(words[1].strip_prefix("unify.time=").unwrap().parse::<u128>().unwrap() > 1_600_000_000_000_000_000);
     assert!(words[2].starts_with("unify.monotonic="));
-    assert_eq!(&words[3..], ["unify.trace", "unify.exit=3"]);
+    // run(): stdin is /dev/null, stdout and stderr are pipes.
+    assert_eq!(words[3], "unify.stdio=npp");
+    assert_eq!(&words[4..], ["unify.trace", "unify.exit=3"]);
     assert!(after("-kernel")[0].starts_with("/proc/self/fd/"));
     let chardevs = after("-chardev");
     assert_eq!(chardevs.len(), 3);

@@ -82,7 +82,10 @@ fn a_fault_without_a_handler_is_sigsegv_with_one_line() {
     let err = text(&out.stderr);
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 1, "{err}");
-    assert!(lines[0].starts_with("unify: the guest was killed by SIGSEGV at address 0x10, instruction pointer 0x"), "{err}");
+    assert!(
+        lines[0].starts_with("unify: the guest was killed by SIGSEGV at address 0x10, instruction pointer 0x"),
+        "{err}"
+    );
     assert_eq!(native(&exe, None).status.signal(), Some(libc::SIGSEGV));
 }
 
