@@ -202,6 +202,7 @@ fn qemu_gets_the_contract_command_line() {
             "isa-serial,iobase=0x2f8,irq=3,chardev=com2",
             "isa-serial,iobase=0x3e8,irq=4,chardev=com3",
             "virtio-blk-device,drive=root",
+            "virtio-rng-device",
             "virtio-net-device,netdev=net0"
         ]
     );
