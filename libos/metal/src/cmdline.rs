@@ -9,6 +9,8 @@
 //!   control lines (src/stdio.rs).
 //! - `unify.time=NS`: the wall-clock time at launch, in ns since the epoch.
 //! - `unify.monotonic=NS`: the host's monotonic clock at launch; the guest's continues it.
+//! - `unify.stdio=KKK`: what unify's stdin, stdout and stderr are — `p` a pipe or file,
+//!   `n` /dev/null, `t` a terminal — which fstat on the guest's fds 0–2 reports.
 //! - `unify.verbose`: with `unify.log=3`, the whole log (otherwise only the exit record
 //!   and failures: each byte to a UART is a trip through the VMM).
 //! - `unify.trace`: log every guest syscall (strace style) on the guest's stderr.
@@ -37,6 +39,8 @@ pub struct BootArgs<'a> {
     pub monotonic_ns: u64,
     /// `unify.trace`: strace-style lines for every guest syscall.
     pub trace: bool,
+    /// `unify.stdio=KKK`: what unify's fds 0–2 are (src/stdio.rs).
+    pub stdio: Option<&'a str>,
     /// `unify.verbose`: the whole log even when it is on COM3 (otherwise only the exit
     /// record and failures are written there).
     pub verbose: bool,
@@ -75,6 +79,8 @@ pub fn parse(cmdline: &str) -> Result<BootArgs<'_>, BadArg<'_>> {
             "unify.monotonic" => args.monotonic_ns = value.parse().map_err(|_| BadArg(word))?,
             "unify.trace" => args.trace = true,
             "unify.verbose" => args.verbose = true,
+            "unify.stdio" if value.len() == 3 && value.bytes().all(|b| b"pnt".contains(&b)) => args.stdio = Some(value),
+            "unify.stdio" => return Err(BadArg(word)),
             VIRTIO_MMIO => {
                 parse_mmio_device(value).ok_or(BadArg(word))?;
             }

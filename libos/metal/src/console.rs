@@ -15,16 +15,25 @@ static LOG_PORT: AtomicU16 = AtomicU16::new(COM1);
 /// TCG every byte written to a UART is a trip through the VMM, which costs boot time.
 static QUIET: AtomicBool = AtomicBool::new(false);
 
+/// A byte that had arrived on COM1 or COM3 before the kernel set the port up (input
+/// from unify sent right at launch), for src/stdio.rs: 0x100 | byte, or 0.
+pub static EARLY_COM1: AtomicU16 = AtomicU16::new(0);
+pub static EARLY_COM3: AtomicU16 = AtomicU16::new(0);
+
 /// Initialises COM1. Called first thing in `kernel_main`.
 pub fn init() {
-    CONSOLE.lock().init();
+    if let Some(b) = CONSOLE.lock().init() {
+        EARLY_COM1.store(0x100 | u16::from(b), Ordering::SeqCst);
+    }
 }
 
 /// Moves the log to COM3 (`unify.log=3`).
 pub fn log_to_com3() {
     // SAFETY: COM3 is the log's from now on; the guest console never uses it.
     let mut uart = unsafe { Uart::new(COM3) };
-    uart.init();
+    if let Some(b) = uart.init() {
+        EARLY_COM3.store(0x100 | u16::from(b), Ordering::SeqCst);
+    }
     *CONSOLE.lock() = uart;
     LOG_PORT.store(COM3, Ordering::SeqCst);
 }

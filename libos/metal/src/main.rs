@@ -31,6 +31,7 @@ mod heap;
 mod idle;
 mod idt;
 mod interrupt;
+mod ioapic;
 mod mem;
 mod memory;
 mod net;
@@ -144,6 +145,9 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     }
     kprintln!("boot: devices probed");
     let Some(disk) = disk else { exit::exit(args.exit_status, "no guest image") };
+    if let Some(kinds) = args.stdio {
+        stdio::set_kinds(kinds);
+    }
     stdio::init(args.log_com3);
     if let Err(guest::StartError(msg)) = guest::start(disk) {
         stdio::log_line(&alloc::format!("unify: {msg}"));
@@ -207,7 +211,7 @@ fn report_consoles() {
     // SAFETY: only this function touches COM2 until the guest's stderr is wired to it.
     let mut com2 = unsafe { serial::Uart::new(serial::COM2) };
     let com2_state = if com2.present() {
-        com2.init();
+        let _ = com2.init();
         "present"
     } else {
         "absent"

@@ -1,10 +1,46 @@
-//! Random bytes for the guest (`getrandom`, `/dev/urandom`, AT_RANDOM): RDRAND when the
-//! CPU has it, otherwise a xorshift generator seeded from the TSC and the wall clock.
-//! The fallback is not cryptographic; it is said once in the kernel log.
+//! Random bytes for the guest (`getrandom`, `/dev/urandom`, AT_RANDOM): from the host
+//! through virtio-rng when the VM has the device (unify adds it), else RDRAND when the
+//! CPU has it, else a xorshift generator seeded from the TSC and the wall clock. The
+//! last is not cryptographic; it is said once in the kernel log.
 
+use alloc::vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use spin::Mutex;
+use virtio_drivers::device::rng::VirtIORng;
+use virtio_drivers::transport::mmio::MmioTransport;
+
 use crate::cpu::{cpuid, rdtsc};
+use crate::dma::KernelHal;
+
+type Device = VirtIORng<KernelHal, MmioTransport<'static>>;
+
+static DEVICE: Mutex<Option<Device>> = Mutex::new(None);
+
+/// Takes the virtio entropy device (src/virtio.rs found it).
+pub fn set_device(device: Device) {
+    *DEVICE.lock() = Some(device);
+}
+
+/// Fills `buf` from the virtio device, through a heap bounce buffer (the device writes
+/// physical memory; `buf` may be guest memory). False if there is no device or it fails.
+fn from_device(buf: &mut [u8]) -> bool {
+    let mut device = DEVICE.lock();
+    let Some(rng) = device.as_mut() else { return false };
+    let mut bounce = vec![0u8; buf.len().min(4096)];
+    let mut done = 0;
+    while done < buf.len() {
+        let want = (buf.len() - done).min(bounce.len());
+        match rng.request_entropy(&mut bounce[..want]) {
+            Ok(n) if n > 0 => {
+                buf[done..done + n].copy_from_slice(&bounce[..n]);
+                done += n;
+            }
+            _ => return false,
+        }
+    }
+    true
+}
 
 static STATE: AtomicU64 = AtomicU64::new(0);
 static WARNED: AtomicBool = AtomicBool::new(false);
@@ -40,6 +76,9 @@ fn xorshift() -> u64 {
 
 /// Fills `buf` with random bytes.
 pub fn fill(buf: &mut [u8]) {
+    if from_device(buf) {
+        return;
+    }
     let hw = has_rdrand();
     if !hw && !WARNED.swap(true, Ordering::Relaxed) {
         crate::kprintln!("random: no RDRAND; guest randomness comes from a TSC-seeded generator");

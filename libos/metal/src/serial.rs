@@ -59,8 +59,11 @@ impl Uart {
         }
     }
 
-    /// 115200 baud (divisor 1), 8N1, FIFOs on, interrupts off.
-    pub fn init(&mut self) {
+    /// 115200 baud (divisor 1), 8N1, FIFOs on, interrupts off. Returns the byte that
+    /// was waiting in the receive register, if any: turning the FIFOs on resets them
+    /// (QEMU's 16550 drops what it held), and unify may have sent input already.
+    pub fn init(&mut self) -> Option<u8> {
+        let pending = if self.present() { self.read_byte() } else { None };
         // SAFETY: the standard 16550 programming sequence on a port we own.
         unsafe {
             outb(self.base + IER, 0x00);
@@ -71,6 +74,7 @@ impl Uart {
             outb(self.base + FCR, FCR_ENABLE_14);
             outb(self.base + MCR, MCR_DTR_RTS);
         }
+        pending
     }
 
     /// Sends one byte, waiting for room in the transmitter. An absent UART reads LSR as
@@ -82,6 +86,16 @@ impl Uart {
                 core::hint::spin_loop();
             }
             outb(self.base + DATA, byte);
+        }
+    }
+
+    /// Raises the port's interrupt line when data arrives (IER bit 0, and OUT2 in MCR,
+    /// which gates the line on PC UARTs).
+    pub fn enable_rx_interrupt(&mut self) {
+        // SAFETY: IER and MCR of a port we own.
+        unsafe {
+            outb(self.base + MCR, MCR_DTR_RTS | 0x08);
+            outb(self.base + IER, 0x01);
         }
     }
 

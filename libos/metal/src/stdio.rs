@@ -2,8 +2,9 @@
 //!
 //! - COM1 carries the guest's stdout (transmit) and stdin (receive); COM2 its stderr.
 //!   unify relays them to its own stdout, stderr and stdin, byte for byte.
-//! - COM3 carries the kernel log out and unify's control lines in: `eof` (unify's stdin
-//!   has ended: reads of fd 0 return 0 once the bytes before it are consumed) and
+//! - COM3 carries the kernel log out and unify's control lines in: `eof N` (unify's
+//!   stdin has ended after N bytes: reads of fd 0 return 0 once all N have arrived —
+//!   QEMU may still hold some when the line comes — and been consumed) and
 //!   `signal N` (a signal sent to unify, for the guest process).
 //!
 //! The UARTs are polled ([`poll`]) by the idle task and at every timer tick, so input
@@ -13,7 +14,7 @@
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use libos::abi::{mode, Stat};
 use libos::file::{events, File};
@@ -27,8 +28,12 @@ use crate::serial::{Uart, COM1, COM2, COM3};
 
 /// Received stdin bytes not yet read by the guest.
 static INPUT: Mutex<VecDeque<u8>> = Mutex::new(VecDeque::new());
-/// unify's stdin has ended (`eof` on the control port).
+/// unify's stdin has ended (`eof N` on the control port) and all N bytes are in.
 static INPUT_ENDED: AtomicBool = AtomicBool::new(false);
+/// Bytes received on COM1 so far.
+static INPUT_RECEIVED: AtomicU64 = AtomicU64::new(0);
+/// The byte count `eof N` announced (u64::MAX until then).
+static INPUT_TOTAL: AtomicU64 = AtomicU64::new(u64::MAX);
 /// Bumped whenever input arrives or ends (stdin readers wait on it).
 static INPUT_SEQ: AtomicU32 = AtomicU32::new(0);
 static INPUT_POLLEE: Pollee = Pollee::new();
@@ -39,12 +44,32 @@ static CONTROL_ON: AtomicBool = AtomicBool::new(false);
 
 /// Takes COM1/COM2 for the guest; `control` says COM3 carries unify's control lines.
 pub fn init(control: bool) {
-    for base in [COM1, COM2] {
-        // SAFETY: the guest console owns COM1 and COM2 from here on (the log moved to
-        // COM3, or, without unify, shares COM1 as documented).
-        unsafe { Uart::new(base) }.init();
+    // SAFETY: the guest console owns COM2 from here on (COM1 was set up by the console
+    // at boot; re-initialising it would reset its FIFO and lose input).
+    let _ = unsafe { Uart::new(COM2) }.init();
+    let early = |slot: &core::sync::atomic::AtomicU16| {
+        let v = slot.swap(0, Ordering::SeqCst);
+        (v & 0x100 != 0).then_some(v as u8)
+    };
+    if let Some(b) = early(&crate::console::EARLY_COM1) {
+        INPUT.lock().push_back(b);
+        INPUT_RECEIVED.fetch_add(1, Ordering::SeqCst);
+    }
+    if let Some(b) = early(&crate::console::EARLY_COM3) {
+        CONTROL.lock().push(b);
     }
     CONTROL_ON.store(control, Ordering::SeqCst);
+    if crate::ioapic::route_serial() {
+        uart(COM1).enable_rx_interrupt();
+        if control {
+            uart(COM3).enable_rx_interrupt();
+        }
+    }
+    if control {
+        // unify holds stdin and control lines back until this line (a UART set up
+        // after bytes arrived would have lost them).
+        crate::kprintln_always!("unify-kernel: ready for input");
+    }
 }
 
 fn uart(base: u16) -> Uart {
@@ -61,6 +86,7 @@ pub fn poll() -> bool {
         let mut input = INPUT.lock();
         while let Some(b) = com1.read_byte() {
             input.push_back(b);
+            INPUT_RECEIVED.fetch_add(1, Ordering::SeqCst);
             any = true;
         }
     }
@@ -81,6 +107,12 @@ pub fn poll() -> bool {
             any |= control_line(&line);
         }
     }
+    if !INPUT_ENDED.load(Ordering::SeqCst)
+        && INPUT_RECEIVED.load(Ordering::SeqCst) >= INPUT_TOTAL.load(Ordering::SeqCst)
+    {
+        INPUT_ENDED.store(true, Ordering::SeqCst);
+        any = true;
+    }
     if any {
         INPUT_SEQ.fetch_add(1, Ordering::SeqCst);
         crate::sched::wake_word(INPUT_SEQ.as_ptr() as u64);
@@ -92,8 +124,10 @@ pub fn poll() -> bool {
 /// Acts on one control line from unify; true if stdin changed.
 fn control_line(line: &[u8]) -> bool {
     let text = core::str::from_utf8(line).unwrap_or("").trim();
-    if text == "eof" {
-        INPUT_ENDED.store(true, Ordering::SeqCst);
+    if let Some(total) = text.strip_prefix("eof").map(str::trim) {
+        // `eof` alone: whatever arrived is all there is.
+        let total = total.parse().unwrap_or(0);
+        INPUT_TOTAL.store(total, Ordering::SeqCst);
         return true;
     }
     if let Some(n) = text.strip_prefix("signal ").and_then(|n| n.parse::<u32>().ok()) {
@@ -107,9 +141,31 @@ fn control_line(line: &[u8]) -> bool {
     false
 }
 
-/// What fstat says of fds 0–2: a pipe, which is what they are (unify relays them).
-fn console_stat(ino: u64) -> Stat {
-    Stat { st_mode: mode::S_IFIFO | 0o600, st_ino: ino, st_nlink: 1, st_blksize: 4096, ..Stat::default() }
+/// What unify's own fds 0–2 are (`unify.stdio=KKK`): `p` a pipe, file or socket (the
+/// guest gets a stream either way), `n` /dev/null, `t` a terminal. Programs look:
+/// ripgrep searches stdin, rather than the working directory, only when it is a
+/// pipe or a file.
+static KINDS: [AtomicU8; 3] = [AtomicU8::new(b'p'), AtomicU8::new(b'p'), AtomicU8::new(b'p')];
+
+/// Records the kinds of fds 0–2 from the command line's `unify.stdio=` value.
+pub fn set_kinds(kinds: &str) {
+    for (slot, k) in KINDS.iter().zip(kinds.bytes()) {
+        if matches!(k, b'p' | b'n' | b't') {
+            slot.store(k, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What fstat says of fd `fd` (0–2): as unify's own fd is, a pipe by default.
+fn console_stat(fd: usize) -> Stat {
+    let base = Stat { st_ino: fd as u64 + 1, st_nlink: 1, st_blksize: 4096, ..Stat::default() };
+    match KINDS[fd].load(Ordering::Relaxed) {
+        // /dev/null: char device 1:3.
+        b'n' => Stat { st_mode: mode::S_IFCHR | 0o666, st_rdev: (1 << 8) | 3, ..base },
+        // A pseudo-terminal: char device 136:0 (/dev/pts/0).
+        b't' => Stat { st_mode: mode::S_IFCHR | 0o620, st_rdev: 136 << 8, ..base },
+        _ => Stat { st_mode: mode::S_IFIFO | 0o600, ..base },
+    }
 }
 
 /// The guest's stdin: bytes from COM1, EOF once unify says so.
@@ -153,14 +209,18 @@ impl File for SerialIn {
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
-        Ok(console_stat(1))
+        Ok(console_stat(0))
     }
 
     fn poll(&self, wanted: u16) -> u16 {
-        let ready = !INPUT.lock().is_empty() || INPUT_ENDED.load(Ordering::SeqCst);
+        // As a pipe whose writer has gone: POLLHUP once the input ended, POLLIN while
+        // bytes remain.
         let mut r = events::POLLOUT | events::POLLWRNORM;
-        if ready {
+        if !INPUT.lock().is_empty() {
             r |= events::POLLIN | events::POLLRDNORM;
+        }
+        if INPUT_ENDED.load(Ordering::SeqCst) {
+            r |= events::POLLHUP;
         }
         r & (wanted | events::POLLERR | events::POLLHUP)
     }
@@ -184,7 +244,7 @@ impl File for SerialOut {
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
-        Ok(console_stat(if self.0 == COM1 { 2 } else { 3 }))
+        Ok(console_stat(if self.0 == COM1 { 1 } else { 2 }))
     }
 
     fn poll(&self, wanted: u16) -> u16 {

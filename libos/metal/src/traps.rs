@@ -58,6 +58,14 @@ pub fn handle(frame: &mut InterruptFrame) -> bool {
             true // the idle task polls the network when its halt ends
         }
         v if v == u64::from(apic::SPURIOUS_VECTOR) => true,
+        v if v == u64::from(crate::ioapic::SERIAL_VECTOR) => {
+            // Input arrived: take it now (reading the data clears the UART's request).
+            apic::eoi();
+            if from_guest(frame) {
+                leave_ist(frame, crate::syscall::preempted);
+            }
+            true // the idle task polls when its halt ends
+        }
         14 => {
             let cr2 = cpu::control_regs().cr2;
             match guest_memory::handle_fault(cr2, frame.error_code) {

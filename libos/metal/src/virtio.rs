@@ -12,6 +12,7 @@ use crate::dma::KernelHal;
 use crate::kprintln;
 use core::ptr::NonNull;
 use virtio_drivers::device::blk::{VirtIOBlk, SECTOR_SIZE};
+use virtio_drivers::device::rng::VirtIORng;
 use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
 use virtio_drivers::transport::{DeviceType, Transport};
 
@@ -74,6 +75,11 @@ pub fn probe_all(devices: impl Iterator<Item = MmioDevice>, acpi: bool) -> Optio
             root = open_block(transport);
         } else if kind == DeviceType::Network {
             crate::net::attach(transport, dev.base, dev.irq);
+        } else if kind == DeviceType::EntropySource {
+            match VirtIORng::<KernelHal, _>::new(transport) {
+                Ok(rng) => crate::random::set_device(rng),
+                Err(e) => kprintln!("virtio-rng: initialisation failed: {e}"),
+            }
         }
     }
     if found == 0 {

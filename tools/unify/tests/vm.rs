@@ -184,7 +184,10 @@ fn qemu_gets_the_contract_command_line() {
     let words: Vec<&str> = append[0].split(' ').collect();
     assert_eq!(words[0], "unify.log=3");
     assert!(words[1].strip_prefix("unify.time=").unwrap().parse::<u128>().unwrap() > 1_600_000_000_000_000_000);
-    assert_eq!(&words[2..], ["unify.trace", "unify.exit=3"]);
+    assert!(words[2].starts_with("unify.monotonic="));
+    // run(): stdin is /dev/null, stdout and stderr are pipes.
+    assert_eq!(words[3], "unify.stdio=npp");
+    assert_eq!(&words[4..], ["unify.trace", "unify.exit=3"]);
     assert!(after("-kernel")[0].starts_with("/proc/self/fd/"));
     let chardevs = after("-chardev");
     assert_eq!(chardevs.len(), 3);
@@ -199,6 +202,7 @@ fn qemu_gets_the_contract_command_line() {
             "isa-serial,iobase=0x2f8,irq=3,chardev=com2",
             "isa-serial,iobase=0x3e8,irq=4,chardev=com3",
             "virtio-blk-device,drive=root",
+            "virtio-rng-device",
             "virtio-net-device,netdev=net0"
         ]
     );
@@ -244,12 +248,12 @@ fn stdin_reaches_com1_and_its_end_is_the_eof_line() {
     let out = support::output_within(&mut fake("echo", &[]), Some(input), LIMIT);
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert_eq!(out.stdout, input);
-    assert_eq!(stderr(&out), format!("fake-qemu: eof after {} bytes\n", input.len()));
+    assert_eq!(stderr(&out), format!("fake-qemu: eof after {0} bytes (announced {0})\n", input.len()));
 
     // No stdin at all: `eof` at once.
     let out = run(&mut fake("echo", &[]));
     assert_eq!(out.status.code(), Some(5));
-    assert_eq!(stderr(&out), "fake-qemu: eof after 0 bytes\n");
+    assert_eq!(stderr(&out), "fake-qemu: eof after 0 bytes (announced 0)\n");
 }
 
 #[test]
@@ -393,17 +397,6 @@ fn boot(kernel_args: &[&str]) -> Output {
     run(&mut cmd)
 }
 
-/// A kernel from before the host contract refuses `unify.log=3` (its log is on COM1,
-/// hence on stdout): the tests then check what that kernel can show.
-fn predates_the_contract(out: &Output) -> bool {
-    let all = format!("{}{}", stdout(out), stderr(out));
-    let old = all.contains("bad boot argument \"unify.log=3\"");
-    if old {
-        eprintln!("note: the built-in kernel predates unify.log=3; checking its failure report instead");
-    }
-    old
-}
-
 #[test]
 fn the_kernel_boots_and_its_status_comes_through() {
     if !have_qemu() {
@@ -411,11 +404,6 @@ fn the_kernel_boots_and_its_status_comes_through() {
     }
     // The program exits 3 too, so a kernel that runs it gives the same status.
     let out = boot(&["unify.exit=3"]);
-    if predates_the_contract(&out) {
-        assert_eq!(out.status.code(), Some(125));
-        assert!(stderr(&out).contains("unify-kernel: exit status 125 (bad boot argument)"), "{}", stderr(&out));
-        return;
-    }
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(out.stdout.is_empty(), "{}", stdout(&out));
     assert_eq!(stderr(&out), "");
@@ -431,7 +419,5 @@ fn a_kernel_fault_is_125_with_its_log() {
     let err = stderr(&out);
     assert!(err.lines().count() > 1, "{err}");
     assert!(err.lines().last().is_some_and(|l| l.starts_with("unify-kernel: exit status 125")), "{err}");
-    if !predates_the_contract(&out) {
-        assert!(err.contains("#PF"), "{err}");
-    }
+    assert!(err.contains("#PF"), "{err}");
 }

@@ -91,13 +91,38 @@ fn settings(args: &RunArgs) -> Result<Settings, Failure> {
 /// monotonic clock (`unify.monotonic`: the guest's continues it, so "a second ago" is
 /// a valid time from the start, as on a host that has been up a while), then the
 /// optional words.
+/// What unify's fds 0–2 are, for the guest's fstat (`unify.stdio`): `n` /dev/null (a
+/// character device that is not a terminal), `t` a terminal, `p` anything else (a pipe,
+/// file or socket: the guest reads and writes a stream either way). Programs decide by
+/// it: ripgrep searches stdin instead of the working directory when it is a pipe.
+fn stdio_kinds() -> String {
+    (0..3)
+        .map(|fd| {
+            // SAFETY: an all-zero stat is valid; fstat fills it for an open fd.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            // SAFETY: a valid out-pointer; a closed fd just fails.
+            if unsafe { libc::fstat(fd, &mut st) } != 0 {
+                return 'n';
+            }
+            // SAFETY: isatty takes any fd.
+            if unsafe { libc::isatty(fd) } == 1 {
+                't'
+            } else if st.st_mode & libc::S_IFMT == libc::S_IFCHR {
+                'n'
+            } else {
+                'p'
+            }
+        })
+        .collect()
+}
+
 fn kernel_command_line(words: &[String]) -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: a valid out-pointer; CLOCK_MONOTONIC always exists.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     let monotonic = ts.tv_sec as u128 * 1_000_000_000 + ts.tv_nsec as u128;
-    let mut line = format!("unify.log=3 unify.time={now} unify.monotonic={monotonic}");
+    let mut line = format!("unify.log=3 unify.time={now} unify.monotonic={monotonic} unify.stdio={}", stdio_kinds());
     for w in words {
         line.push(' ');
         line.push_str(w);
@@ -139,12 +164,13 @@ fn boot(args: &RunArgs) -> Result<i32, Failure> {
     // QEMU has its own copies; the ports reach their end when QEMU's copies close.
     drop(theirs);
     drop(kernel);
-    let control = relay::Control::new(ours.com3.try_clone().map_err(io)?);
+    let ready = std::sync::Arc::new(relay::Ready::default());
+    let control = relay::Control::new(ours.com3.try_clone().map_err(io)?, ready.clone());
     let stdin_port = ours.com1.try_clone().map_err(io)?;
     let log_started = relay::LogStarted::default();
     let stdout = relay::copy_out(ours.com1, Sink::Stdout, Some(log_started.clone()));
     let stderr = relay::copy_out(ours.com2, Sink::Stderr, None);
-    let log = relay::read_log(ours.com3, args.verbose, log_started);
+    let log = relay::read_log(ours.com3, args.verbose, log_started, ready);
     relay::copy_stdin(stdin_port, control.clone());
     signals::forward(blocked, control);
     let qemu_messages = child.stderr.take().map(|e| qemu_stderr(e, args.verbose));
@@ -208,12 +234,13 @@ mod tests {
     fn the_kernel_command_line() {
         let line = kernel_command_line(&["unify.trace".into(), "unify.exit=3".into()]);
         let words: Vec<&str> = line.split(' ').collect();
-        assert_eq!(words.len(), 5);
+        assert_eq!(words.len(), 6);
         assert_eq!(words[0], "unify.log=3");
         let ns: u128 = words[1].strip_prefix("unify.time=").unwrap().parse().unwrap();
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
         assert!(ns <= now && now - ns < 60_000_000_000, "{ns} vs {now}");
         assert!(words[2].strip_prefix("unify.monotonic=").unwrap().parse::<u128>().unwrap() > 0);
-        assert_eq!(&words[3..], ["unify.trace", "unify.exit=3"]);
+        assert!(words[3].strip_prefix("unify.stdio=").is_some_and(|k| k.len() == 3), "{line}");
+        assert_eq!(&words[4..], ["unify.trace", "unify.exit=3"]);
     }
 }

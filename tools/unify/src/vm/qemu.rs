@@ -88,6 +88,8 @@ impl Machine {
         }
         push(&["-drive", &format!("id=root,file=/proc/self/fd/{},format=raw,if=none", self.image_fd)]);
         push(&["-device", "virtio-blk-device,drive=root"]);
+        // The guest's randomness (getrandom, AT_RANDOM) from the host's /dev/urandom.
+        push(&["-device", "virtio-rng-device"]);
         if !self.ports.is_empty() {
             let mut netdev = String::from("user,id=net0");
             for p in &self.ports {
@@ -195,7 +197,8 @@ mod tests {
              -chardev socket,id=com1,fd=7 -serial chardev:com1 \
              -chardev socket,id=com2,fd=8 -device isa-serial,iobase=0x2f8,irq=3,chardev=com2 \
              -chardev socket,id=com3,fd=9 -device isa-serial,iobase=0x3e8,irq=4,chardev=com3 \
-             -drive id=root,file=/proc/self/fd/6,format=raw,if=none -device virtio-blk-device,drive=root"
+             -drive id=root,file=/proc/self/fd/6,format=raw,if=none -device virtio-blk-device,drive=root \
+             -device virtio-rng-device"
         );
         assert_eq!(machine(vec![]).inherited(), [5, 6, 7, 8, 9]);
     }

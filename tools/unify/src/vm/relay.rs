@@ -13,7 +13,10 @@
 //!
 //! Nothing is ever shut down towards QEMU: its socket chardev takes a half-close for a
 //! disconnect and then drops the port's output too. The end of stdin is therefore the
-//! control line `eof`, sent once every byte of stdin has been written to COM1. The
+//! control line `eof N`, sent once every byte of stdin has been written to COM1, with
+//! N the number of bytes: QEMU may still hold some of them (the UART takes 16 at a
+//! time) when the control line arrives, so the kernel ends stdin only once it has
+//! received N bytes. The
 //! output relays end when QEMU has exited and closed its ends, which is how the ports
 //! are drained to the last byte.
 
@@ -23,7 +26,7 @@ use std::mem::ManuallyDrop;
 use std::os::fd::FromRawFd;
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 use super::status::LogTail;
@@ -67,6 +70,33 @@ impl Sink {
 /// Set once the kernel has written anything on COM3.
 pub type LogStarted = Arc<AtomicBool>;
 
+/// The line the kernel writes on COM3 once COM1 and COM3 take input: a UART set up
+/// after bytes arrived loses them (turning its FIFO on resets it), so unify sends
+/// nothing — stdin, control lines — before it.
+pub const READY_LINE: &str = "unify-kernel: ready for input";
+
+/// Opens when the kernel is ready for input ([`READY_LINE`]) or the log has ended (the
+/// VM is gone: senders then find a closed port, not a wait for ever).
+#[derive(Default)]
+pub struct Ready {
+    open: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl Ready {
+    pub fn open(&self) {
+        *self.open.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.changed.notify_all();
+    }
+
+    pub fn wait(&self) {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        while !*open {
+            open = self.changed.wait(open).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
 /// Reads `port` to its end, copying every byte to `sink` as it comes. With `tail_until`,
 /// also returns the stream's last lines for as long as the kernel has said nothing on
 /// COM3 (see `mod.rs`: a kernel that does not log on COM3 logs on COM1). A sink that
@@ -101,10 +131,15 @@ pub fn copy_out(mut port: UnixStream, sink: Sink, tail_until: Option<LogStarted>
 /// Reads the kernel log from COM3 to its end: every line goes to stderr at once when
 /// `verbose`; the last lines and the exit record are returned. `started` is set at the
 /// first byte.
-pub fn read_log(mut port: UnixStream, verbose: bool, started: LogStarted) -> JoinHandle<LogTail> {
+pub fn read_log(mut port: UnixStream, verbose: bool, started: LogStarted, ready: Arc<Ready>) -> JoinHandle<LogTail> {
     std::thread::spawn(move || {
         let mut err = Sink::Stderr.file();
+        let gate = ready.clone();
         let mut show = |line: &str| {
+            if line == READY_LINE {
+                gate.open();
+                return;
+            }
             if verbose {
                 // One write per line, so lines do not interleave with the guest's stderr.
                 let _ = err.write_all(format!("{line}\n").as_bytes());
@@ -124,6 +159,7 @@ pub fn read_log(mut port: UnixStream, verbose: bool, started: LogStarted) -> Joi
             }
         }
         tail.end(&mut show);
+        ready.open();
         tail
     })
 }
@@ -132,21 +168,25 @@ pub fn read_log(mut port: UnixStream, verbose: bool, started: LogStarted) -> Joi
 /// whole under a lock so that the stdin relay and the signal forwarder never interleave.
 pub struct Control {
     port: Mutex<UnixStream>,
+    ready: Arc<Ready>,
 }
 
 impl Control {
-    pub fn new(port: UnixStream) -> Arc<Control> {
-        Arc::new(Control { port: Mutex::new(port) })
+    pub fn new(port: UnixStream, ready: Arc<Ready>) -> Arc<Control> {
+        Arc::new(Control { port: Mutex::new(port), ready })
     }
 
-    /// Sends one line (`eof`, `signal 2`). A VM that has gone away is not an error.
+    /// Sends one line (`eof 42`, `signal 2`) once the kernel is ready for input. A VM
+    /// that has gone away is not an error.
     pub fn send(&self, line: &str) {
+        self.ready.wait();
         let mut port = self.port.lock().unwrap_or_else(|e| e.into_inner());
         let _ = port.write_all(format!("{line}\n").as_bytes());
     }
 }
 
-/// Copies unify's stdin to COM1's receiver, then sends `eof` on the control channel.
+/// Copies unify's stdin to COM1's receiver, then sends `eof N` (N bytes in all) on the
+/// control channel.
 /// A terminal stays as it is (not raw): it gives lines, which are relayed as they come.
 /// The thread is detached: it may stay blocked reading stdin until unify exits.
 pub fn copy_stdin(mut com1: UnixStream, control: Arc<Control>) {
@@ -155,6 +195,8 @@ pub fn copy_stdin(mut com1: UnixStream, control: Arc<Control>) {
         // File from closing it.
         let mut stdin = ManuallyDrop::new(unsafe { File::from_raw_fd(0) });
         let mut buf = vec![0u8; CHUNK];
+        let mut total: u64 = 0;
+        control.ready.wait();
         loop {
             match stdin.read(&mut buf) {
                 Ok(0) => break,
@@ -163,12 +205,13 @@ pub fn copy_stdin(mut com1: UnixStream, control: Arc<Control>) {
                         // The VM has gone: nobody is left to tell.
                         return;
                     }
+                    total += n as u64;
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 // No stdin (closed, or not readable): the same as an empty one.
                 Err(_) => break,
             }
         }
-        control.send("eof");
+        control.send(&format!("eof {total}"));
     });
 }

@@ -104,6 +104,8 @@ int main(int argc, char **argv) {
         put(2, "fake-qemu: the image is not readable or has no boot signature\n");
         return 0;
     }
+    /* As the kernel does once its serial ports can take input (see relay.rs). */
+    put(2, "unify-kernel: ready for input\n");
     put(2, "fake-qemu: command line: ");
     put(2, append);
     put(2, "\n");
@@ -133,15 +135,17 @@ int main(int argc, char **argv) {
             }
             if (p[1].revents & POLLIN) {
                 if (control_line(line, sizeof line) != 0) return 1;
-                if (strcmp(line, "eof") != 0) continue;
-                /* Everything before `eof` is already waiting on COM1. */
-                fcntl(com[0], F_SETFL, O_NONBLOCK);
-                ssize_t n;
-                while ((n = read(com[0], buf, sizeof buf)) > 0) {
+                long announced;
+                if (sscanf(line, "eof %ld", &announced) != 1) continue;
+                /* `eof N`: N bytes were sent on COM1 before it; read until all are in. */
+                while (total < announced) {
+                    ssize_t n = read(com[0], buf, sizeof buf);
+                    if (n <= 0) return 1;
                     total += n;
                     if (write(com[0], buf, (size_t)n) != n) return 1;
                 }
-                putf(1, "fake-qemu: eof after %ld bytes\n", total);
+                putf(1, "fake-qemu: eof after %ld bytes", total);
+                putf(1, " (announced %ld)\n", announced);
                 report_exit(5);
             }
         }
