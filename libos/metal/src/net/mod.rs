@@ -453,12 +453,18 @@ fn build() -> Box<Net> {
 
 /// Runs `f` on the stack (made on first use), then polls it and tells whom it concerns.
 pub fn with_net<R>(f: impl FnOnce(&mut Net) -> R) -> R {
+    with_net_then(f, |_| true)
+}
+
+/// [`with_net`], polling only if `needs_poll` says the result calls for it.
+fn with_net_then<R>(f: impl FnOnce(&mut Net) -> R, needs_poll: impl FnOnce(&R) -> bool) -> R {
     let before = SEQ.load(Ordering::SeqCst);
     let (r, notes) = {
         let mut guard = NET.lock();
         let net = guard.get_or_insert_with(build);
         let r = f(net);
-        (r, net.poll())
+        let notes = if needs_poll(&r) { net.poll() } else { Vec::new() };
+        (r, notes)
     };
     for (shared, events) in notes {
         shared.pollee.notify(events);
@@ -472,17 +478,33 @@ pub fn with_net<R>(f: impl FnOnce(&mut Net) -> R) -> R {
 /// [`with_net`] for the guest's call on socket `id`: the socket's record of what its
 /// waiters know is brought up to date before the poll (see [`Sock::settle`]).
 pub fn with_sock<R>(id: u64, f: impl FnOnce(&mut Net) -> R) -> R {
-    with_net(|net| {
-        let r = f(net);
-        if let Some(sock) = net.socks.get_mut(&id) {
-            sock.settle(&net.links);
-        }
-        r
-    })
+    with_sock_then(id, f, |_| true)
 }
 
-/// Runs `f` on the stack without polling it (for `File::poll`, which must not tell
-/// pollees: it is asked while epoll walks its lists).
+/// [`with_sock`] for one try of a call that may have to wait: a try that must wait
+/// (EAGAIN) changed nothing, so no poll follows it (what it waits for comes with the
+/// next poll: the card's interrupt, the idle loop, a tick, another socket call). Under
+/// TCG a poll costs tens of microseconds; a server doing a read that finds nothing for
+/// every request paid it for nothing.
+pub fn with_sock_try<T>(id: u64, f: impl FnOnce(&mut Net) -> Result<T, Errno>) -> Result<T, Errno> {
+    with_sock_then(id, f, |r| !matches!(r, Err(Errno::EAGAIN)))
+}
+
+fn with_sock_then<R>(id: u64, f: impl FnOnce(&mut Net) -> R, needs_poll: impl FnOnce(&R) -> bool) -> R {
+    with_net_then(
+        |net| {
+            let r = f(net);
+            if let Some(sock) = net.socks.get_mut(&id) {
+                sock.settle(&net.links);
+            }
+            r
+        },
+        needs_poll,
+    )
+}
+
+/// Runs `f` on the stack without polling it: for calls that only look (names, options,
+/// `File::poll` — which must not tell pollees: it is asked while epoll walks its lists).
 pub fn peek_net<R>(f: impl FnOnce(&mut Net) -> R) -> R {
     let mut guard = NET.lock();
     f(guard.get_or_insert_with(build))

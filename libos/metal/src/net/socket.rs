@@ -4,9 +4,10 @@
 //! An `InetSocket` holds only its id in the stack and its [`Shared`] part (the pollee
 //! that epoll, poll and select register on); everything else lives in the stack under
 //! its lock, where the poll that changes smoltcp's sockets can look at it. Each call
-//! runs its protocol's step under the lock ([`with_net`], which polls afterwards); a
-//! step that must wait answers EAGAIN, and a blocking caller then sleeps on the stack's
-//! sequence word and tries again ([`InetSocket::blocking`]).
+//! runs its protocol's step under the lock ([`with_sock`], which polls afterwards; calls
+//! that only look use `peek_net`, which does not); a step that must wait answers EAGAIN,
+//! and a blocking caller then sleeps on the stack's sequence word and tries again
+//! ([`InetSocket::blocking`]).
 //!
 //! Options are Linux's: those that change what the stack does act on it (`TCP_NODELAY`
 //! is smoltcp's Nagle switch, `SO_KEEPALIVE` its keep-alive, `SO_LINGER` with a zero
@@ -33,7 +34,7 @@ use super::addr::{self, Endpoint};
 use super::ports::Binding;
 use super::tcp::Tcp;
 use super::udp::Udp;
-use super::{with_net, with_sock, Links, Net};
+use super::{peek_net, with_net, with_sock, with_sock_try, Links, Net};
 use crate::clock;
 
 pub const IPPROTO_IP: i32 = 0;
@@ -211,7 +212,7 @@ impl InetSocket {
         };
         let shared = Arc::new(Shared { pollee: Pollee::new(), ino: NEXT_INO.fetch_add(1, Ordering::Relaxed) });
         let sock = Sock::new(shared.clone(), domain, proto);
-        let id = with_net(|net| net.insert(sock));
+        let id = peek_net(|net| net.insert(sock));
         Ok(Arc::new(InetSocket { id, family: domain, ty, shared }))
     }
 
@@ -233,7 +234,7 @@ impl InetSocket {
         let deadline = timeout.map(|t| clock::monotonic_ns().saturating_add(t));
         loop {
             let seq = super::SEQ.load(Ordering::SeqCst);
-            match with_sock(self.id, |net| step(net, self.id)) {
+            match with_sock_try(self.id, |net| step(net, self.id)) {
                 Err(Errno::EAGAIN) if !nonblock => {}
                 r => return r,
             }
@@ -242,7 +243,7 @@ impl InetSocket {
     }
 
     fn timeouts(&self) -> (Option<u64>, Option<u64>) {
-        with_net(|net| net.socks.get(&self.id).map_or((None, None), |s| (s.opts.rcvtimeo, s.opts.sndtimeo)))
+        peek_net(|net| net.socks.get(&self.id).map_or((None, None), |s| (s.opts.rcvtimeo, s.opts.sndtimeo)))
     }
 }
 
@@ -575,7 +576,7 @@ impl Socket for InetSocket {
     }
 
     fn sockname(&self) -> Result<SockAddr, Errno> {
-        with_net(|net| {
+        peek_net(|net| {
             let sock = net.sock(self.id);
             let local = sock.local.unwrap_or(Endpoint { addr: None, port: 0 });
             Ok(addr::to_sockaddr(sock.family, local.addr, local.port))
@@ -583,7 +584,7 @@ impl Socket for InetSocket {
     }
 
     fn peername(&self) -> Result<SockAddr, Errno> {
-        with_net(|net| {
+        peek_net(|net| {
             let (ip, port) = if self.ty == SOCK_STREAM { net.tcp_peer(self.id) } else { net.udp_peer(self.id) }
                 .ok_or(Errno::ENOTCONN)?;
             Ok(addr::to_sockaddr(self.family, Some(ip), port))
@@ -675,7 +676,7 @@ impl Socket for InetSocket {
     }
 
     fn getsockopt(&self, level: i32, name: i32, value: &mut [u8]) -> Result<usize, Errno> {
-        let bytes = with_net(|net| match net.get_common(self.id, level, name)? {
+        let bytes = peek_net(|net| match net.get_common(self.id, level, name)? {
             Some(v) => Ok(v),
             None => net.get_proto(self.id, level, name),
         })?;
@@ -707,7 +708,7 @@ impl File for InetSocket {
     }
 
     fn ioctl(&self, request: u32, _arg: u64, data: &mut [u8]) -> SysResult {
-        let n = with_net(|net| {
+        let n = peek_net(|net| {
             let id = self.id;
             Ok(match request {
                 SIOCINQ => {
@@ -739,7 +740,7 @@ impl File for InetSocket {
         // No stack poll here: epoll asks while it walks its ready list, and a poll would
         // tell pollees from inside that walk. The idle loop, the ticks and every socket
         // call keep the stack current.
-        let mask = super::peek_net(|net| net.socks.get(&self.id).map_or(POLLNVAL, |s| s.readiness(&net.links).0));
+        let mask = peek_net(|net| net.socks.get(&self.id).map_or(POLLNVAL, |s| s.readiness(&net.links).0));
         mask & (events | POLLERR | POLLHUP)
     }
 
