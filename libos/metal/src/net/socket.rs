@@ -603,7 +603,7 @@ impl Socket for InetSocket {
         // A stream socket ignores an address (Linux without TCP Fast Open).
         let mut sent = 0;
         let r = self.blocking(nonblock, timeout, |net, id| {
-            let n = match net.tcp_send(id, &data[sent..]) {
+            let n = match net.tcp_send(id, &data[sent..], msg.flags & MSG_OOB != 0) {
                 Ok(n) => n,
                 Err(e) if sent > 0 && e != Errno::EAGAIN => return Ok(sent),
                 Err(e) => return Err(e),
@@ -635,8 +635,10 @@ impl Socket for InetSocket {
             return self.blocking(nonblock, timeout, |net, id| net.udp_recv(id, bufs, flags));
         }
         if flags & MSG_OOB != 0 {
-            // No urgent data is ever queued (smoltcp has none): Linux's answer then.
-            return Err(Errno::EINVAL);
+            // Urgent data never waits: there is a byte or EINVAL (Linux's tcp_recv_urg).
+            let peek = flags & MSG_PEEK != 0;
+            let n = with_sock(self.id, |net| net.tcp_recv_urgent(self.id, bufs, peek))?;
+            return Ok(Received { len: n, addr: None, control_len: 0, flags: MSG_OOB });
         }
         let want: usize = bufs.iter().map(|b| b.len()).sum();
         let peek = flags & MSG_PEEK != 0;
@@ -725,7 +727,13 @@ impl File for InetSocket {
                         0
                     }
                 }
-                SIOCATMARK => 0,
+                SIOCATMARK => {
+                    if self.ty == SOCK_STREAM {
+                        net.tcp_at_mark(id)
+                    } else {
+                        0
+                    }
+                }
                 _ => return Err(Errno::ENOTTY),
             })
         })?;

@@ -21,6 +21,14 @@
 //! non-blocking `connect` stays "connecting" until `connect` is called again, which
 //! then says 0 once, and EISCONN after. `connecting` and `connected` keep that.
 //!
+//! **Urgent data.** smoltcp has none. Between two sockets of the guest (over `lo`) it
+//! is carried beside the stream, as Linux delivers it without `SO_OOBINLINE`: the last
+//! byte of a `send(MSG_OOB)` is taken out of the stream and handed to the peer with its
+//! offset (the mark); the peer's reads stop at the mark, `POLLPRI` (select's exception
+//! set) is on until the byte is read with `recv(MSG_OOB)` or reading passes the mark,
+//! and `SIOCATMARK` says when the next read starts there. To a peer outside the VM the
+//! byte goes inline.
+//!
 //! **Closing.** The guest's `close` sends a FIN (or a RST when unread data remains, or
 //! with `SO_LINGER` at zero, as Linux's `tcp_close`); the smoltcp socket stays in the
 //! stack as an orphan until its goodbyes are done, at most a minute.
@@ -76,6 +84,13 @@ pub struct Tcp {
     connected: bool,
     /// The peer, kept after smoltcp forgets it.
     remote: Option<(IpAddress, u16)>,
+    /// Bytes queued to send and bytes read, since the connection began: stream offsets,
+    /// for urgent data.
+    sent: u64,
+    read: u64,
+    /// Urgent data from a peer in the guest: the byte, and the stream offset it stands
+    /// at (the "mark"; the byte itself is not in the stream).
+    urgent: Option<(u8, u64)>,
 }
 
 /// How a `connect` call went.
@@ -162,6 +177,9 @@ impl Tcp {
             connecting: false,
             connected: false,
             remote: None,
+            sent: 0,
+            read: 0,
+            urgent: None,
         }
     }
 
@@ -226,6 +244,9 @@ impl Tcp {
         }
         if rcv_shut {
             mask |= POLLIN | POLLRDNORM | POLLRDHUP;
+        }
+        if self.urgent.is_some() {
+            mask |= POLLPRI;
         }
         if !matches!(state, State::SynSent | State::SynReceived) {
             if queued > 0 {
@@ -438,7 +459,20 @@ impl Net {
     /// One try at sending `data`: the bytes queued; EAGAIN when none fit (or while the
     /// connection is being made); EPIPE once the stream cannot send (and the pending
     /// error first, as Linux's `sk_stream_error`).
-    pub fn tcp_send(&mut self, id: u64, data: &[u8]) -> Result<usize, Errno> {
+    pub fn tcp_send(&mut self, id: u64, data: &[u8], oob: bool) -> Result<usize, Errno> {
+        if oob && data.len() == 1 {
+            if let Some(peer) = self.tcp_lo_peer(id) {
+                return self.tcp_send_urgent(id, peer, data[0]);
+            }
+        }
+        if oob && data.len() > 1 {
+            // The stream first, then its last byte as urgent data.
+            let n = self.tcp_send(id, &data[..data.len() - 1], false)?;
+            if n < data.len() - 1 {
+                return Ok(n);
+            }
+            return self.tcp_send(id, &data[n..], true).map(|m| n + m).or(Ok(n));
+        }
         let links = &mut self.links;
         let sock = self.socks.get_mut(&id).ok_or(Errno::EBADF)?;
         let Proto::Tcp(t) = &mut sock.proto else { return Err(Errno::EOPNOTSUPP) };
@@ -461,8 +495,58 @@ impl Net {
         let h = t.conn.expect("connected");
         match links.tcp_mut(h).send_slice(data) {
             Ok(0) => Err(Errno::EAGAIN),
-            Ok(n) => Ok(n),
+            Ok(n) => {
+                t.sent += n as u64;
+                Ok(n)
+            }
             Err(_) => Err(Errno::EPIPE),
+        }
+    }
+
+    /// The socket at the other end of `id`'s connection, when it is the guest's own
+    /// (over `lo`).
+    fn tcp_lo_peer(&self, id: u64) -> Option<u64> {
+        let Proto::Tcp(t) = &self.socks.get(&id)?.proto else { return None };
+        let h = t.conn.filter(|h| h.0 == Link::Lo)?;
+        let me = self.links.tcp(h);
+        let (local, remote) = (me.local_endpoint()?, me.remote_endpoint()?);
+        self.socks.iter().find_map(|(&other, sock)| {
+            let Proto::Tcp(o) = &sock.proto else { return None };
+            let s = self.links.tcp(o.conn.filter(|h| h.0 == Link::Lo)?);
+            (s.local_endpoint() == Some(remote) && s.remote_endpoint() == Some(local)).then_some(other)
+        })
+    }
+
+    /// Hands `byte` to the guest's socket `peer` as urgent data at the end of what `id`
+    /// has sent.
+    fn tcp_send_urgent(&mut self, id: u64, peer: u64, byte: u8) -> Result<usize, Errno> {
+        // The usual checks (a closed or shut-down stream), with nothing queued.
+        self.tcp_send(id, &[], false)?;
+        let Proto::Tcp(t) = &self.sock(id).proto else { return Err(Errno::EOPNOTSUPP) };
+        let mark = t.sent;
+        if let Proto::Tcp(p) = &mut self.sock(peer).proto {
+            p.urgent = Some((byte, mark));
+        }
+        Ok(1)
+    }
+
+    /// `recv(MSG_OOB)`: the urgent byte (taken unless `peek`); EINVAL when there is none.
+    pub fn tcp_recv_urgent(&mut self, id: u64, buf: &mut [&mut [u8]], peek: bool) -> Result<usize, Errno> {
+        let Proto::Tcp(t) = &mut self.sock(id).proto else { return Err(Errno::EOPNOTSUPP) };
+        let Some((byte, _)) = t.urgent else { return Err(Errno::EINVAL) };
+        let Some(slot) = buf.iter_mut().find(|b| !b.is_empty()) else { return Ok(0) };
+        slot[0] = byte;
+        if !peek {
+            t.urgent = None;
+        }
+        Ok(1)
+    }
+
+    /// `SIOCATMARK`: whether the next read starts at the urgent mark.
+    pub fn tcp_at_mark(&mut self, id: u64) -> usize {
+        match &self.sock(id).proto {
+            Proto::Tcp(t) => usize::from(t.urgent.is_some_and(|(_, mark)| mark == t.read)),
+            Proto::Udp(_) => 0,
         }
     }
 
@@ -482,7 +566,20 @@ impl Net {
         if let Some(h) = t.conn {
             let s = links.tcp_mut(h);
             if s.recv_queue() > 0 {
-                return Ok(if peek { peek_into(s, bufs, skip) } else { recv_into(s, bufs, skip) });
+                // A read stops at the urgent mark (and goes on past it once there).
+                let limit = match t.urgent {
+                    Some((_, mark)) if mark > t.read => (mark - t.read) as usize,
+                    _ => usize::MAX,
+                };
+                if peek {
+                    return Ok(peek_into(s, bufs, skip, limit));
+                }
+                let n = recv_into(s, bufs, skip, limit);
+                t.read += n as u64;
+                if t.urgent.is_some_and(|(_, mark)| t.read > mark) {
+                    t.urgent = None;
+                }
+                return Ok(n);
             }
         }
         t.observe(links, &mut sock.err);
@@ -573,29 +670,31 @@ impl Net {
     }
 }
 
-/// Copies received bytes into `bufs` from byte `skip` on, taking them.
-fn recv_into(s: &mut TcpSocket<'static>, bufs: &mut [&mut [u8]], mut skip: usize) -> usize {
+/// Copies up to `limit` received bytes into `bufs` from byte `skip` on, taking them.
+fn recv_into(s: &mut TcpSocket<'static>, bufs: &mut [&mut [u8]], mut skip: usize, limit: usize) -> usize {
     let mut n = 0;
     for b in bufs.iter_mut() {
         if skip >= b.len() {
             skip -= b.len();
             continue;
         }
-        let room = &mut b[skip..];
+        let end = b.len().min(skip.saturating_add(limit - n));
+        let room = &mut b[skip..end];
         skip = 0;
         let got = s.recv_slice(room).unwrap_or(0);
         n += got;
-        if got < room.len() {
+        if got < room.len() || n == limit {
             break;
         }
     }
     n
 }
 
-/// Copies received bytes into `bufs` from byte `skip` on, leaving them queued.
-fn peek_into(s: &mut TcpSocket<'static>, bufs: &mut [&mut [u8]], skip: usize) -> usize {
+/// Copies up to `limit` received bytes into `bufs` from byte `skip` on, leaving them
+/// queued.
+fn peek_into(s: &mut TcpSocket<'static>, bufs: &mut [&mut [u8]], skip: usize, limit: usize) -> usize {
     let want: usize = bufs.iter().map(|b| b.len()).sum::<usize>() - skip;
-    let mut tmp = vec![0u8; want.min(s.recv_queue())];
+    let mut tmp = vec![0u8; want.min(s.recv_queue()).min(limit)];
     let n = s.peek_slice(&mut tmp).unwrap_or(0);
     let mut at = 0;
     let mut skip = skip;
