@@ -177,6 +177,8 @@ pub struct Net {
     pub listeners: BTreeSet<u64>,
     /// TCP connections the guest closed, finishing their goodbyes.
     pub orphans: Vec<Handle>,
+    /// The current call moved data into or out of smoltcp (see [`with_sock_try`]).
+    pub moved: bool,
     next_id: u64,
 }
 
@@ -277,6 +279,7 @@ impl Net {
             udp_ports: PortTable::default(),
             listeners: BTreeSet::new(),
             orphans: Vec::new(),
+            moved: false,
             next_id: 1,
         }
     }
@@ -482,12 +485,21 @@ pub fn with_sock<R>(id: u64, f: impl FnOnce(&mut Net) -> R) -> R {
 }
 
 /// [`with_sock`] for one try of a call that may have to wait: a try that must wait
-/// (EAGAIN) changed nothing, so no poll follows it (what it waits for comes with the
-/// next poll: the card's interrupt, the idle loop, a tick, another socket call). Under
-/// TCG a poll costs tens of microseconds; a server doing a read that finds nothing for
-/// every request paid it for nothing.
+/// (EAGAIN) and moved no data changed nothing, so no poll follows it (what it waits for
+/// comes with the next poll: the card's interrupt, the idle loop, a tick, another
+/// socket call). Under TCG a poll costs tens of microseconds; a server doing a read
+/// that finds nothing for every request paid it for nothing.
 pub fn with_sock_try<T>(id: u64, f: impl FnOnce(&mut Net) -> Result<T, Errno>) -> Result<T, Errno> {
-    with_sock_then(id, f, |r| !matches!(r, Err(Errno::EAGAIN)))
+    let (r, _) = with_sock_then(
+        id,
+        |net| {
+            net.moved = false;
+            let r = f(net);
+            (r, net.moved)
+        },
+        |(r, moved)| *moved || !matches!(r, Err(Errno::EAGAIN)),
+    );
+    r
 }
 
 fn with_sock_then<R>(id: u64, f: impl FnOnce(&mut Net) -> R, needs_poll: impl FnOnce(&R) -> bool) -> R {

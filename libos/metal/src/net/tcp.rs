@@ -497,6 +497,7 @@ impl Net {
             Ok(0) => Err(Errno::EAGAIN),
             Ok(n) => {
                 t.sent += n as u64;
+                self.moved = true;
                 Ok(n)
             }
             Err(_) => Err(Errno::EPIPE),
@@ -576,6 +577,7 @@ impl Net {
                 }
                 let n = recv_into(s, bufs, skip, limit);
                 t.read += n as u64;
+                self.moved = true;
                 if t.urgent.is_some_and(|(_, mark)| t.read > mark) {
                     t.urgent = None;
                 }
