@@ -30,6 +30,14 @@ fn main() {
     for input in ["src", "Cargo.toml", "Cargo.lock", "linker.ld", "build.rs", ".cargo/config.toml"] {
         println!("cargo:rerun-if-changed={}", metal.join(input).display());
     }
+    // The kernel is built from the shared crates too: a change there is a new kernel.
+    for shared in ["libos/core", "syscall-shim", "loader", "rootfs"] {
+        let dir = metal.join("../..").join(shared);
+        for input in ["src", "Cargo.toml"] {
+            println!("cargo:rerun-if-changed={}", dir.join(input).display());
+        }
+    }
+    println!("cargo:rerun-if-changed={}", metal.join("../../rootfs/core_io").display());
 
     let target_dir = metal.join("target");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));

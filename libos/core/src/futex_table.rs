@@ -187,7 +187,7 @@ impl FutexTable {
     ) -> SysResult {
         match *op {
             FutexOp::Wait { addr, expected, bitset, timeout, private } => {
-                self.wait(platform, word, addr, expected, bitset, timeout, private)
+                self.wait(platform, word, FutexKey::of(addr, private), expected, bitset, timeout)
             }
             FutexOp::Wake { addr, count, bitset, private } => {
                 if bitset == 0 {
@@ -291,12 +291,12 @@ impl FutexTable {
         &self,
         platform: &dyn Platform,
         word: &dyn Fn(u64, Access) -> Result<&'m AtomicU32, Errno>,
-        addr: u64,
+        key: FutexKey,
         expected: u32,
         bitset: u32,
         timeout: Option<FutexTimeout>,
-        private: bool,
     ) -> SysResult {
+        let addr = key.addr();
         if bitset == 0 {
             return Err(Errno::EINVAL);
         }
@@ -311,17 +311,13 @@ impl FutexTable {
             Some(FutexTimeout::Absolute { clock, at }) => Some((clock, at.to_nanos().ok_or(Errno::EINVAL)?)),
         };
         let w = word(addr, Access::Read)?;
-        let waiter = Arc::new(Waiter {
-            state: AtomicU32::new(WAITING),
-            bitset,
-            key: spin::Mutex::new(FutexKey::of(addr, private)),
-        });
+        let waiter = Arc::new(Waiter { state: AtomicU32::new(WAITING), bitset, key: spin::Mutex::new(key) });
         {
             let mut queues = self.queues.lock();
             if w.load(Ordering::SeqCst) != expected {
                 return Err(Errno::EAGAIN);
             }
-            queues.entry(FutexKey::of(addr, private)).or_default().push_back(waiter.clone());
+            queues.entry(key).or_default().push_back(waiter.clone());
         }
         // What a signal makes of the wait (see the module docs).
         let interrupted = if timeout.is_none() { Errno::ERESTARTSYS } else { Errno::ERESTARTNOHAND };

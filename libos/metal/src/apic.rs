@@ -1,4 +1,4 @@
-//! The local APIC timer (one-shot, the scheduler's only interrupt source) and the
+//! The local APIC timer (one-shot: the scheduler's tick and deadlines) and the
 //! legacy 8259 PICs, which are masked: an unprogrammed PIC would deliver the PIT's
 //! IRQ 0 on vector 8, the double-fault vector, as soon as interrupts are enabled.
 

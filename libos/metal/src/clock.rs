@@ -1,6 +1,8 @@
 //! The kernel's clocks: monotonic time from the TSC, wall-clock time from the host's
 //! `CLOCK_REALTIME` at launch (`unify.time=NS` on the command line) plus the time since
-//! boot. The monotonic clock continues the host's (`unify.monotonic=NS`) when given. The VM has no other source the guest would agree with: microvm's
+//! `init`. The monotonic clock continues the host's (`unify.monotonic=NS`) when given,
+//! else starts at 0; either way both lag the host's by QEMU's start-up and early boot
+//! (tens of ms). The VM has no other source the guest would agree with: microvm's
 //! RTC has one-second resolution.
 
 use core::sync::atomic::{AtomicU64, Ordering};

@@ -2,8 +2,8 @@
 //!
 //! - `unify.selftest=NAME`: make the kernel fail on purpose (src/selftest.rs), for the
 //!   tests of the fault paths.
-//! - `unify.exit=N`: the status to exit with when there is nothing else to do (0..=255;
-//!   default 0). Until the kernel runs a guest, this is how the tests check the exit path.
+//! - `unify.exit=N`: the status to exit with when there is no guest image to run
+//!   (0..=255; default 0): how the boot tests check the exit path.
 //! - `unify.log=1|3`: the port of the kernel log (default COM1). unify passes 3: COM1
 //!   and COM2 are then the guest's stdout and stderr, and COM3 also carries unify's
 //!   control lines (src/stdio.rs).

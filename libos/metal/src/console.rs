@@ -62,7 +62,7 @@ pub fn print_always(args: fmt::Arguments) {
     let _ = CONSOLE.lock().write_fmt(args);
 }
 
-/// A writer to COM1 that takes no lock, for exception and panic reports: the code that
+/// A writer to the log's port that takes no lock, for exception and panic reports: the code that
 /// faulted may hold the console lock. Output may interleave with a half-written line,
 /// which is better than a report that never appears.
 pub fn emergency() -> Uart {

@@ -37,7 +37,7 @@ unsafe impl Hal for KernelHal {
     }
 
     unsafe fn mmio_phys_to_virt(paddr: PhysAddr, _size: usize) -> NonNull<u8> {
-        NonNull::new(phys_to_virt(paddr as u64) as *mut u8).expect("MMIO in the direct map")
+        NonNull::new(phys_to_virt(paddr) as *mut u8).expect("MMIO in the direct map")
     }
 
     unsafe fn share(buffer: NonNull<[u8]>, _direction: BufferDirection) -> PhysAddr {

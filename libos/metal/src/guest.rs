@@ -177,8 +177,8 @@ fn load_image(mm: &mut MemoryMap, plan: &LoadPlan, bytes: &[u8]) -> Result<(u64,
         bytes,
         base,
         |addr, data| {
-            // SAFETY: `[addr, addr+len)` lies in the span just reserved read-write (the
-            // loader checked every segment against it); pages are filled on first touch.
+            // SAFETY: `[addr, addr+len)` lies in the span just reserved read-write and
+            // populated (the loader checked every segment against it).
             unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), addr as *mut u8, data.len()) }
         },
         |addr, len| {

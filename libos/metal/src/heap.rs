@@ -1,6 +1,6 @@
 //! The kernel heap: talc over the largest free RAM span (src/memory.rs), behind a spin
-//! lock. Running out of heap panics (the `alloc` crate's default), which ends the VM with
-//! the kernel-failure status.
+//! lock. Running out of heap panics (the `alloc` crate's default); src/panic.rs reports
+//! a failed allocation as the VM running out of memory (the guest killed by SIGKILL).
 
 use crate::memory::Range;
 use talc::{ErrOnOom, Talc, Talck};

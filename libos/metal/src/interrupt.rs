@@ -1,10 +1,11 @@
 //! Interrupt and exception entry (the stubs are in src/vectors.s).
 //!
-//! Nothing is handled yet: no device interrupt is enabled, and every exception is a
-//! kernel bug until a guest runs. So every vector is reported with its registers on the
-//! kernel log and the VM exits with the kernel-failure status (src/exit.rs). The path is
-//! nevertheless a full save/restore (general registers, SSE state, iretq), so later
-//! handlers (APIC timer, guest page faults) return through it unchanged.
+//! src/traps.rs handles what concerns the guest: the timer and device interrupts,
+//! demand paging, and exceptions in guest code (which become signals). Anything else —
+//! an exception in kernel code, an unexpected vector — is a kernel bug: it is reported
+//! with its registers on the kernel log and the VM exits with the kernel-failure status
+//! (src/exit.rs). The path is a full save/restore (general registers, FPU state, iretq),
+//! so a handled vector resumes the interrupted code exactly.
 
 use crate::console;
 use crate::cpu;

@@ -216,5 +216,6 @@ fn report_consoles() {
     } else {
         "absent"
     };
-    kprintln!("consoles: COM1 kernel log; COM2 {com2_state} (reserved for the guest's stderr)");
+    let log = if console::log_port() == serial::COM3 { "COM3" } else { "COM1" };
+    kprintln!("consoles: {log} kernel log; COM2 {com2_state} (the guest's stderr)");
 }

@@ -1,6 +1,6 @@
 //! The kernel's page tables: one address space shared by the kernel and the guest.
 //!
-//! - **The kernel image** (linked at 1 MiB, src/linker.ld) is identity-mapped with 4 KiB
+//! - **The kernel image** (linked at 1 MiB, linker.ld) is identity-mapped with 4 KiB
 //!   pages, and nothing else low is: guest null pointers fault, and the guest's window
 //!   starts right above the image, where a non-PIE program wants its text (0x400000).
 //!   The linker script refuses an image that reaches [`GUEST_LO`].

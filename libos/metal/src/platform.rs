@@ -116,8 +116,8 @@ impl Platform for MetalPlatform {
             ClockId::Realtime | ClockId::RealtimeCoarse | ClockId::RealtimeAlarm | ClockId::Tai => {
                 timespec(clock::realtime_ns())
             }
-            // CPU time: one process on a CPU of its own, so it is (nearly) the time since
-            // boot; thread CPU time is not tracked per task yet.
+            // CPU time is not accounted per task yet: the CPU clocks follow the monotonic
+            // clock (docs/compat.md).
             _ => timespec(clock::monotonic_ns()),
         }
     }

@@ -6,8 +6,8 @@ use crate::kprintln;
 /// The self-tests by name.
 pub const NAMES: &[&str] = &["pagefault", "invalid-opcode", "panic"];
 
-/// An address the boot page tables leave unmapped: 256 GiB (PML4 entry 0 is present,
-/// its PDPT has entries only for the first 4 GiB).
+/// An address nothing maps: 256 GiB, in the guest window, with no guest (a kernel read
+/// there is not a guest access the page-fault handler could resolve).
 pub const UNMAPPED: u64 = 0x40_0000_0000;
 
 /// Runs the self-test `name`; returns only if there is no such test.

@@ -1,16 +1,18 @@
-//! 16550 UART driver (polled, no interrupts yet).
+//! 16550 UART driver: transmit is polled; receive is polled or, once src/stdio.rs
+//! enables it, raises the port's interrupt line.
 //!
 //! The ports have fixed roles (README.md, "Consoles"):
-//! - COM1 (0x3f8): the kernel's log (and, until the guest runs, everything).
-//! - COM2 (0x2f8): reserved for the guest's stderr, so that unify can give the guest's
-//!   stdout and stderr to its own stdout and stderr separately.
+//! - COM1 (0x3f8): the guest's stdout and stdin (and the kernel log when no `unify.log=3`).
+//! - COM2 (0x2f8): the guest's stderr, so that unify can give the guest's stdout and
+//!   stderr to its own stdout and stderr separately.
+//! - COM3 (0x3e8): under unify, the kernel log and unify's control lines.
 
 use crate::port::{inb, outb};
 use core::fmt;
 
-/// The I/O base of COM1: the kernel log.
+/// The I/O base of COM1: the guest's stdout and stdin.
 pub const COM1: u16 = 0x3f8;
-/// The I/O base of COM2: the guest's stderr (once a guest runs).
+/// The I/O base of COM2: the guest's stderr.
 pub const COM2: u16 = 0x2f8;
 /// The I/O base of COM3: the kernel log and unify's control lines, when unify runs
 /// the VM (`unify.log=3`).

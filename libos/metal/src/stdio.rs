@@ -7,9 +7,11 @@
 //!   QEMU may still hold some when the line comes — and been consumed) and
 //!   `signal N` (a signal sent to unify, for the guest process).
 //!
-//! The UARTs are polled ([`poll`]) by the idle task and at every timer tick, so input
-//! is noticed within a tick while the guest runs and at once when the CPU was idle.
-//! Readers of stdin block on a wait word that [`poll`] bumps.
+//! Received bytes raise the serial interrupt (through the I/O APIC, src/ioapic.rs),
+//! which ends the idle task's halt or preempts guest code; [`poll`] then collects them
+//! (it also runs at every timer tick, should no I/O APIC answer). Readers of stdin block
+//! on a wait word that [`poll`] bumps. unify sends nothing before the kernel's "ready
+//! for input" line (see [`init`]).
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;

@@ -92,6 +92,15 @@ pub fn handle(frame: &mut InterruptFrame) -> bool {
             }
         }
         0..=31 if from_guest(frame) => fault(frame, 0, None),
+        // A vector the kernel never programs, from guest code: an `int N` instruction
+        // (the gates are ring 0's, so the CPU lets the ring-0 guest through). On Linux
+        // the gate refuses ring 3 with #GP: SIGSEGV (int 0x80 would be the 32-bit
+        // syscall entry, which 64-bit programs do not use).
+        _ if from_guest(frame) => {
+            frame.vector = 13;
+            frame.error_code = 0;
+            fault(frame, 0, None)
+        }
         _ => false,
     }
 }
@@ -159,7 +168,7 @@ extern "C" fn fault_tail(task: *mut Task) -> ! {
     let kernel = Kernel::get();
     let rip = task.tcb.regs.rip;
     if f.kind == Some(FaultKind::OutOfMemory) {
-        kernel.platform.log("unify: the VM is out of memory; the guest was killed (give it more with -m)");
+        kernel.platform.log("unify: the VM ran out of memory; the guest was killed (give it more with -m)");
         kernel.platform.exit_by_signal(SIGKILL);
     }
     let (sig, si_code, addr) = signal_for(&f, rip);

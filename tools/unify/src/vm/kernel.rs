@@ -6,7 +6,7 @@
 //! a content-addressed file under `~/.cache/unify`: nothing is written to disk or left
 //! behind, a read-only or full home directory does not matter, no two runs race to
 //! create the file, and the seals guarantee QEMU reads exactly the bytes built in. The
-//! cost is one copy of the kernel (a few hundred KB, well under a millisecond) per run.
+//! cost is one copy of the kernel (under 1 MB, well under a millisecond) per run.
 //!
 //! The hidden option `--kernel FILE` boots another kernel file instead (for kernel
 //! development: no rebuild of unify needed).

@@ -86,11 +86,6 @@ fn settings(args: &RunArgs) -> Result<Settings, Failure> {
     })
 }
 
-/// The kernel command line: the log on COM3 (`unify.log=3`), the host's wall-clock time
-/// (`unify.time`, ns since the epoch: the VM has no clock of its own to trust) and its
-/// monotonic clock (`unify.monotonic`: the guest's continues it, so "a second ago" is
-/// a valid time from the start, as on a host that has been up a while), then the
-/// optional words.
 /// What unify's fds 0–2 are, for the guest's fstat (`unify.stdio`): `n` /dev/null (a
 /// character device that is not a terminal), `t` a terminal, `p` anything else (a pipe,
 /// file or socket: the guest reads and writes a stream either way). Programs decide by
@@ -116,6 +111,12 @@ fn stdio_kinds() -> String {
         .collect()
 }
 
+/// The kernel command line: the log on COM3 (`unify.log=3`), the host's wall-clock time
+/// (`unify.time`, ns since the epoch: the VM has no clock of its own to trust) and its
+/// monotonic clock (`unify.monotonic`: the guest's continues it, so "a second ago" is
+/// a valid time from the start, as on a host that has been up a while), what fds 0–2
+/// are (`unify.stdio`), then the optional words (`unify.trace`, `unify.verbose`,
+/// `--kernel-arg`s).
 fn kernel_command_line(words: &[String]) -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
