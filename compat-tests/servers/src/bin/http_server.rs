@@ -52,6 +52,10 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    // One SIGINT listener for the whole loop: a `ctrl_c()` made anew in each round of
+    // the select would miss a SIGINT that lands between two rounds.
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
     println!("listening on port {port}");
     let served = Arc::new(AtomicU64::new(0));
     loop {
@@ -65,7 +69,7 @@ async fn main() {
                     let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service).await;
                 });
             }
-            _ = tokio::signal::ctrl_c() => break,
+            _ = &mut interrupted => break,
         }
     }
     println!("shutting down after {} requests", served.load(Ordering::Relaxed));

@@ -20,6 +20,10 @@ async fn main() {
             std::process::exit(1);
         }
     };
+    // One SIGINT listener for the whole loop: a `ctrl_c()` made anew in each round of
+    // the select would miss a SIGINT that lands between two rounds.
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
     println!("echoing on port {port}");
     let mut buf = vec![0u8; 65536];
     let mut count = 0u64;
@@ -30,7 +34,7 @@ async fn main() {
                 count += 1;
                 let _ = sock.send_to(&buf[..n], from).await;
             }
-            _ = tokio::signal::ctrl_c() => break,
+            _ = &mut interrupted => break,
         }
     }
     println!("shutting down after {count} datagrams");
