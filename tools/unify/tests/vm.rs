@@ -168,8 +168,10 @@ fn options_of_the_other_platform_are_refused() {
 
 #[test]
 fn qemu_gets_the_contract_command_line() {
-    let out =
-        run(&mut fake("args", &["--trace", "--kernel-arg", "unify.exit=3", "-p", "18080:8080", "-p", "5353:53/udp"]));
+    // A free host port: unify listens on it (UDP ones are QEMU's, which the fake never binds).
+    let host = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap().local_addr().unwrap().port();
+    let tcp = format!("{host}:8080");
+    let out = run(&mut fake("args", &["--trace", "--kernel-arg", "unify.exit=3", "-p", &tcp, "-p", "5353:53/udp"]));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let args: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
     let after = |flag: &str| -> Vec<&str> {
@@ -208,11 +210,28 @@ fn qemu_gets_the_contract_command_line() {
     );
     let drive = after("-drive");
     assert!(drive[0].starts_with("id=root,file=/proc/self/fd/") && drive[0].ends_with(",format=raw,if=none"));
-    assert_eq!(after("-netdev"), ["user,id=net0,hostfwd=tcp:127.0.0.1:18080-:8080,hostfwd=udp:127.0.0.1:5353-:53"]);
+    // TCP goes to an inner port unify's proxy relays to (unify listens on `host` itself);
+    // UDP is QEMU's own.
+    let netdev = after("-netdev");
+    let inner = netdev[0]
+        .strip_prefix("user,id=net0,hostfwd=tcp:127.0.0.1:")
+        .and_then(|r| r.strip_suffix("-:8080,hostfwd=udp:127.0.0.1:5353-:53"))
+        .unwrap_or_else(|| panic!("{netdev:?}"));
+    assert!(inner.parse::<u16>().is_ok_and(|p| p != 0 && p != host), "{netdev:?}");
 
     // Without -p there is no network device.
     let out = run(&mut fake("args", &[]));
     assert!(!stdout(&out).contains("-netdev") && !stdout(&out).contains("virtio-net"));
+}
+
+#[test]
+fn a_busy_published_port_fails_before_qemu_starts() {
+    let busy = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let out = run(&mut fake("args", &["-p", &format!("{port}:8080")]));
+    assert_eq!(out.status.code(), Some(126));
+    assert_eq!(stderr(&out), format!("unify: -p {port}:8080: port {port} is in use on 127.0.0.1\n"));
+    assert!(out.stdout.is_empty(), "QEMU ran: {}", stdout(&out));
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! - [`accel`]: `--accel auto|kvm|tcg`, and whether KVM can run the kernel here;
 //! - [`kernel`]: the built-in kernel, handed to QEMU as a sealed memfd;
 //! - [`qemu`]: finding QEMU, its command line (the contract with the kernel), starting it;
+//! - [`proxy`]: `-p` for TCP: unify listens on the host port and relays to QEMU's;
 //! - [`relay`]: the three serial ports (guest stdout/stdin, guest stderr, kernel log and
 //!   control);
 //! - [`signals`]: signals sent to unify become control lines for the kernel;
@@ -11,6 +12,7 @@
 
 pub mod accel;
 mod kernel;
+mod proxy;
 mod qemu;
 mod relay;
 mod signals;
@@ -143,6 +145,8 @@ fn boot(args: &RunArgs) -> Result<i32, Failure> {
         eprintln!("unify: --smp {}: the VM gets {} CPUs, but the unify kernel uses one for now", s.smp, s.smp);
     }
     let kernel = kernel::open(args.kernel.as_deref())?;
+    // Before QEMU starts: a busy host port fails here, with one line.
+    let (published, qemu_ports) = proxy::listen(&s.ports)?;
     let io = |e: std::io::Error| Failure::failed(format!("cannot connect the VM's serial ports: {e}"));
     let (ours, theirs) = relay::pairs().map_err(io)?;
     let machine = Machine {
@@ -153,7 +157,7 @@ fn boot(args: &RunArgs) -> Result<i32, Failure> {
         kernel_fd: kernel.as_raw_fd(),
         image_fd: image.as_raw_fd(),
         com_fds: [theirs.com1.as_raw_fd(), theirs.com2.as_raw_fd(), theirs.com3.as_raw_fd()],
-        ports: s.ports,
+        ports: qemu_ports,
     };
     if args.verbose {
         eprintln!("unify: {}", qemu::shown(&qemu_path, &machine.args()));
@@ -162,6 +166,7 @@ fn boot(args: &RunArgs) -> Result<i32, Failure> {
     // From here on the forwarded signals are the guest's (signals.rs).
     let blocked = signals::block();
     let mut child = qemu::spawn(&qemu_path, &machine)?;
+    let published = published.start();
     // QEMU has its own copies; the ports reach their end when QEMU's copies close.
     drop(theirs);
     drop(kernel);
@@ -177,6 +182,7 @@ fn boot(args: &RunArgs) -> Result<i32, Failure> {
     let qemu_messages = child.stderr.take().map(|e| qemu_stderr(e, args.verbose));
 
     let qemu_status = child.wait().map_err(|e| Failure::failed(format!("waiting for QEMU: {e}")))?;
+    published.stop();
     // Every port is read to its end before unify decides anything.
     let com1 = stdout.join().unwrap_or_default();
     let _ = stderr.join();

@@ -6,7 +6,8 @@
 //! 0x3f8 is microvm's own ISA serial port; COM2 at 0x2f8 and COM3 at 0x3e8 are added as
 //! `isa-serial` devices, because microvm connects only the first `-serial`), the root
 //! filesystem image as a virtio-blk disk and, when ports are published, a virtio-net
-//! device on QEMU's user-mode network with a `hostfwd` per port.
+//! device on QEMU's user-mode network with a `hostfwd` per port (for TCP, to the inner
+//! port unify's proxy relays to: `proxy.rs`).
 //!
 //! Files QEMU needs (the kernel, the image) and unify's ends of the serial ports are
 //! descriptors QEMU inherits: the kernel and the image are opened as
@@ -61,6 +62,8 @@ pub struct Machine {
     pub image_fd: RawFd,
     /// QEMU's ends of COM1, COM2, COM3.
     pub com_fds: [RawFd; 3],
+    /// What QEMU forwards: a TCP map's host port is the inner port unify's proxy
+    /// connects to (`proxy.rs`), a UDP map's the published one.
     pub ports: Vec<PortMap>,
 }
 
@@ -205,15 +208,16 @@ mod tests {
 
     #[test]
     fn published_ports() {
+        // A TCP map's host port is the proxy's inner port by now (proxy.rs).
         let ports =
-            vec![PortMap { host: 18080, guest: 8080, udp: false }, PortMap { host: 5353, guest: 53, udp: true }];
+            vec![PortMap { host: 40123, guest: 8080, udp: false }, PortMap { host: 5353, guest: 53, udp: true }];
         let args: Vec<String> = machine(ports).args().into_iter().map(|a| a.into_string().unwrap()).collect();
         let at = args.iter().position(|a| a == "-netdev").unwrap();
         assert_eq!(
             args[at..],
             [
                 "-netdev",
-                "user,id=net0,hostfwd=tcp:127.0.0.1:18080-:8080,hostfwd=udp:127.0.0.1:5353-:53",
+                "user,id=net0,hostfwd=tcp:127.0.0.1:40123-:8080,hostfwd=udp:127.0.0.1:5353-:53",
                 "-device",
                 "virtio-net-device,netdev=net0"
             ]
