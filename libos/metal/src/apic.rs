@@ -98,6 +98,12 @@ pub fn arm_in(ns: u64) {
     write(REG_INITIAL_COUNT, ticks.clamp(1, u128::from(u32::MAX)) as u32);
 }
 
+/// Whether the one-shot timer is still counting down (it has not fired since it was
+/// last armed).
+pub fn timer_running() -> bool {
+    read(REG_CURRENT_COUNT) != 0
+}
+
 /// Ends the interrupt being served.
 pub fn eoi() {
     write(REG_EOI, 0);

@@ -24,13 +24,18 @@ pub fn run_timers() {
 
 /// Arms the APIC timer for the earliest of: a sleeper's deadline, the libOS's next
 /// timer, one tick from now (preemption and console polling). Left alone when it is
-/// already armed for something at least as early that has not passed.
+/// already armed for something at least as early that has not passed — and is still
+/// counting: the APIC and the TSC clock disagree by the calibration error, so the
+/// timer may fire a little before `ARMED` by the clock, and must then be armed again.
 pub fn arm_timer() {
     let now = clock::monotonic_ns();
-    let want =
-        sched::next_deadline().unwrap_or(u64::MAX).min(TIMER_DUE.load(Ordering::SeqCst)).min(now + sched::TICK_NS);
+    let want = sched::next_deadline()
+        .unwrap_or(u64::MAX)
+        .min(TIMER_DUE.load(Ordering::SeqCst))
+        .min(crate::net::next_poll())
+        .min(now + sched::TICK_NS);
     let armed = ARMED.load(Ordering::SeqCst);
-    if armed > now && armed <= want {
+    if armed > now && armed <= want && crate::apic::timer_running() {
         return;
     }
     sched::arm_timer(now, Some(want));
@@ -42,6 +47,7 @@ pub fn arm_timer() {
 pub fn run() -> ! {
     loop {
         stdio::poll();
+        crate::net::poll();
         let now = clock::monotonic_ns();
         sched::expire(now);
         if TIMERS_CHANGED.swap(false, Ordering::SeqCst) || TIMER_DUE.load(Ordering::SeqCst) <= now {

@@ -46,3 +46,17 @@ pub fn route_serial() -> bool {
     write(entry, u32::from(SERIAL_VECTOR)); // fixed, physical, active high, edge, unmasked
     true
 }
+
+/// Routes pin `pin` to `vector` on CPU 0 (APIC id 0), fixed delivery, active high,
+/// edge-triggered: a device's line (src/net/irq.rs: virtio-net's). False when no I/O
+/// APIC answers or it has no such pin.
+pub fn route(pin: u32, vector: u8) -> bool {
+    let version = read(IOAPICVER);
+    if version == u32::MAX || version == 0 || pin > (version >> 16) & 0xff {
+        return false;
+    }
+    let entry = IOREDTBL + 2 * pin;
+    write(entry + 1, 0);
+    write(entry, u32::from(vector));
+    true
+}

@@ -34,6 +34,7 @@ mod interrupt;
 mod ioapic;
 mod mem;
 mod memory;
+mod net;
 mod paging;
 mod panic;
 mod pit;

@@ -159,6 +159,10 @@ impl Platform for MetalPlatform {
         sched::wake_word(word.as_ptr() as u64);
     }
 
+    fn socket(&self, domain: i32, ty: i32, protocol: i32) -> Result<Arc<dyn File>, Errno> {
+        crate::net::socket(domain, ty, protocol)
+    }
+
     fn timers_changed(&self) {
         TIMERS_CHANGED.store(true, Ordering::SeqCst);
     }

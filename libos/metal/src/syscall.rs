@@ -97,6 +97,7 @@ pub fn leave_kernel(task: &mut Task, syscall: Option<u64>) -> ! {
 /// sleepers and timers, then another task's turn if one is ready.
 pub extern "C" fn preempted(task: *mut Task) -> ! {
     stdio::poll();
+    crate::net::poll();
     sched::expire(clock::monotonic_ns());
     crate::idle::run_timers();
     sched::yield_now();

@@ -50,6 +50,13 @@ pub fn handle(frame: &mut InterruptFrame) -> bool {
             }
             true // the idle task looks at what is due when its halt ends
         }
+        v if v == u64::from(crate::net::IRQ_VECTOR) => {
+            crate::net::interrupt();
+            if from_guest(frame) {
+                leave_ist(frame, crate::syscall::preempted);
+            }
+            true // the idle task polls the network when its halt ends
+        }
         v if v == u64::from(apic::SPURIOUS_VECTOR) => true,
         v if v == u64::from(crate::ioapic::SERIAL_VECTOR) => {
             // Input arrived: take it now (reading the data clears the UART's request).

@@ -73,6 +73,8 @@ pub fn probe_all(devices: impl Iterator<Item = MmioDevice>, acpi: bool) -> Optio
         kprintln!("virtio-mmio: {:#x} (irq {}): {kind:?} device, version {:?}", dev.base, dev.irq, transport.version());
         if kind == DeviceType::Block && root.is_none() {
             root = open_block(transport);
+        } else if kind == DeviceType::Network {
+            crate::net::attach(transport, dev.base, dev.irq);
         } else if kind == DeviceType::EntropySource {
             match VirtIORng::<KernelHal, _>::new(transport) {
                 Ok(rng) => crate::random::set_device(rng),

@@ -1,0 +1,58 @@
+//! The card's interrupt: "a frame came" (or "a frame went") without waiting for the
+//! next timer tick.
+//!
+//! microvm wires each virtio-mmio transport to a pin of its IOAPIC (the `:IRQ` of the
+//! `virtio_mmio.device=` argument). [`route`] points that pin at [`VECTOR`] on this CPU
+//! (src/ioapic.rs), edge-triggered: the transport raises its line while its interrupt
+//! status is non-zero, and [`interrupt`] writes the status back to clear it, so the
+//! next frame makes a new edge. The handler does nothing else: it runs on a 16 KiB
+//! interrupt stack, no place to poll smoltcp from. When it interrupted guest code,
+//! src/traps.rs goes on the way of a timer tick (`syscall::preempted`, which polls the
+//! stack); when it ended the idle task's halt, the idle loop polls.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::apic;
+use crate::paging::phys_to_virt;
+
+/// The vector the card interrupts on (the timer has 0x20).
+pub const VECTOR: u8 = 0x30;
+
+/// virtio-mmio's InterruptStatus and InterruptACK registers.
+const INTERRUPT_STATUS: u64 = 0x60;
+const INTERRUPT_ACK: u64 = 0x64;
+
+/// The transport's registers (direct-map address; 0: no card).
+static CARD_REGS: AtomicU64 = AtomicU64::new(0);
+
+/// Sends IOAPIC pin `pin` (the card at physical `regs`) to [`VECTOR`] on this CPU.
+/// False (and polling only) when the IOAPIC has no such pin.
+pub fn route(pin: u32, regs: u64) -> bool {
+    CARD_REGS.store(phys_to_virt(regs), Ordering::SeqCst);
+    if !crate::ioapic::route(pin, VECTOR) {
+        crate::kprintln!("virtio-net: IRQ {pin} is not a pin of the I/O APIC; polling only");
+        return false;
+    }
+    true
+}
+
+/// The interrupt handler's part (src/traps.rs): clears the card's interrupt and ends
+/// the APIC's.
+pub fn interrupt() {
+    let regs = CARD_REGS.load(Ordering::SeqCst);
+    if regs != 0 {
+        // A frame that completes between the read and the write keeps its bit set:
+        // clear until none is left, so the line falls and the next frame rises it.
+        for _ in 0..4 {
+            // SAFETY: the transport's interrupt registers in the direct map; reading the
+            // status and writing it back to ACK is virtio-mmio's acknowledgement.
+            let status = unsafe { ((regs + INTERRUPT_STATUS) as *const u32).read_volatile() };
+            if status == 0 {
+                break;
+            }
+            // SAFETY: as above.
+            unsafe { ((regs + INTERRUPT_ACK) as *mut u32).write_volatile(status) };
+        }
+    }
+    apic::eoi();
+}
