@@ -38,6 +38,7 @@
 //!   boots either way.
 
 use std::fs;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -210,16 +211,15 @@ impl LinuxVm {
         shell_line(QEMU, &self.qemu_args(mem_mib))
     }
 
-    /// Starts QEMU.
+    /// Starts QEMU. It is killed (SIGKILL) if the thread that spawned it ends first
+    /// (`PR_SET_PDEATHSIG`), so a benchmark that dies leaves no VM behind: spawn from a
+    /// thread that lives as long as the VM should (the main thread).
     pub fn spawn(&self, mem_mib: u32) -> Result<RunningVm, String> {
         let started = Instant::now();
-        let mut child = Command::new(QEMU)
-            .args(self.qemu_args(mem_mib))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("{QEMU}: {e} (Debian: apt-get install qemu-system-x86)"))?;
+        let mut cmd = Command::new(QEMU);
+        cmd.args(self.qemu_args(mem_mib)).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        die_with_parent(&mut cmd);
+        let mut child = cmd.spawn().map_err(|e| format!("{QEMU}: {e} (Debian: apt-get install qemu-system-x86)"))?;
         let serial = Output::capture(child.stdout.take().unwrap());
         let stderr = Output::capture(child.stderr.take().unwrap());
         Ok(RunningVm { child, serial, stderr, started })
@@ -250,6 +250,26 @@ impl Drop for RunningVm {
         if matches!(self.child.try_wait(), Ok(None)) {
             self.kill();
         }
+    }
+}
+
+/// Makes the process `cmd` spawns die (SIGKILL) when the thread that spawns it ends
+/// (`PR_SET_PDEATHSIG`); the spawn fails if that parent is already gone.
+pub fn die_with_parent(cmd: &mut Command) -> &mut Command {
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: the closure runs in the child between fork and exec and makes only
+    // async-signal-safe calls (prctl, getppid), with no allocation or locking.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before the prctl: then nobody would kill the child.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        })
     }
 }
 

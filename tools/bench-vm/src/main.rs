@@ -15,13 +15,8 @@
 //! exit of the process (the program, QEMU, unify). Then the smallest `-m` each VM runs
 //! hello in, the sizes, the ratios and the exact command lines. See README.md.
 
-mod cpio;
-mod debian;
-mod guest;
-mod linuxvm;
 mod measure;
 mod netcheck;
-mod serial;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -29,7 +24,8 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 
-use linuxvm::{Init, KernelImage, LinuxVm, Spec};
+use bench_vm::linuxvm::{Init, KernelImage, LinuxVm, Spec};
+use bench_vm::{debian, guest};
 use measure::{KernelAlone, LinuxSide, Native, Round, Side, Stats, UnifySide};
 
 #[derive(Parser, Debug)]

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::linuxvm::{self, GuestExit, LinuxVm};
-use crate::serial::{after, Output};
+use bench_vm::linuxvm::{self, GuestExit, LinuxVm};
+use bench_vm::serial::{after, Output};
 
 /// One run: when the program's line appeared and when the process (QEMU, unify, the
 /// program) exited, both from just before the spawn.

@@ -8,8 +8,8 @@ use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::debian::LinuxKernel;
-use crate::linuxvm::{self, Init, KernelImage, LinuxVm, Spec};
+use bench_vm::debian::LinuxKernel;
+use bench_vm::linuxvm::{self, Init, KernelImage, LinuxVm, Spec};
 
 pub const GUEST_PORT: u16 = 8080;
 
