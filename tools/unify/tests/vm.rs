@@ -8,6 +8,8 @@
 
 mod support;
 
+use support::have_qemu;
+
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -391,20 +393,6 @@ fn a_built_image_boots_the_same_way() {
 }
 
 // --- The real QEMU and the built-in kernel ----------------------------------------------
-
-/// Whether the real QEMU is here; without it these tests fail (naming the package) unless
-/// UNIFY_SKIP_VM_TESTS=1, as libos/metal/tests/boot-test does.
-fn have_qemu() -> bool {
-    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .any(|d| d.join("qemu-system-x86_64").is_file());
-    if !found {
-        assert!(
-            std::env::var_os("UNIFY_SKIP_VM_TESTS").is_some_and(|v| v == "1"),
-            "qemu-system-x86_64 not found: install the Debian package qemu-system-x86 (or set UNIFY_SKIP_VM_TESTS=1)"
-        );
-    }
-    found
-}
 
 fn boot(kernel_args: &[&str]) -> Output {
     let mut cmd = unify();

@@ -9,22 +9,10 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use support::{guest_program, output_within};
+use support::{guest_program, have_qemu, output_within};
 
 /// TCG on a loaded two-core machine: a guest that takes 50 ms natively may take seconds.
 const LIMIT: Duration = Duration::from_secs(120);
-
-fn have_qemu() -> bool {
-    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .any(|d| d.join("qemu-system-x86_64").is_file());
-    if !found {
-        assert!(
-            std::env::var_os("UNIFY_SKIP_VM_TESTS").is_some_and(|v| v == "1"),
-            "qemu-system-x86_64 not found: install the Debian package qemu-system-x86 (or set UNIFY_SKIP_VM_TESTS=1)"
-        );
-    }
-    found
-}
 
 fn guests() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();

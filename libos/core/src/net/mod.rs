@@ -176,6 +176,20 @@ pub trait Socket: Send + Sync {
     fn getsockopt(&self, level: i32, name: i32, value: &mut [u8]) -> Result<usize, Errno>;
 }
 
+/// `read(2)` on a socket: `recvmsg` into the one buffer, without flags (a read of
+/// nothing returns 0 at once, as Linux's does).
+pub fn read_as_recvmsg(sock: &dyn Socket, buf: &mut [u8], nonblock: bool) -> SysResult {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    sock.recvmsg(&mut [buf], &mut [], 0, nonblock).map(|r| r.len)
+}
+
+/// `write(2)` on a socket: `sendmsg` of the one buffer, without flags or address.
+pub fn write_as_sendmsg(sock: &dyn Socket, buf: &[u8], nonblock: bool) -> SysResult {
+    sock.sendmsg(&SendMsg { bufs: &[buf], addr: None, control: &[], flags: 0 }, nonblock)
+}
+
 /// An `int` option value (EINVAL if shorter than an `int`, as Linux's setsockopt).
 pub fn int_value(value: &[u8]) -> Result<i32, Errno> {
     let b: [u8; 4] = value.get(..4).and_then(|b| b.try_into().ok()).ok_or(Errno::EINVAL)?;

@@ -614,15 +614,11 @@ impl Socket for UnixSocket {
 
 impl File for UnixSocket {
     fn read(&self, buf: &mut [u8], nonblock: bool) -> SysResult {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        self.recvmsg(&mut [buf], &mut [], 0, nonblock).map(|r| r.len)
+        crate::net::read_as_recvmsg(self, buf, nonblock)
     }
 
     fn write(&self, buf: &[u8], nonblock: bool) -> SysResult {
-        let msg = SendMsg { bufs: &[buf], addr: None, control: &[], flags: 0 };
-        self.sendmsg(&msg, nonblock)
+        crate::net::write_as_sendmsg(self, buf, nonblock)
     }
 
     fn stat(&self) -> Result<Stat, Errno> {

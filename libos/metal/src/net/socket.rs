@@ -688,14 +688,11 @@ impl Socket for InetSocket {
 
 impl File for InetSocket {
     fn read(&self, buf: &mut [u8], nonblock: bool) -> SysResult {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        self.recvmsg(&mut [buf], &mut [], 0, nonblock).map(|r| r.len)
+        libos::net::read_as_recvmsg(self, buf, nonblock)
     }
 
     fn write(&self, buf: &[u8], nonblock: bool) -> SysResult {
-        self.sendmsg(&SendMsg { bufs: &[buf], addr: None, control: &[], flags: 0 }, nonblock)
+        libos::net::write_as_sendmsg(self, buf, nonblock)
     }
 
     fn stat(&self) -> Result<Stat, Errno> {

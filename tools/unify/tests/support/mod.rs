@@ -102,3 +102,17 @@ pub fn fake_qemu_dir(dir: &Path) -> PathBuf {
     assert!(status.success(), "cc failed on {}", src.display());
     bin
 }
+
+/// Whether the real QEMU is here; without it these tests fail (naming the package) unless
+/// UNIFY_SKIP_VM_TESTS=1, as libos/metal/tests/boot-test does.
+pub fn have_qemu() -> bool {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .any(|d| d.join("qemu-system-x86_64").is_file());
+    if !found {
+        assert!(
+            std::env::var_os("UNIFY_SKIP_VM_TESTS").is_some_and(|v| v == "1"),
+            "qemu-system-x86_64 not found: install the Debian package qemu-system-x86 (or set UNIFY_SKIP_VM_TESTS=1)"
+        );
+    }
+    found
+}
