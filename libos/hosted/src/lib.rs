@@ -166,6 +166,28 @@ pub fn run(opts: &RunOptions) -> Result<Infallible, HostedError> {
     unsafe { unify_enter_guest(image.entry, sp) }
 }
 
+/// Ends this process by signal `sig` as a guest killed by it ends: no core file of
+/// unify's own, the default action restored, the signal unblocked in this thread and
+/// raised. A shell then sees 128 + `sig`; a signal whose default action does not end a
+/// process falls back to exiting with 128 + `sig`. (The VM platform's host side ends
+/// unify the same way when its guest was killed.)
+pub fn die_by_signal(sig: i32) -> ! {
+    let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: a valid rlimit; lowering a limit needs no privilege.
+    unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) };
+    // SAFETY: restores the default action, unblocks the signal in this thread and
+    // sends it to this thread, whose default action then ends the process.
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(sig);
+        libc::_exit(128 + sig)
+    }
+}
+
 /// Reserves the whole guest window so nothing of the host lands in it.
 fn reserve_window() -> Result<(), HostedError> {
     let len = (GUEST_HI - GUEST_LO) as usize;

@@ -474,22 +474,8 @@ impl Platform for HostedPlatform {
             kernel.flush_for_exit();
         }
         stats::report();
-        let sig = sig as i32;
         // The guest's core dump is not unify's: no core file of the unify process.
-        let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-        // SAFETY: a valid rlimit; lowering a limit needs no privilege.
-        unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) };
-        // SAFETY: restores the default action, unblocks the signal and sends it to
-        // this process, which the default action then ends.
-        unsafe {
-            libc::signal(sig, libc::SIG_DFL);
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, sig);
-            libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
-            libc::raise(sig);
-            libc::_exit(128 + sig)
-        }
+        crate::die_by_signal(sig as i32)
     }
 
     fn spawn_thread(&self, start: ThreadStart) -> Result<(), Errno> {

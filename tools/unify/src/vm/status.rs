@@ -148,29 +148,12 @@ impl LogTail {
     }
 }
 
-/// Ends unify by signal `sig`, as the hosted platform does when its guest is killed:
-/// no core file of unify's own, the default action, raised in this thread. A shell then
-/// sees 128 + `sig`. Falls back to exiting with 128 + `sig` for a signal whose default
-/// action does not end a process.
+/// Ends unify by signal `sig`, as the hosted platform does when its guest is killed
+/// (`libos_hosted::die_by_signal`), after flushing what unify wrote to stdout.
 pub fn die_by_signal(sig: u8) -> ! {
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    let sig = i32::from(sig);
-    let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: a valid rlimit; lowering a limit needs no privilege.
-    unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) };
-    // SAFETY: restores the default action, unblocks the signal in this thread (the VM
-    // run blocks the forwarded ones) and sends it to this thread, whose default action
-    // then ends the process.
-    unsafe {
-        libc::signal(sig, libc::SIG_DFL);
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, sig);
-        libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
-        libc::raise(sig);
-        libc::_exit(128 + sig)
-    }
+    libos_hosted::die_by_signal(i32::from(sig))
 }
 
 #[cfg(test)]
