@@ -10,7 +10,7 @@ use crate::args::Args;
 use crate::names::SYSCALL_COUNT;
 use crate::sys::{
     attrs, clone, copy, cwd, dirops, epoll, eventfd, futex, ident, io, kill, lock, memfd, mm, mmap_file, open, pipe,
-    poll, process, random, rusage, sched, signal, socket, sockmsg, splice, stat, time, timer,
+    poll, process, random, rusage, sched, signal, socket, sockmsg, splice, stat, time, timer, timerfd,
 };
 
 /// The state a handler works on.
@@ -221,8 +221,11 @@ syscall_table! {
     280 utimensat(Int, Str, Hex, Hex) => Full(attrs::utimensat);
     281 epoll_pwait(Int, Hex, Int, Int, Hex, UInt) => Full(epoll::epoll_pwait);
     282 signalfd(Int, Hex, UInt) => Full(signal::signalfd);
+    283 timerfd_create(Int, Hex) => Partial(timerfd::timerfd_create, "the alarm clocks are their plain clocks (nothing suspends); TFD_TIMER_CANCEL_ON_SET is accepted but never cancels (the guest cannot set the clock and host clock changes are not watched)");
     284 eventfd(UInt) => Full(eventfd::eventfd);
     285 fallocate(Int, Hex, Int, Int) => Partial(attrs::fallocate, "mode 0 only; hole punching and FALLOC_FL_KEEP_SIZE give EOPNOTSUPP");
+    286 timerfd_settime(Int, Hex, Hex, Hex) => Full(timerfd::timerfd_settime);
+    287 timerfd_gettime(Int, Hex) => Full(timerfd::timerfd_gettime);
     288 accept4(Int, Hex, Hex, Hex) => Full(socket::accept4);
     289 signalfd4(Int, Hex, UInt, Hex) => Full(signal::signalfd4);
     290 eventfd2(UInt, Hex) => Full(eventfd::eventfd2);

@@ -137,6 +137,11 @@ pub trait File: AsAny + Send + Sync {
     fn anon_name(&self) -> Option<alloc::vec::Vec<u8>> {
         None
     }
+    /// The lines of `/proc/self/fdinfo/N` that belong to this kind of file (a
+    /// timerfd's clock, count and value), after the common ones.
+    fn fdinfo(&self) -> Option<alloc::vec::Vec<u8>> {
+        None
+    }
 }
 
 /// An open file description: the file plus the flags `dup`'d fds share.

@@ -15,6 +15,7 @@ use crate::sigqueue::PendingSignals;
 use crate::sync::{Mutex, RwLock};
 use crate::thread::ThreadGroup;
 use crate::time::ClockId;
+use crate::timerfd::TimerFdList;
 use crate::timers::Timers;
 use crate::vfs::Vfs;
 
@@ -45,6 +46,8 @@ pub struct Kernel {
     pub threads: ThreadGroup,
     /// `alarm`, the interval timers and the POSIX timers.
     pub timers: Mutex<Timers>,
+    /// The timerfds, whose timers [`Kernel::run_timers`] fires too.
+    pub timerfds: TimerFdList,
 }
 
 /// What a platform hands [`Kernel::new`] besides itself and the memory map.
@@ -104,6 +107,7 @@ impl Kernel {
             environ: nul_joined(env),
             threads: ThreadGroup::new(host.pid, host.ppid),
             timers: Mutex::new(Timers::new()),
+            timerfds: TimerFdList::new(),
             host,
         }
     }

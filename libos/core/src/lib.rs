@@ -46,6 +46,7 @@ pub mod statx;
 pub mod sync;
 pub mod thread;
 pub mod time;
+pub mod timerfd;
 pub mod timers;
 pub mod vfs;
 pub mod wait;

@@ -369,6 +369,7 @@ mod ioctl_req {
     pub const FIONCLEX: u32 = 0x5450;
     pub const FIOCLEX: u32 = 0x5451;
     pub const SIOCATMARK: u32 = 0x8905;
+    pub const TFD_IOC_SET_TICKS: u32 = libos::timerfd::TFD_IOC_SET_TICKS;
 
     /// (argument size, copied in, copied out) for the requests whose layout is known.
     pub fn layout(req: u32) -> Option<(usize, bool, bool)> {
@@ -379,6 +380,7 @@ mod ioctl_req {
             TIOCSWINSZ => (8, true, false),
             TIOCGPGRP | FIONREAD | TIOCOUTQ | SIOCATMARK => (4, false, true),
             TIOCSPGRP => (4, true, false),
+            TFD_IOC_SET_TICKS => (8, true, false),
             _ => return None,
         })
     }

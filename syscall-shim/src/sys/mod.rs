@@ -32,3 +32,4 @@ pub mod splice;
 pub mod stat;
 pub mod time;
 pub mod timer;
+pub mod timerfd;

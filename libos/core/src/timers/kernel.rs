@@ -201,7 +201,7 @@ impl Kernel {
         alarm_seconds(self.set_itimer(Which::Real, new).value)
     }
 
-    /// Fires the timers that are due and says how long (in nanoseconds of passing time)
+    /// Fires the timers that are due (the timerfds' too) and says how long (in nanoseconds of passing time)
     /// until one may be due again; `None` when none is armed. The platform calls this
     /// when the time it was last told has come, and after [`crate::Platform::timers_changed`].
     pub fn run_timers(&self) -> Option<u64> {
@@ -219,7 +219,10 @@ impl Kernel {
         };
         let mut timers = self.timers.lock();
         timers.expire(&now, &mut send);
-        timers.next_timeout(&now, self.platform.cpu_mask().count_ones())
+        let next = timers.next_timeout(&now, self.platform.cpu_mask().count_ones());
+        drop(timers);
+        let next_fd = self.timerfds.run();
+        next.into_iter().chain(next_fd).min()
     }
 
     /// A thread has taken `info` from a pending set: what the timers make of it. A
