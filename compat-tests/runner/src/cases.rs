@@ -345,6 +345,7 @@ pub const CASES: &[Case] = &[
     // The fd event machinery and sockets: loopback only, ports never printed, every
     // wait bounded.
     Case::rust("eventfd").stderr(),
+    Case::rust("timerfd").stderr(),
     Case::rust("epoll").stderr(),
     Case::rust("select_poll").stderr(),
     Case::rust("socketpair").stderr(),
