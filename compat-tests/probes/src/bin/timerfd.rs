@@ -391,6 +391,37 @@ fn main() {
     println!("read after disarming: {}", rd(cfd));
     close(ep);
 
+    // The `polling` crate (async-io, smol) times its epoll waits this way: a one-shot
+    // timerfd entry, re-armed with timerfd_settime and EPOLL_CTL_MOD before each
+    // epoll_wait(-1), never read; an eventfd entry to be woken early.
+    section("epoll, one-shot entries as the polling crate uses them");
+    let ep = must("epoll_create1", epoll_create1(libc::EPOLL_CLOEXEC));
+    let notifier = must("eventfd2", eventfd2(0, libc::O_NONBLOCK | libc::O_CLOEXEC));
+    let oneshot_in = (libc::EPOLLIN | libc::EPOLLONESHOT) as u32;
+    println!("add timerfd, no events: {}", v(epoll_ctl(ep, libc::EPOLL_CTL_ADD, cfd, libc::EPOLLONESHOT as u32, 1)));
+    println!("add eventfd: {}", v(epoll_ctl(ep, libc::EPOLL_CTL_ADD, notifier, oneshot_in, 2)));
+    for round in 0..3 {
+        let t0 = mono();
+        arm(cfd, 0, spec(20 * MS, 0));
+        let m = epoll_ctl(ep, libc::EPOLL_CTL_MOD, cfd, oneshot_in, 1);
+        let (r, e) = epoll_wait(ep, 4, -1);
+        println!("round {round}: mod {} wait {} after >= 20ms: {}", v(m), wait_result(r, &e), mono() - t0 >= 20 * MS);
+    }
+    // The last expiry was never read: re-arming forgets it, so the entry is not ready.
+    arm(cfd, 0, spec(10 * SEC, 0));
+    let m = epoll_ctl(ep, libc::EPOLL_CTL_MOD, cfd, oneshot_in, 1);
+    let (r, e) = epoll_wait(ep, 4, 0);
+    println!("re-armed for 10s: mod {} wait {}", v(m), wait_result(r, &e));
+    let waker = std::thread::spawn(move || {
+        nap(30);
+        write(notifier, &1u64.to_ne_bytes())
+    });
+    let (r, e) = epoll_wait(ep, 4, -1);
+    println!("woken by the eventfd: {} (writer {})", wait_result(r, &e), v(waker.join().unwrap()));
+    arm(cfd, 0, zero);
+    close(notifier);
+    close(ep);
+
     section("poll and select");
     arm(cfd, 0, spec(30 * MS, 0));
     println!("poll up to 5s: {}", pollin(cfd, 5000));
