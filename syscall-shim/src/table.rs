@@ -88,7 +88,7 @@ syscall_table! {
     13 rt_sigaction(Int, Hex, Hex, UInt) => Full(signal::rt_sigaction);
     14 rt_sigprocmask(Int, Hex, Hex, UInt) => Full(signal::rt_sigprocmask);
     15 rt_sigreturn() => Full(signal::rt_sigreturn);
-    16 ioctl(Int, Hex, Hex) => Partial(io::ioctl, "FIONBIO, FIOCLEX, FIONCLEX and what each file supports (FIONREAD on files and pipes; TCGETS, TIOCGWINSZ, ... on the console)");
+    16 ioctl(Int, Hex, Hex) => Partial(io::ioctl, "FIONBIO, FIOCLEX, FIONCLEX and what each file supports (FIONREAD on files and pipes; TCGETS, TIOCGWINSZ, ... on the console; TFD_IOC_SET_TICKS on timerfds)");
     17 pread64(Int, OutBuf, UInt, Int) => Full(io::pread64);
     18 pwrite64(Int, InBuf(2), UInt, Int) => Full(io::pwrite64);
     19 readv(Int, Hex, Int) => Full(io::readv);
@@ -221,10 +221,10 @@ syscall_table! {
     280 utimensat(Int, Str, Hex, Hex) => Full(attrs::utimensat);
     281 epoll_pwait(Int, Hex, Int, Int, Hex, UInt) => Full(epoll::epoll_pwait);
     282 signalfd(Int, Hex, UInt) => Full(signal::signalfd);
-    283 timerfd_create(Int, Hex) => Partial(timerfd::timerfd_create, "the alarm clocks are their plain clocks (nothing suspends); TFD_TIMER_CANCEL_ON_SET is accepted but never cancels (the guest cannot set the clock and host clock changes are not watched)");
+    283 timerfd_create(Int, Hex) => Full(timerfd::timerfd_create);
     284 eventfd(UInt) => Full(eventfd::eventfd);
     285 fallocate(Int, Hex, Int, Int) => Partial(attrs::fallocate, "mode 0 only; hole punching and FALLOC_FL_KEEP_SIZE give EOPNOTSUPP");
-    286 timerfd_settime(Int, Hex, Hex, Hex) => Full(timerfd::timerfd_settime);
+    286 timerfd_settime(Int, Hex, Hex, Hex) => Partial(timerfd::timerfd_settime, "TFD_TIMER_CANCEL_ON_SET is accepted but never cancels: the guest cannot set the clock, and a change of the host's realtime clock is not watched");
     287 timerfd_gettime(Int, Hex) => Full(timerfd::timerfd_gettime);
     288 accept4(Int, Hex, Hex, Hex) => Full(socket::accept4);
     289 signalfd4(Int, Hex, UInt, Hex) => Full(signal::signalfd4);
