@@ -10,8 +10,8 @@
 //! [`crate::Kernel::run_timers`] fire the timers that are due and wake their readers
 //! and observers, and the earliest timerfd deadline is part of the answer of when to
 //! call again. A read, `timerfd_gettime` or `timerfd_settime` also fires a timer that
-//! is due at that moment, so what a thread sees never depends on how promptly the
-//! platform came round.
+//! is due at that moment, and `poll` reports it readable, so what a thread sees never
+//! depends on how promptly the platform came round.
 //!
 //! The alarm clocks are their plain clocks here (nothing suspends); a relative timer
 //! on `CLOCK_REALTIME` runs on the monotonic clock, as Linux's hrtimers do.
