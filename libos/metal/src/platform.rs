@@ -206,7 +206,13 @@ impl Platform for MetalPlatform {
         stdio::log_line(line);
     }
 
+    fn settle_io(&self) {
+        crate::net::poll_if_due();
+    }
+
     fn exit_process(&self, status: i32) -> ! {
+        // Data the guest's last sends left for the next poll goes out now.
+        crate::net::poll_if_due();
         if let Some(kernel) = Kernel::try_get() {
             kernel.flush_for_exit();
         }
@@ -214,6 +220,7 @@ impl Platform for MetalPlatform {
     }
 
     fn exit_by_signal(&self, sig: u32) -> ! {
+        crate::net::poll_if_due();
         if let Some(kernel) = Kernel::try_get() {
             kernel.flush_for_exit();
         }
