@@ -13,7 +13,7 @@ use libos::file::File;
 use libos::futex::FutexOp;
 use libos::limits::RLIMIT_NLIMITS;
 use libos::mm::Prot;
-use libos::platform::{HostInfo, ShmId};
+use libos::platform::{ForeignMapping, HostInfo, ShmId};
 use libos::rusage::{Rusage, RusageWho};
 use libos::thread::{ThreadShared, ThreadStart};
 use libos::time::ClockId;
@@ -204,6 +204,10 @@ impl Platform for MetalPlatform {
 
     fn log(&self, line: &str) {
         stdio::log_line(line);
+    }
+
+    fn foreign_mappings(&self) -> Vec<ForeignMapping> {
+        crate::vdso::mappings()
     }
 
     fn settle_io(&self) {
