@@ -194,6 +194,12 @@ pub trait Platform: Send + Sync {
         }
         Ok(())
     }
+    /// Brings the readiness of the platform's own files up to date before a readiness
+    /// check (`epoll_wait`, `poll`, `select`): the VM kernel polls its network stack here
+    /// when frames came in or data waits to go out (it defers both while the guest
+    /// works). Default: nothing (readiness is pushed as it changes).
+    fn settle_io(&self) {}
+
     /// Makes an empty set of handles. A [`Platform::wake_all`] on `wake` ends a
     /// [`Platform::ioset_wait`] on it (the word must stay where it is until
     /// [`Platform::ioset_destroy`]). Default: ENOSYS (no platform handles exist).

@@ -70,6 +70,7 @@ pub fn wait(kernel: &Kernel, items: &mut [PollItem], implicit: u16, timeout_ns: 
     let mut seen = BTreeSet::new();
     let mut backoff = MIN_BACKOFF_NS;
     loop {
+        platform.settle_io();
         let seq = waker.queue.seq();
         let scan = scan(kernel, items, implicit, &mut regs, &mut seen, &observer);
         let mut io = scan.io;

@@ -9,7 +9,10 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::cpu::rdtsc;
 
-static TSC_HZ: AtomicU64 = AtomicU64::new(1_000_000_000);
+/// Nanoseconds per TSC tick, as a binary fraction: ns = ticks * MULT >> SHIFT (the
+/// guest's vDSO computes the same from the same numbers, src/vdso.rs).
+static MULT: AtomicU64 = AtomicU64::new(1 << SHIFT);
+const SHIFT: u32 = 32;
 static TSC_ZERO: AtomicU64 = AtomicU64::new(0);
 /// The monotonic clock's value at `init` (the host's `CLOCK_MONOTONIC` when unify
 /// passes it, so that "a second ago" is a valid time right after boot, as on a host
@@ -21,7 +24,7 @@ static REALTIME_AT_ZERO: AtomicU64 = AtomicU64::new(0);
 /// Starts the monotonic clock at 0 now, counting at `tsc_hz`; `realtime_ns` is the wall
 /// clock at this instant (0 when the host gave none).
 pub fn init(tsc_hz: u64, realtime_ns: u64, monotonic_ns: u64) {
-    TSC_HZ.store(tsc_hz.max(1), Ordering::Relaxed);
+    MULT.store(((1_000_000_000u128 << SHIFT) / u128::from(tsc_hz.max(1))) as u64, Ordering::Relaxed);
     TSC_ZERO.store(rdtsc(), Ordering::Relaxed);
     REALTIME_AT_ZERO.store(realtime_ns, Ordering::Relaxed);
     MONOTONIC_AT_ZERO.store(monotonic_ns, Ordering::Relaxed);
@@ -30,7 +33,19 @@ pub fn init(tsc_hz: u64, realtime_ns: u64, monotonic_ns: u64) {
 /// Nanoseconds since `init`.
 fn since_init() -> u64 {
     let ticks = rdtsc().saturating_sub(TSC_ZERO.load(Ordering::Relaxed));
-    (u128::from(ticks) * 1_000_000_000 / u128::from(TSC_HZ.load(Ordering::Relaxed))) as u64
+    ((u128::from(ticks) * u128::from(MULT.load(Ordering::Relaxed))) >> SHIFT) as u64
+}
+
+/// What the vDSO's clocks are made of, in the order of its `struct vdso_clock`:
+/// the TSC at boot, MULT, SHIFT, and the monotonic and realtime clocks at boot.
+pub fn vdso_clock() -> [u64; 5] {
+    [
+        TSC_ZERO.load(Ordering::Relaxed),
+        MULT.load(Ordering::Relaxed),
+        u64::from(SHIFT),
+        MONOTONIC_AT_ZERO.load(Ordering::Relaxed),
+        REALTIME_AT_ZERO.load(Ordering::Relaxed),
+    ]
 }
 
 /// The monotonic clock, in ns.

@@ -29,9 +29,10 @@ use crate::sched::{self, Task};
 const GUEST_HI: u64 = 0x4000_0000_0000;
 /// Load address of static-pie programs.
 const PIE_BASE: u64 = 0x1000_0000_0000;
-/// The initial thread's stack.
+/// The initial thread's stack (the vDSO sits above it, src/vdso.rs).
 const STACK_TOP: u64 = GUEST_HI - 0x1_0000;
 const STACK_SIZE: u64 = 8 << 20;
+const _: () = assert!(crate::vdso::VVAR >= STACK_TOP);
 /// Where `mmap` without an address starts placing mappings (top-down).
 const MMAP_BASE: u64 = STACK_TOP - STACK_SIZE - (1 << 30);
 /// How much of the program file to read first to find its program headers.
@@ -75,7 +76,8 @@ pub fn start(disk: VirtioDisk) -> Result<(), StartError> {
     drop(file);
     let plan = unify_loader::parse(&bytes).map_err(|e| err(format!("{program} (in the image): {e}")))?;
 
-    let mut mm = MemoryMap::new(GUEST_LO, GUEST_HI, MMAP_BASE);
+    // The vDSO's two pages sit above the stack, outside what mmap hands out.
+    let mut mm = MemoryMap::new(GUEST_LO, crate::vdso::VVAR, MMAP_BASE);
     let (base, entry, end) = load_image(&mut mm, &plan, &bytes)?;
     mm.set_brk_start(end);
     drop(bytes);
@@ -203,6 +205,9 @@ fn load_image(mm: &mut MemoryMap, plan: &LoadPlan, bytes: &[u8]) -> Result<(u64,
 /// Writes argv, envp and auxv at the top of the stack; returns the initial RSP.
 fn build_stack(manifest: &Manifest, plan: &LoadPlan, base: u64) -> Result<u64, StartError> {
     let mut aux = stack::auxv_for(plan, base);
+    if let Some(vdso) = crate::vdso::place() {
+        aux.push(AuxEntry(auxv::AT_SYSINFO_EHDR, vdso));
+    }
     let hwcap = u64::from(crate::cpu::cpuid(1, 0).edx);
     for (key, value) in [
         (auxv::AT_UID, 0),

@@ -47,7 +47,7 @@ pub fn arm_timer() {
 pub fn run() -> ! {
     loop {
         stdio::poll();
-        crate::net::poll();
+        crate::net::poll_if_due();
         let now = clock::monotonic_ns();
         sched::expire(now);
         if TIMERS_CHANGED.swap(false, Ordering::SeqCst) || TIMER_DUE.load(Ordering::SeqCst) <= now {
@@ -55,6 +55,10 @@ pub fn run() -> ! {
         }
         if sched::others_ready() {
             sched::schedule();
+            continue;
+        }
+        crate::net::plan();
+        if !crate::net::ready_to_halt() {
             continue;
         }
         arm_timer();

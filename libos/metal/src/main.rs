@@ -51,6 +51,7 @@ mod syscall;
 mod tcb;
 mod traps;
 mod tsc;
+mod vdso;
 mod virtio;
 
 core::arch::global_asm!(include_str!("switch.s"), options(att_syntax));

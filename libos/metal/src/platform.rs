@@ -13,7 +13,7 @@ use libos::file::File;
 use libos::futex::FutexOp;
 use libos::limits::RLIMIT_NLIMITS;
 use libos::mm::Prot;
-use libos::platform::{HostInfo, ShmId};
+use libos::platform::{ForeignMapping, HostInfo, ShmId};
 use libos::rusage::{Rusage, RusageWho};
 use libos::thread::{ThreadShared, ThreadStart};
 use libos::time::ClockId;
@@ -206,7 +206,17 @@ impl Platform for MetalPlatform {
         stdio::log_line(line);
     }
 
+    fn foreign_mappings(&self) -> Vec<ForeignMapping> {
+        crate::vdso::mappings()
+    }
+
+    fn settle_io(&self) {
+        crate::net::poll_if_due();
+    }
+
     fn exit_process(&self, status: i32) -> ! {
+        // Data the guest's last sends left for the next poll goes out now.
+        crate::net::poll_if_due();
         if let Some(kernel) = Kernel::try_get() {
             kernel.flush_for_exit();
         }
@@ -214,6 +224,7 @@ impl Platform for MetalPlatform {
     }
 
     fn exit_by_signal(&self, sig: u32) -> ! {
+        crate::net::poll_if_due();
         if let Some(kernel) = Kernel::try_get() {
             kernel.flush_for_exit();
         }

@@ -98,6 +98,7 @@ pub fn leave_kernel(task: &mut Task, syscall: Option<u64>) -> ! {
 pub extern "C" fn preempted(task: *mut Task) -> ! {
     stdio::poll();
     crate::net::poll();
+    crate::net::plan();
     sched::expire(clock::monotonic_ns());
     crate::idle::run_timers();
     sched::yield_now();

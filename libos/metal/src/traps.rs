@@ -51,10 +51,9 @@ pub fn handle(frame: &mut InterruptFrame) -> bool {
             true // the idle task looks at what is due when its halt ends
         }
         v if v == u64::from(crate::net::IRQ_VECTOR) => {
+            // Marks ingress due and masks the card's pin (src/net/irq.rs); guest code
+            // goes on, and the frames are taken at its next wait, socket call or tick.
             crate::net::interrupt();
-            if from_guest(frame) {
-                leave_ist(frame, crate::syscall::preempted);
-            }
             true // the idle task polls the network when its halt ends
         }
         v if v == u64::from(apic::SPURIOUS_VECTOR) => true,

@@ -417,6 +417,7 @@ impl Epoll {
         let deadline = timeout_ns.map(|t| now().saturating_add(t));
         let _waiting = self.inner.queue.enter();
         loop {
+            platform.settle_io();
             let seq = self.inner.queue.seq();
             self.take_local(out, max);
             let local = out.len();

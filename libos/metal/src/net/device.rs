@@ -1,12 +1,13 @@
 //! The two links under the guest's IP stack, as smoltcp [`Device`]s.
 //!
 //! - [`VirtioNet`]: the virtio-net card (QEMU's `-device virtio-net-device`), an Ethernet
-//!   link, driven through `virtio-drivers`' raw driver. Receive buffers are posted to the
-//!   device up front and handed back to it as soon as smoltcp has read the frame; a
-//!   frame to send is written into a buffer of a small free list and handed to the device
-//!   without waiting for it (its buffer comes back to the list when the device reports it
-//!   sent, the next time the driver is polled). When every transmit descriptor is busy,
-//!   [`Device::transmit`] says so and smoltcp keeps its data for the next poll.
+//!   link, over its queues (virtio_net.rs). Receive buffers are posted to the device up
+//!   front and handed back to it as soon as smoltcp has read the frame; a frame to send
+//!   is written into a buffer of a small free list and queued without waiting for it
+//!   (its buffer comes back to the list when the device reports it sent, the next time
+//!   the driver is polled). The device hears of both once per poll ([`VirtioNet::kick`]).
+//!   When every transmit descriptor is busy, [`Device::transmit`] says so and smoltcp
+//!   keeps its data for the next poll.
 //! - [`Loopback`]: `lo`, a queue of IP packets (no link header, 64 KiB MTU as Linux's
 //!   `lo`), what the guest's sockets on 127.0.0.1 and ::1 talk over.
 //!
@@ -24,19 +25,14 @@ use core::cell::RefCell;
 
 use smoltcp::phy::{self, ChecksumCapabilities, Device, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
-use virtio_drivers::device::net::VirtIONetRaw;
 use virtio_drivers::transport::mmio::MmioTransport;
 
-use crate::dma::KernelHal;
+use super::virtio_net::{NetQueues, QUEUE};
 
-/// Descriptors per virtqueue (receive and transmit each).
-const QUEUE: usize = 64;
 /// One buffer: the virtio-net header (12 bytes) and a full Ethernet frame (1514).
 const BUF_LEN: usize = 2048;
 /// An Ethernet frame without its FCS: 1500 bytes of IP and the 14-byte header.
 const ETHERNET_MTU: usize = 1514;
-
-type Raw = VirtIONetRaw<KernelHal, MmioTransport<'static>, QUEUE>;
 
 /// The virtio-net card.
 pub struct VirtioNet {
@@ -45,7 +41,7 @@ pub struct VirtioNet {
 }
 
 struct Driver {
-    raw: Raw,
+    raw: NetQueues,
     /// Receive buffers the device holds, by the token it named them with.
     posted: Vec<Option<Box<[u8]>>>,
     /// Frames the device is sending, by token, with the length handed over.
@@ -77,8 +73,8 @@ unsafe impl Send for VirtioNet {}
 impl VirtioNet {
     /// Starts the card on `transport`; posts every receive buffer.
     pub fn new(transport: MmioTransport<'static>) -> Result<VirtioNet, virtio_drivers::Error> {
-        let raw = Raw::new(transport)?;
-        let mac = raw.mac_address();
+        let raw = NetQueues::new(transport)?;
+        let mac = raw.mac();
         let mut driver = Driver {
             raw,
             posted: (0..QUEUE).map(|_| None).collect(),
@@ -99,6 +95,22 @@ impl VirtioNet {
     pub fn stats(&self) -> Stats {
         self.inner.borrow().stats
     }
+
+    /// Whether a received frame waits in the ring.
+    pub fn rx_waiting(&self) -> bool {
+        self.inner.borrow().raw.peek_received().is_some()
+    }
+
+    /// Tells the device about the buffers posted and frames queued since the last call.
+    pub fn kick(&self) {
+        self.inner.borrow_mut().raw.kick();
+    }
+
+    /// Asks the card to interrupt when a frame comes (the idle task, before it halts),
+    /// or not to (while the CPU polls anyway).
+    pub fn set_rx_interrupts(&self, on: bool) {
+        self.inner.borrow_mut().raw.set_rx_interrupts(on);
+    }
 }
 
 impl Driver {
@@ -106,7 +118,7 @@ impl Driver {
     fn post(&mut self, mut buf: Box<[u8]>) {
         // SAFETY: the buffer is kept in `posted` under the token and not touched until the
         // device reports it used (`receive`), and a boxed slice never moves.
-        match unsafe { self.raw.receive_begin(&mut buf) } {
+        match unsafe { self.raw.post(&mut buf) } {
             Ok(token) => self.posted[usize::from(token)] = Some(buf),
             Err(e) => crate::kprintln!("virtio-net: a receive buffer was refused: {e}"),
         }
@@ -114,13 +126,13 @@ impl Driver {
 
     /// Takes back the buffers of frames the device has sent.
     fn reclaim(&mut self) {
-        while let Some(token) = self.raw.poll_transmit() {
+        while let Some(token) = self.raw.peek_sent() {
             let Some((buf, len)) = self.sending.get_mut(usize::from(token)).and_then(Option::take) else {
                 crate::kprintln!("virtio-net: the device completed an unknown transmit token {token}");
                 return;
             };
             // SAFETY: the same buffer and length as handed to `transmit_begin` for this token.
-            let _ = unsafe { self.raw.transmit_complete(token, &buf[..len]) };
+            let _ = unsafe { self.raw.take_sent(token, &buf[..len]) };
             self.spare.push(buf);
         }
     }
@@ -165,7 +177,9 @@ impl phy::TxToken for VirtioTx<'_> {
             if buf.len() < len + 64 {
                 buf = vec![0u8; len + 64].into_boxed_slice();
             }
-            let header = d.raw.fill_buffer_header(&mut buf).unwrap_or(0);
+            // No offloads: the header is all zeros.
+            let header = d.raw.header_len();
+            buf[..header].fill(0);
             (buf, header)
         };
         let r = f(&mut buf[header..header + len]);
@@ -173,7 +187,7 @@ impl phy::TxToken for VirtioTx<'_> {
         let mut d = self.dev.borrow_mut();
         // SAFETY: the buffer is kept in `sending` under the token, untouched until the
         // device reports it sent (`reclaim`); a boxed slice never moves.
-        match unsafe { d.raw.transmit_begin(&buf[..total]) } {
+        match unsafe { d.raw.send(&buf[..total]) } {
             Ok(token) => {
                 d.sending[usize::from(token)] = Some((buf, total));
                 d.stats.sent += 1;
@@ -194,13 +208,14 @@ impl Device for VirtioNet {
     fn receive(&mut self, _now: Instant) -> Option<(VirtioRx<'_>, VirtioTx<'_>)> {
         let mut d = self.inner.borrow_mut();
         d.reclaim();
-        let token = d.raw.poll_receive()?;
+        let token = d.raw.peek_received()?;
         let mut buf = d.posted.get_mut(usize::from(token)).and_then(Option::take)?;
         // SAFETY: the buffer posted under this token.
-        let done = unsafe { d.raw.receive_complete(token, &mut buf) };
-        let (start, len) = match done {
-            Ok(v) => v,
-            Err(_) => {
+        let done = unsafe { d.raw.take_received(token, &mut buf) };
+        let start = d.raw.header_len();
+        let len = match done {
+            Ok(total) if total >= start => total - start,
+            _ => {
                 d.post(buf);
                 return None;
             }

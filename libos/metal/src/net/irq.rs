@@ -1,14 +1,19 @@
-//! The card's interrupt: "a frame came" (or "a frame went") without waiting for the
-//! next timer tick.
+//! The card's interrupt: "frames came" while the CPU had nothing else to do.
+//!
+//! Linux's NAPI scheme: the card interrupts only while the idle task halts (it turns
+//! receive interrupts on just before, virtio_net.rs), so a frame ends the halt at once;
+//! while guest code runs, frames wait in the ring for the next point that looks at it
+//! (the thread's next readiness wait or socket call, or the timer tick; with one CPU a
+//! thread waiting for the frame could not run before one of those anyway). Under TCG an
+//! interrupt, its EOI and a poll per frame were most of a small request's cost.
 //!
 //! microvm wires each virtio-mmio transport to a pin of its IOAPIC (the `:IRQ` of the
 //! `virtio_mmio.device=` argument). [`route`] points that pin at [`VECTOR`] on this CPU
 //! (src/ioapic.rs), edge-triggered: the transport raises its line while its interrupt
 //! status is non-zero, and [`interrupt`] writes the status back to clear it, so the
-//! next frame makes a new edge. The handler does nothing else: it runs on a 16 KiB
-//! interrupt stack, no place to poll smoltcp from. When it interrupted guest code,
-//! src/traps.rs goes on the way of a timer tick (`syscall::preempted`, which polls the
-//! stack); when it ended the idle task's halt, the idle loop polls.
+//! next frame makes a new edge. The handler marks ingress due ([`super::INGRESS_DUE`])
+//! and does nothing else: it runs on a 16 KiB interrupt stack, no place to poll smoltcp
+//! from; the idle loop polls when the halt ends.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -36,9 +41,10 @@ pub fn route(pin: u32, regs: u64) -> bool {
     true
 }
 
-/// The interrupt handler's part (src/traps.rs): clears the card's interrupt and ends
-/// the APIC's.
+/// The interrupt handler's part (src/traps.rs): clears the card's interrupt, ends the
+/// APIC's and marks ingress due.
 pub fn interrupt() {
+    super::INGRESS_DUE.store(true, Ordering::SeqCst);
     let regs = CARD_REGS.load(Ordering::SeqCst);
     if regs != 0 {
         // A frame that completes between the read and the write keeps its bit set:

@@ -24,15 +24,26 @@
 //! # Polling, waiting, telling
 //!
 //! smoltcp does nothing by itself: [`poll`] moves packets between the devices and the
-//! sockets and runs its timers. It is called from the idle loop (src/idle.rs), at every
-//! timer tick of a running guest thread (src/syscall.rs's `preempted`), and after every
-//! socket operation ([`with_net`]), which also makes a connection over `lo` happen at
-//! once: [`Net::poll`] keeps polling `lo` while packets wait in its queue, so a
-//! handshake or a send to a local peer completes inside the call. The card interrupts
-//! when a frame comes (irq.rs routes its IOAPIC pin): the interrupt ends the idle
-//! task's halt, or preempts guest code the way a timer tick does, and either way the
-//! stack is polled at once. smoltcp's own next deadline (retransmissions, delayed ACKs,
-//! [`next_poll`]) is fed to the idle task's timer.
+//! sockets and runs its timers. Under TCG a poll costs tens of microseconds (smoltcp
+//! looks at every socket of a set), and each trap to QEMU (a notification, an
+//! interrupt's acknowledgement) takes QEMU's big lock, often held by the thread running
+//! its user network; so the stack is polled when something calls for it, in batches,
+//! the way Linux's NAPI and TCP autocorking batch:
+//!
+//! - **Frames in.** The card interrupts only while the idle task halts (irq.rs,
+//!   virtio_net.rs). While guest code runs, frames wait in the ring and are taken at
+//!   the thread's next readiness wait (`epoll_wait`, `poll`, `select`:
+//!   `Platform::settle_io`, [`poll_if_due`]), at a socket call that would have to wait,
+//!   when the CPU goes idle, or at the timer tick.
+//! - **Data out.** A send (or a read, which opens the window) on the card's link queues
+//!   the data in smoltcp and marks egress due ([`with_sock_try`]); the same points send
+//!   it, so a server answering a batch of requests sends every answer in one poll and
+//!   tells the card once. Over `lo` a call polls at once (the peer is the guest's own,
+//!   and a handshake or a send to it completes inside the call, as on Linux:
+//!   [`Net::poll`] keeps polling `lo` while packets wait in its queue).
+//! - **Timers.** smoltcp's own next deadline (retransmissions, delayed ACKs,
+//!   [`next_poll`]) is worked out when the CPU goes idle and at the timer tick, and fed
+//!   to the timer.
 //!
 //! After each poll, every socket's readiness is computed again (Linux's `tcp_poll` and
 //! `udp_poll` rules); a socket whose mask changed, or which got new data or connections,
@@ -52,12 +63,13 @@ mod ports;
 mod socket;
 mod tcp;
 mod udp;
+mod virtio_net;
 
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use libos::file::File;
 use libos::{Errno, Platform};
@@ -179,6 +191,8 @@ pub struct Net {
     pub orphans: Vec<Handle>,
     /// The current call moved data into or out of smoltcp (see [`with_sock_try`]).
     pub moved: bool,
+    /// ... on a connection over `lo` (its peer is the guest itself: poll at once).
+    pub moved_lo: bool,
     next_id: u64,
 }
 
@@ -197,7 +211,14 @@ static CARD: Mutex<Option<VirtioNet>> = Mutex::new(None);
 /// Moves whenever a poll changed something; blocked socket calls sleep on it.
 pub static SEQ: AtomicU32 = AtomicU32::new(0);
 /// When smoltcp wants to be polled next (monotonic ns; u64::MAX: not before an event).
+/// Worked out by [`plan`] when the CPU is about to wait (idle) and at the timer tick,
+/// not at every poll: a thread that keeps running meets the tick within 10 ms anyway.
 static NEXT_POLL: AtomicU64 = AtomicU64::new(u64::MAX);
+/// Frames wait for a poll: the card interrupted (irq.rs), or a poll left some behind.
+pub static INGRESS_DUE: AtomicBool = AtomicBool::new(false);
+/// A guest call queued data to send on the card, or read some (a window to advertise),
+/// and left the sending to the next poll ([`with_sock_try`]).
+static EGRESS_DUE: AtomicBool = AtomicBool::new(false);
 
 fn now() -> Instant {
     Instant::from_micros((clock::monotonic_ns() / 1000) as i64)
@@ -280,6 +301,7 @@ impl Net {
             listeners: BTreeSet::new(),
             orphans: Vec::new(),
             moved: false,
+            moved_lo: false,
             next_id: 1,
         }
     }
@@ -295,11 +317,18 @@ impl Net {
     /// Moves packets, runs timers, refills listeners' pools, lets closed connections go,
     /// and works out who must be told. Returns the pollees to notify and their events.
     fn poll(&mut self) -> Vec<(Arc<Shared>, u16)> {
+        INGRESS_DUE.store(false, Ordering::SeqCst);
+        EGRESS_DUE.store(false, Ordering::SeqCst);
+        // smoltcp's deadline is met by this poll; the next one is worked out by `plan`.
+        NEXT_POLL.store(u64::MAX, Ordering::SeqCst);
         let now = now();
         let mut moved = false;
         let mut more = false;
         if let Some(eth) = self.links.eth.as_mut() {
+            // The CPU is looking at the ring now: no interrupts until the idle task halts.
+            eth.dev.set_rx_interrupts(false);
             moved |= poll_nic(eth, now, Link::Eth, &mut self.socks, &self.listeners, &mut more);
+            eth.dev.kick();
         }
         for _ in 0..LO_ROUNDS {
             let m = poll_nic(&mut self.links.lo, now, Link::Lo, &mut self.socks, &self.listeners, &mut more);
@@ -313,26 +342,34 @@ impl Net {
             report(eth.dev.stats());
         }
         let notes = self.observe();
-        let mut next = u64::MAX;
+        if more || self.links.lo.dev.pending() {
+            // More traffic than this poll carried: the next chance polls again.
+            INGRESS_DUE.store(true, Ordering::SeqCst);
+        }
+        if moved || !notes.is_empty() {
+            SEQ.fetch_add(1, Ordering::SeqCst);
+        }
+        notes
+    }
+
+    /// Works out when smoltcp next wants a poll ([`NEXT_POLL`]).
+    fn plan(&mut self) {
+        let now = now();
         let at = |nic_at: Option<Instant>| {
             nic_at.map_or(u64::MAX, |t| (t.total_micros().max(0) as u64).saturating_mul(1000))
         };
+        let mut next = u64::MAX;
         if let Some(eth) = self.links.eth.as_mut() {
             next = next.min(at(eth.iface.poll_at(now, &eth.set)));
         }
         next = next.min(at(self.links.lo.iface.poll_at(now, &self.links.lo.set)));
-        if more || self.links.lo.dev.pending() {
-            // More traffic than this poll carried: go on at once.
+        if INGRESS_DUE.load(Ordering::SeqCst) || EGRESS_DUE.load(Ordering::SeqCst) {
             next = 0;
         }
         if next != u64::MAX {
             next = next.max(clock::monotonic_ns() + MIN_POLL_DELAY_NS);
         }
         NEXT_POLL.store(next, Ordering::SeqCst);
-        if moved || !notes.is_empty() {
-            SEQ.fetch_add(1, Ordering::SeqCst);
-        }
-        notes
     }
 
     /// Drops the smoltcp sockets of closed connections once they have nothing left to
@@ -484,22 +521,45 @@ pub fn with_sock<R>(id: u64, f: impl FnOnce(&mut Net) -> R) -> R {
     with_sock_then(id, f, |_| true)
 }
 
-/// [`with_sock`] for one try of a call that may have to wait: a try that must wait
-/// (EAGAIN) and moved no data changed nothing, so no poll follows it (what it waits for
-/// comes with the next poll: the card's interrupt, the idle loop, a tick, another
-/// socket call). Under TCG a poll costs tens of microseconds; a server doing a read
-/// that finds nothing for every request paid it for nothing.
-pub fn with_sock_try<T>(id: u64, f: impl FnOnce(&mut Net) -> Result<T, Errno>) -> Result<T, Errno> {
-    let (r, _) = with_sock_then(
-        id,
-        |net| {
-            net.moved = false;
-            let r = f(net);
-            (r, net.moved)
-        },
-        |(r, moved)| *moved || !matches!(r, Err(Errno::EAGAIN)),
-    );
-    r
+/// [`with_sock`] for one try of a call that may have to wait, with the poll after it
+/// only where the call needs it. Under TCG a poll costs tens of microseconds (every
+/// socket of the card's set is looked at), and a server would pay two or three per
+/// request:
+///
+/// - A try that moved data on the card's link (a send queued, a read took bytes) leaves
+///   the sending to the next poll ([`EGRESS_DUE`]): the thread's next readiness wait
+///   (epoll, poll, select: [`poll_if_due`]), a try that must wait, the CPU going idle,
+///   or the timer tick. A server answering a batch of requests sends all the answers
+///   with one poll (Linux's TCP autocorking does the like), and a thread that blocks
+///   sends at once.
+/// - A try that moved data over `lo` polls at once: the peer is the guest's own and a
+///   send to it completes inside the call, as on Linux.
+/// - A try that must wait (EAGAIN) and moved nothing changed nothing; if frames came in
+///   or data waits to go out, the stack is polled and the call tried once more.
+/// - Anything else (an accept, an error, a datagram) polls at once, as before.
+pub fn with_sock_try<T>(id: u64, mut f: impl FnMut(&mut Net) -> Result<T, Errno>) -> Result<T, Errno> {
+    let mut retried = false;
+    loop {
+        let (r, moved, moved_lo) = with_sock_then(
+            id,
+            |net| {
+                net.moved = false;
+                net.moved_lo = false;
+                let r = f(net);
+                (r, net.moved, net.moved_lo)
+            },
+            |(r, moved, moved_lo)| *moved_lo || (!*moved && !matches!(r, Err(Errno::EAGAIN))),
+        );
+        if moved && !moved_lo {
+            EGRESS_DUE.store(true, Ordering::SeqCst);
+        }
+        if matches!(r, Err(Errno::EAGAIN)) && !moved && !retried && due() {
+            retried = true;
+            poll();
+            continue;
+        }
+        return r;
+    }
 }
 
 fn with_sock_then<R>(id: u64, f: impl FnOnce(&mut Net) -> R, needs_poll: impl FnOnce(&R) -> bool) -> R {
@@ -534,13 +594,52 @@ pub fn notice(line: &'static str) {
     PLATFORM.log(line);
 }
 
-/// Polls the stack if it exists (the idle loop and the timer tick call this; a VM whose
-/// guest never made a socket polls nothing, and frames for it wait in the card).
+/// Polls the stack if it exists (a VM whose guest never made a socket polls nothing,
+/// and frames for it wait in the card).
 pub fn poll() {
     if NET.lock().is_none() {
         return;
     }
     with_net(|_| ());
+}
+
+/// Whether the stack has work: frames came, data waits to go out, or smoltcp's own
+/// deadline (a retransmission, a delayed ACK) has passed.
+fn due() -> bool {
+    INGRESS_DUE.load(Ordering::SeqCst)
+        || EGRESS_DUE.load(Ordering::SeqCst)
+        || NEXT_POLL.load(Ordering::SeqCst) <= clock::monotonic_ns()
+        || NET.lock().as_ref().and_then(|net| net.links.eth.as_ref()).is_some_and(|eth| eth.dev.rx_waiting())
+}
+
+/// Gets the card ready for the idle task's halt: turns its receive interrupts on. False
+/// when the stack has work instead (frames wait, or data to send): poll, don't halt.
+pub fn ready_to_halt() -> bool {
+    let guard = NET.lock();
+    let Some(net) = guard.as_ref() else { return true };
+    if INGRESS_DUE.load(Ordering::SeqCst) || EGRESS_DUE.load(Ordering::SeqCst) {
+        return false;
+    }
+    let Some(eth) = net.links.eth.as_ref() else { return true };
+    eth.dev.set_rx_interrupts(true);
+    // A frame that came before the device saw the change raised no interrupt.
+    !eth.dev.rx_waiting()
+}
+
+/// Polls the stack if it has work ([`due`]): the idle loop, the timer tick and every
+/// readiness wait of the guest (`Platform::settle_io`) call this.
+pub fn poll_if_due() {
+    if due() {
+        poll();
+    }
+}
+
+/// Works out smoltcp's next deadline for the timer ([`next_poll`]): the idle task calls
+/// this before it halts, the timer tick before the guest goes on.
+pub fn plan() {
+    if let Some(net) = NET.lock().as_mut() {
+        net.plan();
+    }
 }
 
 /// When smoltcp next wants a poll (monotonic ns), for the idle task's timer.

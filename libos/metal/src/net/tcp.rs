@@ -498,6 +498,7 @@ impl Net {
             Ok(n) => {
                 t.sent += n as u64;
                 self.moved = true;
+                self.moved_lo |= matches!(h.0, Link::Lo);
                 Ok(n)
             }
             Err(_) => Err(Errno::EPIPE),
@@ -578,6 +579,7 @@ impl Net {
                 let n = recv_into(s, bufs, skip, limit);
                 t.read += n as u64;
                 self.moved = true;
+                self.moved_lo |= matches!(h.0, Link::Lo);
                 if t.urgent.is_some_and(|(_, mark)| t.read > mark) {
                     t.urgent = None;
                 }
