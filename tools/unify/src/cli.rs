@@ -113,7 +113,8 @@ server answers.
 
 Exit status: the program's (killed by a signal: unify ends by the same signal); 2 for a \
 bad command line, 127 when PROGRAM or IMAGE does not exist, 126 when it cannot be run \
-(not a static x86-64 ELF, the image cannot be built or read, QEMU is missing), 125 when \
+(not a static x86-64 ELF, the image cannot be built or read, QEMU is missing, the --net tap \
+interface cannot be used), 125 when \
 the VM failed (the kernel's last log lines are shown)."
 )]
 pub struct RunArgs {
