@@ -88,7 +88,8 @@ impl Client {
 
 /// At boot, after the devices are probed: with DHCP asked for and a card, makes the
 /// stack (which starts the client) and waits up to the configured time for a lease.
-/// Returns the line to show on the guest's stderr when no lease came in time.
+/// Returns the line to show on the guest's stderr when no lease came in time (none
+/// with a wait of 0: the guest was meant to start at once).
 pub fn start() -> Option<&'static str> {
     let Mode::Dhcp { wait_s } = config::get().mode else { return None };
     if !super::have_card() {
@@ -109,5 +110,8 @@ pub fn start() -> Option<&'static str> {
         crate::sched::halt();
     }
     crate::kprintln!("dhcp: no lease after {wait_s} s; the guest starts without an IPv4 address on eth");
+    if wait_s == 0 {
+        return None; // not waiting was asked for: no news
+    }
     Some("unify: no DHCP lease yet: the guest starts without an IPv4 address (its sockets reach the network once a server answers)")
 }
