@@ -60,6 +60,9 @@ fn attach(ifname: &str) -> Result<(), String> {
         let e = std::io::Error::last_os_error();
         return Err(match e.raw_os_error() {
             Some(libc::ENOENT) | Some(libc::ENODEV) => "/dev/net/tun is missing (modprobe tun)".into(),
+            Some(libc::EACCES) => "cannot open /dev/net/tun: permission denied (run unify as root, or give this user \
+                                   read and write access to it)"
+                .into(),
             _ => format!("cannot open /dev/net/tun: {e}"),
         });
     }
