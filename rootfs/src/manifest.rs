@@ -22,6 +22,7 @@
 //! | `cwd` | 0–1 | the working directory (UTF-8); default `/` |
 //! | `port` | any | reserved: a forwarded port `HOST:GUEST`, optionally `/tcp` or `/udp` |
 //! | `memory` | 0–1 | reserved: guest memory in bytes (decimal) |
+//! | `net` | 0–1 | the VM's network, `unify build --net`'s value (UTF-8; tools/unify/src/network.rs) |
 //!
 //! Other keys (letters, digits, `_`, `-`, `.`) are kept in [`Manifest::extra`] and written
 //! back, so older tools preserve what newer ones add.
@@ -36,6 +37,7 @@
 //! cwd=/data
 //! port=8080:80/tcp
 //! memory=536870912
+//! net=tap=tap0,ip=192.168.100.2/24,gw=192.168.100.1
 //! ```
 
 use alloc::string::String;
@@ -80,6 +82,9 @@ pub struct Manifest {
     pub ports: Vec<PortMapping>,
     /// Guest memory in bytes (reserved).
     pub memory: Option<u64>,
+    /// The VM's network, `--net`'s value (the tools check it; the kernel gets what it
+    /// means on its command line).
+    pub net: Option<String>,
     /// Keys this version does not know, in order, with their decoded values.
     pub extra: Vec<(String, Vec<u8>)>,
 }
@@ -93,6 +98,7 @@ impl Default for Manifest {
             cwd: String::from("/"),
             ports: Vec::new(),
             memory: None,
+            net: None,
             extra: Vec::new(),
         }
     }
@@ -214,6 +220,12 @@ impl Manifest {
                     let n = core::str::from_utf8(&value).ok().and_then(|s| s.parse().ok());
                     m.memory = Some(n.ok_or(err("memory wants a number of bytes"))?);
                 }
+                "net" => {
+                    if m.net.is_some() {
+                        return Err(err("key given twice"));
+                    }
+                    m.net = Some(utf8(value)?);
+                }
                 _ => m.extra.push((String::from(key), value)),
             }
         }
@@ -251,6 +263,9 @@ impl Manifest {
         }
         if let Some(mem) = self.memory {
             line("memory", alloc::format!("{mem}").as_bytes());
+        }
+        if let Some(net) = &self.net {
+            line("net", net.as_bytes());
         }
         for (k, v) in &self.extra {
             line(k, v);

@@ -23,6 +23,7 @@ fn awkward() -> Manifest {
             PortMapping { host: 5353, guest: 53, protocol: Protocol::Udp },
         ],
         memory: Some(512 << 20),
+        net: Some("tap=tap0,ip=192.168.100.2/24".into()),
         extra: vec![("future.key".into(), b"kept = as is\n".to_vec())],
     }
 }
@@ -32,7 +33,11 @@ fn round_trip_with_awkward_strings() {
     let m = awkward();
     let text = m.render();
     assert!(text.iter().all(|&b| b == b'\n' || (b' '..=b'~').contains(&b)), "rendered text is printable ASCII");
-    assert_eq!(text.iter().filter(|&&b| b == b'\n').count(), 1 + 1 + 1 + 9 + 4 + 1 + 2 + 1 + 1, "one line per entry");
+    assert_eq!(
+        text.iter().filter(|&&b| b == b'\n').count(),
+        1 + 1 + 1 + 9 + 4 + 1 + 2 + 1 + 1 + 1,
+        "one line per entry"
+    );
     assert_eq!(Manifest::parse(&text).unwrap(), m);
     // Rendering is stable.
     assert_eq!(Manifest::parse(&text).unwrap().render(), text);
@@ -43,7 +48,7 @@ fn minimal_manifest_and_defaults() {
     let m = Manifest::parse(b"program=/bin/x\n").unwrap();
     assert_eq!(m.program, "/bin/x");
     assert_eq!(m.cwd, "/");
-    assert!(m.argv.is_empty() && m.env.is_empty() && m.ports.is_empty() && m.memory.is_none());
+    assert!(m.argv.is_empty() && m.env.is_empty() && m.ports.is_empty() && m.memory.is_none() && m.net.is_none());
     let m = Manifest { program: "/p".into(), ..Manifest::default() };
     assert_eq!(Manifest::parse(&m.render()).unwrap(), m);
 }
@@ -78,6 +83,7 @@ fn errors_name_the_line() {
     assert_eq!(err(b"program=/a\nport=1:2/sctp\n").line, 2);
     assert_eq!(err(b"program=/a\nport=70000:1\n").line, 2);
     assert_eq!(err(b"program=/a\nmemory=lots\n").line, 2);
+    assert_eq!(err(b"program=/a\nnet=user\nnet=none\n").reason, "key given twice");
     assert_eq!(err(b"program=/a\nmemory=1\nmemory=2\n").line, 3);
     assert_eq!(err(b"program=/a\narg=x\ncwd=/a\ncwd=/b\n").to_string(), "manifest line 4: key given twice");
 }

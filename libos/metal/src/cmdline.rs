@@ -14,12 +14,16 @@
 //! - `unify.verbose`: with `unify.log=3`, the whole log (otherwise only the exit record
 //!   and failures: each byte to a UART is a trip through the VMM).
 //! - `unify.trace`: log every guest syscall (strace style) on the guest's stderr.
+//! - `unify.ip=ADDR/PREFIX`, `unify.gw=ADDR`, `unify.dns=ADDR[,ADDR...]`,
+//!   `unify.dhcp=SECONDS`: the network card's address, static or by DHCP
+//!   (src/net/config.rs; none of them: QEMU's user network, 10.0.2.15/24 via 10.0.2.2).
 //! - `virtio_mmio.device=SIZE@BASE:IRQ`: QEMU's microvm appends one per virtio-mmio
 //!   transport with a device plugged in (src/virtio.rs). A malformed one is an error.
 //!
 //! Other words belong to someone else (the VMM, a Linux-style `console=`) and are
 //! ignored; an unknown `unify.` word is an error, so a typo cannot pass silently.
 
+use crate::net::config::{self, NetConfig, Words};
 use crate::virtio::{parse_mmio_device, MmioDevice};
 
 /// A value that did not parse, or an unknown `unify.` key.
@@ -44,6 +48,8 @@ pub struct BootArgs<'a> {
     /// `unify.verbose`: the whole log even when it is on COM3 (otherwise only the exit
     /// record and failures are written there).
     pub verbose: bool,
+    /// `unify.ip`, `unify.gw`, `unify.dns`, `unify.dhcp`: the card's address.
+    pub net: NetConfig,
     cmdline: &'a str,
 }
 
@@ -66,6 +72,8 @@ impl BootArgs<'_> {
 /// Parses the words of `cmdline`.
 pub fn parse(cmdline: &str) -> Result<BootArgs<'_>, BadArg<'_>> {
     let mut args = BootArgs { cmdline, ..BootArgs::default() };
+    let mut net = Words::default();
+    let mut last_net_word = "";
     for (word, key, value) in words(cmdline) {
         match key {
             "unify.selftest" => args.selftest = Some(value),
@@ -81,6 +89,10 @@ pub fn parse(cmdline: &str) -> Result<BootArgs<'_>, BadArg<'_>> {
             "unify.verbose" => args.verbose = true,
             "unify.stdio" if value.len() == 3 && value.bytes().all(|b| b"pnt".contains(&b)) => args.stdio = Some(value),
             "unify.stdio" => return Err(BadArg(word)),
+            "unify.ip" if config::parse_cidr(value).is_some() => (net.ip, last_net_word) = (Some(value), word),
+            "unify.gw" if config::parse_host(value).is_some() => (net.gw, last_net_word) = (Some(value), word),
+            "unify.dns" if config::parse_dns(value).is_some() => (net.dns, last_net_word) = (Some(value), word),
+            "unify.dhcp" if config::parse_wait(value).is_some() => (net.dhcp, last_net_word) = (Some(value), word),
             VIRTIO_MMIO => {
                 parse_mmio_device(value).ok_or(BadArg(word))?;
             }
@@ -88,5 +100,8 @@ pub fn parse(cmdline: &str) -> Result<BootArgs<'_>, BadArg<'_>> {
             _ => {}
         }
     }
+    // Each word parsed alone; together they may still not fit (ip with dhcp, a gateway
+    // off the subnet): the last of them is named.
+    args.net = NetConfig::from_words(&net).map_err(|_| BadArg(last_net_word))?;
     Ok(args)
 }

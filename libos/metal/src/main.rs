@@ -137,6 +137,7 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     unsafe { syscall::init() };
     syscall_shim::set_trace(args.trace);
 
+    net::config::set(args.net);
     let disk = virtio::probe_all(args.virtio_mmio_devices(), info.rsdp() != 0);
 
     if let Some(name) = args.selftest {
@@ -145,11 +146,16 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
         exit::exit(exit::KERNEL_FAILURE, "unknown selftest");
     }
     kprintln!("boot: devices probed");
+    // With DHCP: the first lease, waited for up to the configured time (src/net/dhcp.rs).
+    let no_lease = net::start();
     let Some(disk) = disk else { exit::exit(args.exit_status, "no guest image") };
     if let Some(kinds) = args.stdio {
         stdio::set_kinds(kinds);
     }
     stdio::init(args.log_com3);
+    if let Some(line) = no_lease {
+        stdio::log_line(line);
+    }
     if let Err(guest::StartError(msg)) = guest::start(disk) {
         stdio::log_line(&alloc::format!("unify: {msg}"));
         exit::exit(exit::CANNOT_START, "the guest could not start")

@@ -198,8 +198,8 @@ impl Platform for MetalPlatform {
     }
 
     fn nameservers(&self) -> Vec<Vec<u8>> {
-        // QEMU's user networking answers DNS at 10.0.2.3.
-        alloc::vec![b"10.0.2.3".to_vec()]
+        // 10.0.2.3 on QEMU's user network, else the configured or leased ones.
+        crate::net::nameservers()
     }
 
     fn log(&self, line: &str) {

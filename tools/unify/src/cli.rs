@@ -94,9 +94,27 @@ disk: the program's stdout and stderr are unify's, unify's stdin is its stdin, a
 SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH sent to unify are \
 passed to it. --platform hosted runs the same image inside the unify process instead.
 
+The VM's network (--net; an image built with `unify build --net` keeps its own):
+  --net user[,dhcp][,dns=ADDR]...[,dhcp-wait=SECONDS]   (the default)
+      QEMU's user network: NAT through QEMU to the host's network; -p publishes ports. \
+The guest is 10.0.2.15/24, gateway 10.0.2.2, DNS 10.0.2.3, set statically; `dhcp` asks \
+QEMU's DHCP server instead.
+  --net tap=IFNAME[,ip=ADDR/PREFIX[,gw=ADDR]][,dns=ADDR]...[,dhcp-wait=SECONDS]
+      An existing TAP interface (ip tuntap add dev IFNAME mode tap user $USER; ip link \
+set IFNAME up), used as it is: bridging, routing and DHCP service are the host's. The \
+address comes by DHCP unless ip= gives one (gw=: the default route). No -p: the guest \
+is reached at its own address.
+  --net none
+      No network card: loopback only.
+  dns= (up to 3) replaces the DNS servers in the guest's /etc/resolv.conf. With DHCP the \
+VM waits up to dhcp-wait seconds (default 5) for a lease before the program starts; \
+without one by then the program starts anyway and its sockets reach the network once a \
+server answers.
+
 Exit status: the program's (killed by a signal: unify ends by the same signal); 2 for a \
 bad command line, 127 when PROGRAM or IMAGE does not exist, 126 when it cannot be run \
-(not a static x86-64 ELF, the image cannot be built or read, QEMU is missing), 125 when \
+(not a static x86-64 ELF, the image cannot be built or read, QEMU is missing, the --net tap \
+interface cannot be used), 125 when \
 the VM failed (the kernel's last log lines are shown)."
 )]
 pub struct RunArgs {
@@ -113,6 +131,10 @@ pub struct RunArgs {
     /// its own addresses.
     #[arg(short = 'p', long = "publish", value_name = "HOST:GUEST[/udp]")]
     pub publish: Vec<String>,
+    /// VM: the network card: user (QEMU's NAT, the default), tap=IFNAME or none, with
+    /// options after commas (see below).
+    #[arg(long = "net", value_name = "user|tap=IFNAME|none[,...]")]
+    pub net: Option<String>,
     /// Print one strace-style line per syscall on stderr.
     #[arg(long)]
     pub trace: bool,
@@ -169,6 +191,10 @@ pub struct BuildArgs {
     /// Replace OUTPUT if it exists.
     #[arg(long)]
     pub force: bool,
+    /// The VM's network, kept in the image (`unify run IMAGE` uses it unless given
+    /// --net): user[,dhcp], tap=IFNAME[,ip=ADDR/PREFIX,gw=ADDR], none... (see `unify run --help`).
+    #[arg(long = "net", value_name = "user|tap=IFNAME|none[,...]")]
+    pub net: Option<String>,
     #[command(flatten)]
     pub image_args: ImageArgs,
     /// The program's arguments (argv[1..]), recorded in the manifest.

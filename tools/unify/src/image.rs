@@ -83,7 +83,8 @@ impl Content<'_> {
                 let mut manifest = manifest.clone();
                 if let Some(old) = old {
                     // What this command line does not set is kept.
-                    (manifest.ports, manifest.memory, manifest.extra) = (old.ports, old.memory, old.extra);
+                    (manifest.ports, manifest.memory, manifest.net, manifest.extra) =
+                        (old.ports, old.memory, old.net, old.extra);
                 }
                 volumes::merge_read_only(&mut manifest.extra, self.volumes);
                 b.add_program(host, manifest).map_err(|e| failure(e, ""))

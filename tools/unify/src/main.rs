@@ -5,6 +5,7 @@ mod cli;
 mod fail;
 mod image;
 mod inspect;
+mod network;
 mod options;
 mod ports;
 mod run;

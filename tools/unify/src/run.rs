@@ -25,6 +25,7 @@ pub fn run(args: RunArgs) -> i32 {
 fn refuse_vm_options(args: &RunArgs) -> Result<(), Failure> {
     let given = [
         (args.memory.is_some(), "-m"),
+        (args.net.is_some(), "--net"),
         (args.smp.is_some(), "--smp"),
         (args.accel.is_some(), "--accel"),
         (args.verbose, "--verbose"),

@@ -221,9 +221,113 @@ fn qemu_gets_the_contract_command_line() {
         .unwrap_or_else(|| panic!("{netdev:?}"));
     assert!(inner.parse::<u16>().is_ok_and(|p| p != 0 && p != host), "{netdev:?}");
 
-    // Without -p there is no network device.
+    // Without -p: user networking all the same, nothing forwarded, no address words
+    // (QEMU's 10.0.2.15 is the kernel's default).
     let out = run(&mut fake("args", &[]));
-    assert!(!stdout(&out).contains("-netdev") && !stdout(&out).contains("virtio-net"));
+    assert!(
+        stdout(&out).contains("\n-netdev\nuser,id=net0\n-device\nvirtio-net-device,netdev=net0\n"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("unify.ip") && !stdout(&out).contains("unify.dhcp"), "{}", stdout(&out));
+}
+
+// --- The network (--net) -------------------------------------------------------------------
+
+/// The arguments QEMU got (the fake's `args` mode), the `-append` value and the one after
+/// `-netdev` (empty: none).
+fn qemu_args(out: &Output) -> (String, String) {
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
+    let args: Vec<String> = stdout(out).lines().map(str::to_string).collect();
+    let after = |flag: &str| args.iter().position(|a| a == flag).map_or(String::new(), |i| args[i + 1].clone());
+    (after("-append"), after("-netdev"))
+}
+
+#[test]
+fn net_options_reach_qemu_and_the_kernel() {
+    let (append, netdev) = qemu_args(&run(&mut fake("args", &["--net", "user"])));
+    assert_eq!(netdev, "user,id=net0");
+    assert!(!append.contains("unify.dhcp"), "{append}");
+
+    let (append, netdev) = qemu_args(&run(&mut fake("args", &["--net", "user,dhcp,dns=1.1.1.1"])));
+    assert_eq!(netdev, "user,id=net0");
+    assert!(append.contains(" unify.dhcp=5 unify.dns=1.1.1.1"), "{append}");
+    let (append, _) = qemu_args(&run(&mut fake("args", &["--net", "user,dhcp,dhcp-wait=0", "--trace"])));
+    assert!(append.ends_with(" unify.dhcp=0 unify.trace"), "the network's words come first: {append}");
+
+    // No card at all.
+    let out = run(&mut fake("args", &["--net", "none"]));
+    let (append, netdev) = qemu_args(&out);
+    assert_eq!(netdev, "");
+    assert!(!stdout(&out).contains("virtio-net"), "{}", stdout(&out));
+    assert!(!append.contains("unify.dns"), "{append}");
+}
+
+#[test]
+fn net_errors_are_one_line_before_qemu_starts() {
+    for (args, mentions) in [
+        (&["--net", "bridge"][..], "--net bridge: \"bridge\": expected user, tap=IFNAME or none"),
+        (&["--net", "tap"], "--net tap: tap wants the TAP interface's name"),
+        (&["--net", "user,ip=10.0.2.16/24"], "ip= goes with tap=IFNAME"),
+        (&["--net", "tap=t0,ip=192.168.1.2/24,gw=10.0.0.1"], "gw=10.0.0.1: not another address of 192.168.1.2/24"),
+        (&["--net", "none,dhcp"], "none takes no options"),
+        (&["--net", "tap=t0", "-p", "8080:80"], "-p 8080:80: ports are published through QEMU's user network"),
+        (&["--net", "none", "-p", "5353:53/udp"], "-p 5353:53/udp: the VM has no network (--net none)"),
+    ] {
+        let out = run(&mut fake("args", args));
+        assert_usage(&out, mentions);
+        assert!(out.stdout.is_empty(), "QEMU ran: {}", stdout(&out));
+    }
+    // A TAP interface that is not there, or not a TAP interface: 126, one line.
+    for (ifname, why) in [
+        ("nosuchtap9", "no such network interface (make one: ip tuntap add dev nosuchtap9 mode tap"),
+        ("lo", "lo is not a TAP interface"),
+    ] {
+        let out = run(&mut fake("args", &["--net", &format!("tap={ifname}")]));
+        assert_eq!(out.status.code(), Some(126), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with(&format!("unify: --net tap={ifname}: ")) && err.contains(why), "{err}");
+        assert!(out.stdout.is_empty(), "QEMU ran: {}", stdout(&out));
+    }
+    // The VM's network is the VM's.
+    let out = run(unify().args(["run", "--platform", "hosted", "--net", "none"]).arg(&fixture().program));
+    assert_usage(&out, "--net applies to --platform vm only");
+}
+
+#[test]
+fn a_built_image_keeps_its_network() {
+    let f = fixture();
+    let img = f.dir.join("net.img");
+    let _ = std::fs::remove_file(&img);
+    let out = run(unify().args(["build", "--net", "tap=t0,bogus"]).arg(&f.program).arg("-o").arg(&img));
+    assert_usage(&out, "--net tap=t0,bogus: unknown option \"bogus\"");
+    assert!(!img.exists());
+
+    let out = run(unify().args(["build", "--net", "user,dhcp,dns=9.9.9.9"]).arg(&f.program).arg("-o").arg(&img));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let with_fake = |args: &[&str]| {
+        let mut c = unify();
+        c.env("PATH", &f.fake_bin).env("FAKE_QEMU", "args").args(["run", "--accel", "tcg"]).args(args).arg(&img);
+        run(&mut c)
+    };
+    let (append, netdev) = qemu_args(&with_fake(&[]));
+    assert_eq!(netdev, "user,id=net0");
+    assert!(append.contains(" unify.dhcp=5 unify.dns=9.9.9.9"), "{append}");
+    // --net wins over the image's.
+    let (append, netdev) = qemu_args(&with_fake(&["--net", "none"]));
+    assert_eq!(netdev, "");
+    assert!(!append.contains("unify.dhcp"), "{append}");
+    std::fs::remove_file(&img).unwrap();
+
+    // An image for a TAP interface refuses -p unless --net says otherwise.
+    let out = run(unify().args(["build", "--net", "tap=t0"]).arg(&f.program).arg("-o").arg(&img));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = with_fake(&["-p", "5353:53/udp"]);
+    assert_usage(&out, "the image's net=tap=t0 (--net user overrides it)");
+    let (_, netdev) = qemu_args(&with_fake(&["--net", "user", "-p", "5353:53/udp"]));
+    assert_eq!(netdev, "user,id=net0,hostfwd=udp:127.0.0.1:5353-:53");
+    std::fs::remove_file(&img).unwrap();
 }
 
 #[test]

@@ -19,10 +19,23 @@ pub const SIN6_LEN: usize = 28;
 /// The shortest `sockaddr_in6` Linux takes (RFC 2133's, without the scope id).
 const SIN6_LEN_RFC2133: usize = 24;
 
-/// QEMU's user network: the guest's address, its prefix and the gateway.
-pub const GUEST_V4: Ipv4Address = Ipv4Address::new(10, 0, 2, 15);
-pub const GUEST_PREFIX: u8 = 24;
-pub const GATEWAY_V4: Ipv4Address = Ipv4Address::new(10, 0, 2, 2);
+/// The card's IPv4 address in force (config.rs: static, or the DHCP lease), if any.
+fn guest_v4() -> Option<Ipv4Address> {
+    super::config::address().map(|c| c.address())
+}
+
+/// The source address of traffic that leaves on `eth` (the route chosen by [`route`]
+/// says the card has one).
+pub fn eth_source() -> IpAddress {
+    IpAddress::Ipv4(guest_v4().unwrap_or(Ipv4Address::UNSPECIFIED))
+}
+
+/// Whether `eth` reaches `dest`: the card has an address, and `dest` is on its subnet,
+/// the limited broadcast, or behind the default gateway.
+fn eth_reaches(dest: Ipv4Address) -> bool {
+    let Some(cidr) = super::config::address() else { return false };
+    cidr.contains_addr(&dest) || dest.is_broadcast() || super::config::gateway().is_some()
+}
 
 /// An address and port as a socket names them; `addr` `None` is the wildcard.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,23 +103,24 @@ pub enum Link {
 }
 
 /// Whether `addr` is one of the guest's own addresses (served by `lo`, as Linux routes
-/// traffic to its own addresses through `lo`): 127.0.0.0/8, ::1, and 10.0.2.15 when the
-/// card is there.
+/// traffic to its own addresses through `lo`): 127.0.0.0/8, ::1, and the card's address
+/// (10.0.2.15 by default) when the card is there and has one.
 pub fn is_local(addr: IpAddress, have_eth: bool) -> bool {
     match addr {
-        IpAddress::Ipv4(v4) => v4.is_loopback() || (have_eth && v4 == GUEST_V4),
+        IpAddress::Ipv4(v4) => v4.is_loopback() || (have_eth && Some(v4) == guest_v4()),
         IpAddress::Ipv6(v6) => v6.is_loopback(),
     }
 }
 
 /// The link a packet to `dest` leaves on: ENETUNREACH when nothing routes it (no card,
-/// or IPv6 beyond ::1: the card has no IPv6 address).
+/// a card without an address yet or without a gateway for `dest`, or IPv6 beyond ::1:
+/// the card has no IPv6 address).
 pub fn route(dest: IpAddress, have_eth: bool) -> Result<Link, Errno> {
     if is_local(dest, have_eth) {
         return Ok(Link::Lo);
     }
     match dest {
-        IpAddress::Ipv4(_) if have_eth => Ok(Link::Eth),
+        IpAddress::Ipv4(v4) if have_eth && eth_reaches(v4) => Ok(Link::Eth),
         _ => Err(Errno::ENETUNREACH),
     }
 }
@@ -116,7 +130,7 @@ pub fn links_for(addr: Option<IpAddress>, have_eth: bool) -> &'static [Link] {
     match addr {
         None if have_eth => &[Link::Lo, Link::Eth],
         None => &[Link::Lo],
-        Some(IpAddress::Ipv4(v4)) if have_eth && v4 == GUEST_V4 => &[Link::Lo, Link::Eth],
+        Some(IpAddress::Ipv4(v4)) if have_eth && Some(v4) == guest_v4() => &[Link::Lo, Link::Eth],
         Some(_) => &[Link::Lo],
     }
 }
@@ -132,7 +146,7 @@ pub fn bindable(addr: Option<IpAddress>, have_eth: bool) -> bool {
 /// the loopback address of its family.
 pub fn lo_source(dest: IpAddress) -> IpAddress {
     match dest {
-        IpAddress::Ipv4(v4) if v4 == GUEST_V4 => dest,
+        IpAddress::Ipv4(v4) if Some(v4) == guest_v4() => dest,
         IpAddress::Ipv4(_) => IpAddress::Ipv4(Ipv4Address::LOCALHOST),
         IpAddress::Ipv6(_) => IpAddress::Ipv6(Ipv6Address::LOCALHOST),
     }

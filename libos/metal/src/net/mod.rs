@@ -12,6 +12,10 @@
 //!      └ eth: smoltcp Interface (10.0.2.15/24 via 10.0.2.2)   over VirtioNet (device.rs)
 //! ```
 //!
+//! The card's address is QEMU's user network's unless the kernel command line says
+//! otherwise: a static address or DHCP (config.rs, dhcp.rs). The addresses shown are
+//! the default's.
+//!
 //! Each interface has its own smoltcp `SocketSet`: smoltcp sends every socket of a set
 //! out of the interface polled with it, so a socket lives in the set of the interface its
 //! traffic takes. A connection or a datagram to one of the guest's own addresses (127/8,
@@ -57,7 +61,9 @@
 //! it is dropped (an observer may take locks of its own).
 
 mod addr;
+pub mod config;
 mod device;
+mod dhcp;
 mod irq;
 mod ports;
 mod socket;
@@ -78,6 +84,8 @@ use smoltcp::phy::Device;
 use smoltcp::socket::{tcp as stcp, udp as sudp};
 use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv4Cidr, Ipv6Address};
+
+pub use dhcp::start;
 use spin::Mutex;
 use virtio_drivers::transport::mmio::MmioTransport;
 
@@ -194,6 +202,8 @@ pub struct Net {
     /// ... on a connection over `lo` (its peer is the guest itself: poll at once).
     pub moved_lo: bool,
     next_id: u64,
+    /// The DHCP client, when the card's address comes by DHCP (dhcp.rs).
+    dhcp: Option<dhcp::Client>,
 }
 
 // SAFETY: the stack is only reached under NET's lock on the one CPU; what is not Send
@@ -208,6 +218,8 @@ static NET: Mutex<Option<Box<Net>>> = Mutex::new(None);
 const BUILD_STACK: usize = 1 << 20;
 /// The card found at boot, until the stack is made.
 static CARD: Mutex<Option<VirtioNet>> = Mutex::new(None);
+/// Whether a card was found at boot.
+static HAVE_CARD: AtomicBool = AtomicBool::new(false);
 /// Moves whenever a poll changed something; blocked socket calls sleep on it.
 pub static SEQ: AtomicU32 = AtomicU32::new(0);
 /// When smoltcp wants to be polled next (monotonic ns; u64::MAX: not before an event).
@@ -236,18 +248,20 @@ pub fn attach(transport: MmioTransport<'static>, regs: u64, irq: u32) {
     match VirtioNet::new(transport) {
         Ok(card) => {
             let m = card.mac();
+            let how = match config::get().mode {
+                config::Mode::Static { address, gateway } => config::describe(address, gateway),
+                config::Mode::Dhcp { .. } => "by DHCP".into(),
+            };
             crate::kprintln!(
-                "virtio-net: MAC {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, address {}/{} via {}",
+                "virtio-net: MAC {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}, address {how}",
                 m[0],
                 m[1],
                 m[2],
                 m[3],
                 m[4],
                 m[5],
-                addr::GUEST_V4,
-                addr::GUEST_PREFIX,
-                addr::GATEWAY_V4
             );
+            HAVE_CARD.store(true, Ordering::SeqCst);
             *CARD.lock() = Some(card);
             if irq::route(irq, regs) {
                 crate::kprintln!("virtio-net: interrupt on IOAPIC pin {irq}, vector {:#x}", irq::VECTOR);
@@ -268,9 +282,6 @@ impl Net {
         iface.update_ip_addrs(|a| {
             let _ = a.push(IpCidr::new(IpAddress::Ipv4(Ipv4Address::LOCALHOST), 8));
             let _ = a.push(IpCidr::new(IpAddress::Ipv6(Ipv6Address::LOCALHOST), 128));
-            if card.is_some() {
-                let _ = a.push(IpCidr::new(IpAddress::Ipv4(addr::GUEST_V4), 32));
-            }
         });
         // All of 127.0.0.0/8 is the guest's, as on Linux: accept packets for any of it.
         iface.set_any_ip(true);
@@ -286,15 +297,18 @@ impl Net {
         let eth = card.map(|mut dev| {
             let mut cfg = Config::new(HardwareAddress::Ethernet(EthernetAddress(dev.mac())));
             cfg.random_seed = random_u64();
-            let mut iface = Interface::new(cfg, &mut dev, now);
-            iface.update_ip_addrs(|a| {
-                let _ = a.push(IpCidr::new(IpAddress::Ipv4(addr::GUEST_V4), addr::GUEST_PREFIX));
-            });
-            let _ = iface.routes_mut().add_default_ipv4_route(addr::GATEWAY_V4);
+            let iface = Interface::new(cfg, &mut dev, now);
             Nic { iface, dev, set: SocketSet::new(Vec::new()) }
         });
+        let mut links = Links { lo, eth };
+        // The card's address: static ones are in force from the start, DHCP's come later.
+        config::install(&mut links, None, config::address(), config::gateway());
+        let dhcp = match (config::get().mode, links.eth.as_mut()) {
+            (config::Mode::Dhcp { .. }, Some(eth)) => Some(dhcp::Client::new(&mut eth.set)),
+            _ => None,
+        };
         Net {
-            links: Links { lo, eth },
+            links,
             socks: BTreeMap::new(),
             tcp_ports: PortTable::default(),
             udp_ports: PortTable::default(),
@@ -303,6 +317,7 @@ impl Net {
             moved: false,
             moved_lo: false,
             next_id: 1,
+            dhcp,
         }
     }
 
@@ -329,6 +344,9 @@ impl Net {
             eth.dev.set_rx_interrupts(false);
             moved |= poll_nic(eth, now, Link::Eth, &mut self.socks, &self.listeners, &mut more);
             eth.dev.kick();
+        }
+        if let Some(dhcp) = &self.dhcp {
+            moved |= dhcp.update(&mut self.links);
         }
         for _ in 0..LO_ROUNDS {
             let m = poll_nic(&mut self.links.lo, now, Link::Lo, &mut self.socks, &self.listeners, &mut more);
@@ -640,6 +658,19 @@ pub fn plan() {
     if let Some(net) = NET.lock().as_mut() {
         net.plan();
     }
+}
+
+/// Whether the VM has a network card.
+pub fn have_card() -> bool {
+    HAVE_CARD.load(Ordering::SeqCst)
+}
+
+/// The DNS servers for `/etc/resolv.conf` (none without a card).
+pub fn nameservers() -> Vec<Vec<u8>> {
+    if !have_card() {
+        return Vec::new();
+    }
+    config::nameservers()
 }
 
 /// When smoltcp next wants a poll (monotonic ns), for the idle task's timer.

@@ -411,7 +411,7 @@ impl Net {
         let local_addr = match (local.addr, link) {
             (Some(a), _) => Some(a),
             (None, Link::Lo) => Some(addr::lo_source(remote)),
-            (None, Link::Eth) => Some(IpAddress::Ipv4(addr::GUEST_V4)),
+            (None, Link::Eth) => Some(addr::eth_source()),
         };
         let opts = sock.opts.clone();
         if let Some(old) = self.tcp_state(id).conn.take() {

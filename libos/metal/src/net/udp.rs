@@ -149,7 +149,7 @@ impl Net {
             if local.addr.is_none() {
                 local.addr = Some(match link {
                     Link::Lo => addr::lo_source(dest),
-                    Link::Eth => IpAddress::Ipv4(addr::GUEST_V4),
+                    Link::Eth => addr::eth_source(),
                 });
             }
         }
@@ -210,7 +210,7 @@ impl Net {
         };
         let from = bound.or(match link {
             Link::Lo => Some(addr::lo_source(to)),
-            Link::Eth => Some(IpAddress::Ipv4(addr::GUEST_V4)),
+            Link::Eth => Some(addr::eth_source()),
         });
         let meta = UdpMetadata { endpoint: IpEndpoint::new(to, port), local_address: from, meta: Default::default() };
         match self.links.udp_mut(h).send_slice(data, meta) {

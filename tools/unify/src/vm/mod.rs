@@ -5,6 +5,7 @@
 //! - [`kernel`]: the built-in kernel, handed to QEMU as a sealed memfd;
 //! - [`qemu`]: finding QEMU, its command line (the contract with the kernel), starting it;
 //! - [`proxy`]: `-p` for TCP: unify listens on the host port and relays to QEMU's;
+//! - [`tap`]: `--net tap=IFNAME` checked before QEMU starts;
 //! - [`relay`]: the three serial ports (guest stdout/stdin, guest stderr, kernel log and
 //!   control);
 //! - [`signals`]: signals sent to unify become control lines for the kernel;
@@ -17,6 +18,7 @@ mod qemu;
 mod relay;
 mod signals;
 mod status;
+mod tap;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::ChildStderr;
@@ -27,11 +29,12 @@ use std::os::fd::AsRawFd;
 
 use crate::cli::{Platform, RunArgs};
 use crate::fail::{Failure, CANNOT_RUN, VM_FAILED};
+use crate::network::{self, Backend, Net};
 use crate::options;
 use crate::ports;
 use crate::run::prepare;
 use accel::Accel;
-use qemu::Machine;
+use qemu::{Machine, NetDevice};
 use relay::Sink;
 use status::{LogTail, Outcome};
 
@@ -54,6 +57,8 @@ struct Settings {
     smp: u32,
     accel: Accel,
     ports: Vec<libos_hosted::net::ports::PortMap>,
+    /// `--net`, when given (else the image's, else user networking: [`network_for`]).
+    net: Option<Net>,
     /// Words after the fixed ones on the kernel command line.
     kernel_words: Vec<String>,
 }
@@ -79,13 +84,52 @@ fn settings(args: &RunArgs) -> Result<Settings, Failure> {
         }
         kernel_words.push(word.clone());
     }
+    let ports = ports::parse_all(&args.publish)?;
+    let net = match &args.net {
+        Some(spec) => {
+            let net = network::parse(spec).map_err(|why| Failure::usage(format!("--net {spec}: {why}")))?;
+            check_ports(&net, &ports, &format!("--net {spec}"))?;
+            Some(net)
+        }
+        None => None,
+    };
     Ok(Settings {
         memory_mib: args.memory.as_deref().map(options::memory).transpose()?.unwrap_or(DEFAULT_MEMORY_MIB),
         smp: args.smp.unwrap_or(DEFAULT_SMP),
         accel: args.accel.unwrap_or(Accel::Auto),
-        ports: ports::parse_all(&args.publish)?,
+        ports,
+        net,
         kernel_words,
     })
+}
+
+/// `-p` goes through QEMU's user network only.
+fn check_ports(net: &Net, ports: &[libos_hosted::net::ports::PortMap], given: &str) -> Result<(), Failure> {
+    let Some(p) = ports.first() else { return Ok(()) };
+    let p = format!("-p {}:{}{}", p.host, p.guest, if p.udp { "/udp" } else { "" });
+    match net.backend {
+        Backend::User => Ok(()),
+        Backend::Tap(_) => Err(Failure::usage(format!(
+            "{p}: ports are published through QEMU's user network, not with {given}: the guest is reached at its own \
+             address"
+        ))),
+        Backend::None => Err(Failure::usage(format!("{p}: the VM has no network ({given})"))),
+    }
+}
+
+/// The run's network: `--net`, else the image's (`unify build --net`), else user
+/// networking; checked against `-p`.
+fn network_for(s: &Settings, manifest: &unify_rootfs::Manifest, args: &RunArgs) -> Result<Net, Failure> {
+    if let Some(net) = &s.net {
+        return Ok(net.clone());
+    }
+    let Some(spec) = &manifest.net else { return Ok(Net::default()) };
+    let image =
+        args.image.as_deref().or(args.target.as_deref()).map_or("the image".into(), |p| p.display().to_string());
+    let net =
+        network::parse(spec).map_err(|why| Failure::failed(format!("{image}: the manifest's net={spec}: {why}")))?;
+    check_ports(&net, &s.ports, &format!("the image's net={spec} (--net user overrides it)"))?;
+    Ok(net)
 }
 
 /// What unify's fds 0–2 are, for the guest's fstat (`unify.stdio`): `n` /dev/null (a
@@ -117,8 +161,8 @@ fn stdio_kinds() -> String {
 /// (`unify.time`, ns since the epoch: the VM has no clock of its own to trust) and its
 /// monotonic clock (`unify.monotonic`: the guest's continues it, so "a second ago" is
 /// a valid time from the start, as on a host that has been up a while), what fds 0–2
-/// are (`unify.stdio`), then the optional words (`unify.trace`, `unify.verbose`,
-/// `--kernel-arg`s).
+/// are (`unify.stdio`), then the optional words (the network's `unify.ip`, `unify.gw`,
+/// `unify.dns`, `unify.dhcp`; `unify.trace`, `unify.verbose`, `--kernel-arg`s).
 fn kernel_command_line(words: &[String]) -> String {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -136,7 +180,21 @@ fn kernel_command_line(words: &[String]) -> String {
 fn boot(args: &RunArgs) -> Result<i32, Failure> {
     let s = settings(args)?;
     let qemu_path = qemu::find()?;
-    let (image, _manifest) = prepare(args, Platform::Vm)?;
+    let (image, manifest) = prepare(args, Platform::Vm)?;
+    let net = network_for(&s, &manifest, args)?;
+    let net_device = match &net.backend {
+        Backend::None => NetDevice::None,
+        Backend::User => NetDevice::User,
+        Backend::Tap(ifname) => {
+            // Before QEMU starts: a missing or unusable interface fails here, with one line.
+            if let Some(warning) = tap::check(ifname)? {
+                eprintln!("unify: {warning}");
+            }
+            NetDevice::Tap { ifname: ifname.clone(), mac: network::tap_mac(ifname) }
+        }
+    };
+    let mut kernel_words = net.kernel_words();
+    kernel_words.extend(s.kernel_words.iter().cloned());
     let (accel, notice) = accel::choose(s.accel)?;
     if let Some(notice) = notice {
         eprintln!("unify: {notice}");
@@ -153,11 +211,12 @@ fn boot(args: &RunArgs) -> Result<i32, Failure> {
         accel: accel.qemu_name(),
         memory_mib: s.memory_mib,
         smp: s.smp,
-        append: kernel_command_line(&s.kernel_words),
+        append: kernel_command_line(&kernel_words),
         kernel_fd: kernel.as_raw_fd(),
         image_fd: image.as_raw_fd(),
         com_fds: [theirs.com1.as_raw_fd(), theirs.com2.as_raw_fd(), theirs.com3.as_raw_fd()],
         ports: qemu_ports,
+        net: net_device,
     };
     if args.verbose {
         eprintln!("unify: {}", qemu::shown(&qemu_path, &machine.args()));

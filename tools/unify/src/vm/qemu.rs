@@ -5,9 +5,10 @@
 //! PVH ELF, `isa-debug-exit` for the exit status, three 16550 serial ports (COM1 at
 //! 0x3f8 is microvm's own ISA serial port; COM2 at 0x2f8 and COM3 at 0x3e8 are added as
 //! `isa-serial` devices, because microvm connects only the first `-serial`), the root
-//! filesystem image as a virtio-blk disk and, when ports are published, a virtio-net
-//! device on QEMU's user-mode network with a `hostfwd` per port (for TCP, to the inner
-//! port unify's proxy relays to: `proxy.rs`).
+//! filesystem image as a virtio-blk disk and, unless `--net none`, a virtio-net device:
+//! on QEMU's user-mode network with a `hostfwd` per published port (for TCP, to the inner
+//! port unify's proxy relays to: `proxy.rs`), or on a TAP interface (`--net tap=IFNAME`,
+//! `script=no`: unify configures nothing on the host).
 //!
 //! Files QEMU needs (the kernel, the image) and unify's ends of the serial ports are
 //! descriptors QEMU inherits: the kernel and the image are opened as
@@ -65,6 +66,19 @@ pub struct Machine {
     /// What QEMU forwards: a TCP map's host port is the inner port unify's proxy
     /// connects to (`proxy.rs`), a UDP map's the published one.
     pub ports: Vec<PortMap>,
+    /// The network card's other end (`ports` go with [`NetDevice::User`] only).
+    pub net: NetDevice,
+}
+
+/// What the virtio-net card is connected to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetDevice {
+    /// No card.
+    None,
+    /// QEMU's user network, with `ports` forwarded.
+    User,
+    /// A host TAP interface, the card with this MAC.
+    Tap { ifname: String, mac: String },
 }
 
 /// The I/O port and IRQ of each 16550 (the PC's standard COM1–COM3).
@@ -93,13 +107,20 @@ impl Machine {
         push(&["-device", "virtio-blk-device,drive=root"]);
         // The guest's randomness (getrandom, AT_RANDOM) from the host's /dev/urandom.
         push(&["-device", "virtio-rng-device"]);
-        if !self.ports.is_empty() {
-            let mut netdev = String::from("user,id=net0");
-            for p in &self.ports {
-                let proto = if p.udp { "udp" } else { "tcp" };
-                netdev.push_str(&format!(",hostfwd={proto}:127.0.0.1:{}-:{}", p.host, p.guest));
+        match &self.net {
+            NetDevice::None => {}
+            NetDevice::User => {
+                let mut netdev = String::from("user,id=net0");
+                for p in &self.ports {
+                    let proto = if p.udp { "udp" } else { "tcp" };
+                    netdev.push_str(&format!(",hostfwd={proto}:127.0.0.1:{}-:{}", p.host, p.guest));
+                }
+                push(&["-netdev", &netdev, "-device", "virtio-net-device,netdev=net0"]);
             }
-            push(&["-netdev", &netdev, "-device", "virtio-net-device,netdev=net0"]);
+            NetDevice::Tap { ifname, mac } => {
+                let netdev = format!("tap,id=net0,ifname={ifname},script=no,downscript=no");
+                push(&["-netdev", &netdev, "-device", &format!("virtio-net-device,netdev=net0,mac={mac}")]);
+            }
         }
         a.into_iter().map(OsString::from).collect()
     }
@@ -176,6 +197,10 @@ mod tests {
     use super::*;
 
     fn machine(ports: Vec<PortMap>) -> Machine {
+        machine_on(ports, NetDevice::None)
+    }
+
+    fn machine_on(ports: Vec<PortMap>, net: NetDevice) -> Machine {
         Machine {
             accel: "tcg",
             memory_mib: 256,
@@ -185,6 +210,7 @@ mod tests {
             image_fd: 6,
             com_fds: [7, 8, 9],
             ports,
+            net,
         }
     }
 
@@ -211,10 +237,8 @@ mod tests {
         // A TCP map's host port is the proxy's inner port by now (proxy.rs).
         let ports =
             vec![PortMap { host: 40123, guest: 8080, udp: false }, PortMap { host: 5353, guest: 53, udp: true }];
-        let args: Vec<String> = machine(ports).args().into_iter().map(|a| a.into_string().unwrap()).collect();
-        let at = args.iter().position(|a| a == "-netdev").unwrap();
         assert_eq!(
-            args[at..],
+            net_args(machine_on(ports, NetDevice::User)),
             [
                 "-netdev",
                 "user,id=net0,hostfwd=tcp:127.0.0.1:40123-:8080,hostfwd=udp:127.0.0.1:5353-:53",
@@ -222,6 +246,31 @@ mod tests {
                 "virtio-net-device,netdev=net0"
             ]
         );
+    }
+
+    /// The arguments from `-netdev` on (none: no card).
+    fn net_args(m: Machine) -> Vec<String> {
+        let args: Vec<String> = m.args().into_iter().map(|a| a.into_string().unwrap()).collect();
+        args.iter().position(|a| a == "-netdev").map_or(Vec::new(), |at| args[at..].to_vec())
+    }
+
+    #[test]
+    fn network_cards() {
+        assert_eq!(
+            net_args(machine_on(vec![], NetDevice::User)),
+            ["-netdev", "user,id=net0", "-device", "virtio-net-device,netdev=net0"]
+        );
+        let tap = NetDevice::Tap { ifname: "tap0".into(), mac: "52:54:00:ab:cd:ef".into() };
+        assert_eq!(
+            net_args(machine_on(vec![], tap)),
+            [
+                "-netdev",
+                "tap,id=net0,ifname=tap0,script=no,downscript=no",
+                "-device",
+                "virtio-net-device,netdev=net0,mac=52:54:00:ab:cd:ef"
+            ]
+        );
+        assert!(net_args(machine(vec![])).is_empty());
     }
 
     #[test]
