@@ -9,8 +9,8 @@ use libos::{Errno, Kernel, SysResult, Thread};
 use crate::args::Args;
 use crate::names::SYSCALL_COUNT;
 use crate::sys::{
-    attrs, clone, copy, cwd, dirops, epoll, eventfd, futex, ident, io, kill, lock, memfd, mm, mmap_file, open, pipe,
-    poll, process, random, rusage, sched, signal, socket, sockmsg, splice, stat, time, timer,
+    attrs, children, clone, copy, cwd, dirops, epoll, eventfd, futex, ident, io, kill, lock, memfd, mm, mmap_file,
+    open, pidfd, pipe, poll, process, random, rusage, sched, signal, socket, sockmsg, splice, stat, time, timer,
 };
 
 /// The state a handler works on.
@@ -127,6 +127,7 @@ syscall_table! {
     55 getsockopt(Int, Int, Int, Hex, Hex) => Partial(socket::getsockopt, "as setsockopt, plus SO_TYPE, SO_ERROR, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN and SO_PEERCRED");
     56 clone(Hex, Hex, Hex, Hex, Hex) => Partial(clone::clone, "threads as glibc and musl create them (sharing VM, FS, FILES, SIGHAND); new processes ENOSYS");
     60 exit(Int) => Full(process::exit);
+    61 wait4(Int, Hex, Hex, Hex) => Partial(children::wait4, "the guest never has children (new processes are ENOSYS): ECHILD after Linux's argument checks");
     62 kill(Int, Int) => Partial(kill::kill, "reaches this process only (the guest is the only process)");
     63 uname(Hex) => Full(ident::uname);
     72 fcntl(Int, Int, Hex) => Partial(io::fcntl, "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW and the OFD forms, F_GETPIPE_SZ/SETPIPE_SZ, F_ADD_SEALS/GET_SEALS; the others (owners, leases, notify) EINVAL");
@@ -200,6 +201,7 @@ syscall_table! {
     232 epoll_wait(Int, Hex, Int, Int) => Full(epoll::epoll_wait);
     233 epoll_ctl(Int, Int, Int, Hex) => Full(epoll::epoll_ctl);
     234 tgkill(Int, Int, Int) => Full(kill::tgkill);
+    247 waitid(Int, Int, Hex, Hex, Hex) => Partial(children::waitid, "the guest never has children (new processes are ENOSYS): ECHILD after Linux's argument checks (P_PIDFD takes a pidfd)");
     257 openat(Int, Str, Hex, Hex) => Full(open::openat);
     258 mkdirat(Int, Str, Hex) => Full(dirops::mkdirat);
     259 mknodat(Int, Str, Hex, Hex) => Full(dirops::mknodat);
@@ -244,9 +246,12 @@ syscall_table! {
     326 copy_file_range(Int, Hex, Int, Hex, UInt, Hex) => Full(copy::copy_file_range);
     332 statx(Int, Str, Hex, Hex, Hex) => Partial(stat::statx, "no birth time (STATX_BTIME never set)");
     334 rseq(Hex, UInt, Hex, Hex) => Fails(Errno::ENOSYS, "restartable sequences are not offered; glibc and tcmalloc fall back");
+    424 pidfd_send_signal(Int, Int, Hex, Hex) => Full(pidfd::pidfd_send_signal);
+    434 pidfd_open(Int, Hex) => Partial(pidfd::pidfd_open, "the guest's own pid and (PIDFD_THREAD) its threads' tids: the only tasks it has");
     435 clone3(Hex, UInt) => Partial(clone::clone3, "as clone: threads only");
     436 close_range(UInt, UInt, Hex) => Full(open::close_range);
     437 openat2(Int, Str, Hex, UInt) => Fails(Errno::ENOSYS, "libcs fall back to openat");
+    438 pidfd_getfd(Int, Int, Hex) => Full(pidfd::pidfd_getfd);
     439 faccessat2(Int, Str, Hex, Hex) => Full(stat::faccessat2);
     441 epoll_pwait2(Int, Hex, Int, Hex, Hex, UInt) => Full(epoll::epoll_pwait2);
     452 fchmodat2(Int, Str, Hex, Hex) => Full(attrs::fchmodat2);

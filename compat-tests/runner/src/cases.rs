@@ -342,6 +342,7 @@ pub const CASES: &[Case] = &[
     Case::new("stack_overflow_main", Program::Rust("stack_overflow")).args(&["main"]).killed(6).stderr(),
     Case::new("stack_overflow_thread", Program::Rust("stack_overflow")).args(&["thread"]).killed(6).stderr(),
     Case::rust("timers").stderr(),
+    Case::rust("pidfd").stderr(),
     // The fd event machinery and sockets: loopback only, ports never printed, every
     // wait bounded.
     Case::rust("eventfd").stderr(),

@@ -137,6 +137,11 @@ pub trait File: AsAny + Send + Sync {
     fn anon_name(&self) -> Option<alloc::vec::Vec<u8>> {
         None
     }
+    /// The lines `/proc/self/fdinfo/N` shows after the ones every file has (a pidfd's
+    /// `Pid:`); each ends with a newline.
+    fn fdinfo(&self) -> alloc::vec::Vec<u8> {
+        alloc::vec::Vec::new()
+    }
 }
 
 /// An open file description: the file plus the flags `dup`'d fds share.
