@@ -349,6 +349,7 @@ pub const CASES: &[Case] = &[
     Case::rust("epoll").stderr(),
     Case::rust("select_poll").stderr(),
     Case::rust("socketpair").stderr(),
+    Case::rust("unix_rights").stderr(),
     Case::rust("sockets_inet").stderr(),
     // Real servers on tokio: a client drives them, SIGINT stops them (servers.rs).
     Case::new("http_server", Program::Server("http_server")).skip_on("vm", VM_PORTS),
