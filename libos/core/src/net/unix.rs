@@ -35,8 +35,8 @@
 //! came without). `MSG_PEEK` hands out copies of the files and leaves them queued. A
 //! zero-length stream send carries nothing, its files included; a zero-length datagram
 //! carries its files. Files in flight stay open until read or until the socket
-//! holding them closes — a socket sent through itself (a cycle) is never collected, as
-//! Linux's garbage collector would.
+//! holding them closes — a socket sent through itself (a cycle) stays open, where
+//! Linux's garbage collector would close it.
 //!
 //! Not here: names (bind/connect to paths or abstract names are ENOSYS), listening
 //! sockets, out-of-band data, `SO_PASSPIDFD`/`SCM_PIDFD`, `SO_PEEK_OFF`.
@@ -300,11 +300,8 @@ impl UnixSocket {
             return Some(if *at > 0 { Ok(*at) } else { Err(Errno::EPIPE) });
         }
         let sndbuf = me.sndbuf;
-        let mut packet = |data: Vec<u8>, me: &Side, peer: &Side| {
-            let rights = if *rights_sent { Vec::new() } else { scm.rights.clone() };
-            *rights_sent = true;
-            Packet { data, read: 0, scm: Scm { rights, creds: self.creds_for(scm.creds, me, peer) } }
-        };
+        let creds = self.creds_for(scm.creds, me, peer);
+        let mut take_rights = || if core::mem::replace(rights_sent, true) { Vec::new() } else { scm.rights.clone() };
         match kind {
             Kind::Stream => {
                 // Nothing to send sends nothing: not even the files.
@@ -315,8 +312,22 @@ impl UnixSocket {
                 let mut moved = false;
                 while *at < data.len() && peer.charge < sndbuf {
                     let n = (data.len() - *at).min(step);
-                    let p = packet(data[*at..*at + n].to_vec(), me, peer);
-                    peer.queue.push_back(p);
+                    let chunk = &data[*at..*at + n];
+                    let rights = take_rights();
+                    // Bytes with no files join the last segment if it has none either, the
+                    // same credentials and room: reads see no difference, and a stream of
+                    // small writes does not become a queue of small segments.
+                    match peer.queue.back_mut() {
+                        Some(last)
+                            if rights.is_empty()
+                                && last.scm.rights.is_empty()
+                                && last.scm.creds == creds
+                                && last.data.len() + n <= step =>
+                        {
+                            last.data.extend_from_slice(chunk)
+                        }
+                        _ => peer.queue.push_back(Packet { data: chunk.to_vec(), read: 0, scm: Scm { rights, creds } }),
+                    }
                     peer.charge += n;
                     *at += n;
                     moved = true;
@@ -335,8 +346,8 @@ impl UnixSocket {
                     return None;
                 }
                 peer.charge += data.len() + DGRAM_OVERHEAD;
-                let p = packet(data.to_vec(), me, peer);
-                peer.queue.push_back(p);
+                let rights = take_rights();
+                peer.queue.push_back(Packet { data: data.to_vec(), read: 0, scm: Scm { rights, creds } });
                 drop(sides);
                 self.changed(self.peer(), POLLIN | POLLRDNORM);
                 Some(Ok(data.len()))

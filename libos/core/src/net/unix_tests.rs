@@ -297,3 +297,17 @@ fn raw_control_bytes_are_not_taken() {
     let msg = SendMsg { bufs: &[b"x"], addr: None, control: &[0; 16], scm: None, flags: 0 };
     assert_eq!(a.sendmsg(&msg, true), Err(Errno::EOPNOTSUPP));
 }
+
+#[test]
+fn small_writes_share_segments_but_files_start_their_own() {
+    let (a, b) = stream();
+    for _ in 0..1000 {
+        send(&a, b"x", 0).unwrap();
+    }
+    let f = file();
+    send_scm(&a, b"with", &with_rights(&[&f])).unwrap();
+    send(&a, b"after", 0).unwrap();
+    assert_eq!(b.pair.sides.lock()[b.me].queue.len(), 3, "the bytes, the files' segment, what came after");
+    assert_eq!(read_all(&b, 2000, 0), (1004, "x".repeat(1000) + "with", 1, None));
+    assert_eq!(read_all(&b, 2000, 0), (5, "after".into(), 0, None));
+}
