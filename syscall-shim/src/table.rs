@@ -9,8 +9,8 @@ use libos::{Errno, Kernel, SysResult, Thread};
 use crate::args::Args;
 use crate::names::SYSCALL_COUNT;
 use crate::sys::{
-    attrs, clone, copy, cwd, dirops, epoll, eventfd, futex, ident, io, kill, lock, memfd, mm, mmap_file, open, pipe,
-    poll, process, random, rusage, sched, signal, socket, sockmsg, splice, stat, time, timer, timerfd,
+    attrs, children, clone, copy, cwd, dirops, epoll, eventfd, futex, ident, io, kill, lock, memfd, mm, mmap_file,
+    open, pidfd, pipe, poll, process, random, rusage, sched, signal, socket, sockmsg, splice, stat, time, timer, timerfd,
 };
 
 /// The state a handler works on.
@@ -115,18 +115,19 @@ syscall_table! {
     43 accept(Int, Hex, Hex) => Full(socket::accept);
     44 sendto(Int, InBuf(2), UInt, Hex, Hex, Int) => Partial(sockmsg::sendto, "a destination address on an AF_UNIX datagram pair gives ENOSYS (no AF_UNIX names)");
     45 recvfrom(Int, OutBuf, UInt, Hex, Hex, Hex) => Full(sockmsg::recvfrom);
-    46 sendmsg(Int, Hex, Hex) => Partial(sockmsg::sendmsg, "ancillary data passes through to host sockets; on AF_UNIX pairs (SCM_RIGHTS, SCM_CREDENTIALS) it gives EOPNOTSUPP");
+    46 sendmsg(Int, Hex, Hex) => Partial(sockmsg::sendmsg, "ancillary data: SCM_RIGHTS and SCM_CREDENTIALS on AF_UNIX pairs; passed through to host sockets; ignored by the VM's sockets");
     47 recvmsg(Int, Hex, Hex) => Full(sockmsg::recvmsg);
     48 shutdown(Int, Int) => Full(socket::shutdown);
     49 bind(Int, Hex, Int) => Partial(socket::bind, "AF_UNIX names (paths, abstract names) give ENOSYS");
     50 listen(Int, Int) => Full(socket::listen);
     51 getsockname(Int, Hex, Hex) => Full(socket::getsockname);
     52 getpeername(Int, Hex, Hex) => Full(socket::getpeername);
-    53 socketpair(Int, Int, Int, Hex) => Partial(socket::socketpair, "AF_UNIX stream, datagram and seqpacket pairs, without ancillary data or out-of-band data");
-    54 setsockopt(Int, Int, Int, Hex, Int) => Partial(socket::setsockopt, "host sockets: the options on unify's allow-list (SOL_SOCKET, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP basics), others ENOPROTOOPT; AF_UNIX pairs: SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE");
+    53 socketpair(Int, Int, Int, Hex) => Partial(socket::socketpair, "AF_UNIX stream, datagram and seqpacket pairs, with SCM_RIGHTS and SCM_CREDENTIALS, without out-of-band data or SCM_PIDFD");
+    54 setsockopt(Int, Int, Int, Hex, Int) => Partial(socket::setsockopt, "host sockets: the options on unify's allow-list (SOL_SOCKET, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP basics), others ENOPROTOOPT; AF_UNIX pairs: SO_SNDBUF, SO_RCVBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_REUSEADDR, SO_REUSEPORT, SO_KEEPALIVE, SO_PASSCRED");
     55 getsockopt(Int, Int, Int, Hex, Hex) => Partial(socket::getsockopt, "as setsockopt, plus SO_TYPE, SO_ERROR, SO_DOMAIN, SO_PROTOCOL, SO_ACCEPTCONN and SO_PEERCRED");
     56 clone(Hex, Hex, Hex, Hex, Hex) => Partial(clone::clone, "threads as glibc and musl create them (sharing VM, FS, FILES, SIGHAND); new processes ENOSYS");
     60 exit(Int) => Full(process::exit);
+    61 wait4(Int, Hex, Hex, Hex) => Partial(children::wait4, "the guest never has children (new processes are ENOSYS): ECHILD after Linux's argument checks");
     62 kill(Int, Int) => Partial(kill::kill, "reaches this process only (the guest is the only process)");
     63 uname(Hex) => Full(ident::uname);
     72 fcntl(Int, Int, Hex) => Partial(io::fcntl, "F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL, F_GETLK/SETLK/SETLKW and the OFD forms, F_GETPIPE_SZ/SETPIPE_SZ, F_ADD_SEALS/GET_SEALS; the others (owners, leases, notify) EINVAL");
@@ -200,6 +201,7 @@ syscall_table! {
     232 epoll_wait(Int, Hex, Int, Int) => Full(epoll::epoll_wait);
     233 epoll_ctl(Int, Int, Int, Hex) => Full(epoll::epoll_ctl);
     234 tgkill(Int, Int, Int) => Full(kill::tgkill);
+    247 waitid(Int, Int, Hex, Hex, Hex) => Partial(children::waitid, "the guest never has children (new processes are ENOSYS): ECHILD after Linux's argument checks (P_PIDFD takes a pidfd)");
     257 openat(Int, Str, Hex, Hex) => Full(open::openat);
     258 mkdirat(Int, Str, Hex) => Full(dirops::mkdirat);
     259 mknodat(Int, Str, Hex, Hex) => Full(dirops::mknodat);
@@ -247,9 +249,12 @@ syscall_table! {
     326 copy_file_range(Int, Hex, Int, Hex, UInt, Hex) => Full(copy::copy_file_range);
     332 statx(Int, Str, Hex, Hex, Hex) => Partial(stat::statx, "no birth time (STATX_BTIME never set)");
     334 rseq(Hex, UInt, Hex, Hex) => Fails(Errno::ENOSYS, "restartable sequences are not offered; glibc and tcmalloc fall back");
+    424 pidfd_send_signal(Int, Int, Hex, Hex) => Full(pidfd::pidfd_send_signal);
+    434 pidfd_open(Int, Hex) => Partial(pidfd::pidfd_open, "the guest's own pid and (PIDFD_THREAD) its threads' tids: the only tasks it has");
     435 clone3(Hex, UInt) => Partial(clone::clone3, "as clone: threads only");
     436 close_range(UInt, UInt, Hex) => Full(open::close_range);
     437 openat2(Int, Str, Hex, UInt) => Fails(Errno::ENOSYS, "libcs fall back to openat");
+    438 pidfd_getfd(Int, Int, Hex) => Full(pidfd::pidfd_getfd);
     439 faccessat2(Int, Str, Hex, Hex) => Full(stat::faccessat2);
     441 epoll_pwait2(Int, Hex, Int, Hex, Hex, UInt) => Full(epoll::epoll_pwait2);
     452 fchmodat2(Int, Str, Hex, Hex) => Full(attrs::fchmodat2);

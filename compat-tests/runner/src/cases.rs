@@ -342,6 +342,7 @@ pub const CASES: &[Case] = &[
     Case::new("stack_overflow_main", Program::Rust("stack_overflow")).args(&["main"]).killed(6).stderr(),
     Case::new("stack_overflow_thread", Program::Rust("stack_overflow")).args(&["thread"]).killed(6).stderr(),
     Case::rust("timers").stderr(),
+    Case::rust("pidfd").stderr(),
     // The fd event machinery and sockets: loopback only, ports never printed, every
     // wait bounded.
     Case::rust("eventfd").stderr(),
@@ -349,6 +350,7 @@ pub const CASES: &[Case] = &[
     Case::rust("epoll").stderr(),
     Case::rust("select_poll").stderr(),
     Case::rust("socketpair").stderr(),
+    Case::rust("unix_rights").stderr(),
     Case::rust("sockets_inet").stderr(),
     // Real servers on tokio: a client drives them, SIGINT stops them (servers.rs).
     Case::new("http_server", Program::Server("http_server")).skip_on("vm", VM_PORTS),

@@ -137,10 +137,10 @@ pub trait File: AsAny + Send + Sync {
     fn anon_name(&self) -> Option<alloc::vec::Vec<u8>> {
         None
     }
-    /// The lines of `/proc/self/fdinfo/N` that belong to this kind of file (a
-    /// timerfd's clock, count and value), after the common ones.
-    fn fdinfo(&self) -> Option<alloc::vec::Vec<u8>> {
-        None
+    /// The lines `/proc/self/fdinfo/N` shows after the ones every file has (a pidfd's
+    /// `Pid:`, a timerfd's clock, count and value); each ends with a newline.
+    fn fdinfo(&self) -> alloc::vec::Vec<u8> {
+        alloc::vec::Vec::new()
     }
 }
 

@@ -31,6 +31,7 @@ pub mod locks;
 pub mod memfd;
 pub mod mm;
 pub mod net;
+pub mod pidfd;
 pub mod pipe;
 pub mod platform;
 pub mod poll;

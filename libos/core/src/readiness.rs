@@ -68,6 +68,12 @@ pub struct Pollee {
     observers: Mutex<Vec<Slot>>,
 }
 
+impl core::fmt::Debug for Pollee {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Pollee").finish_non_exhaustive()
+    }
+}
+
 impl Pollee {
     pub const fn new() -> Pollee {
         Pollee { observers: Mutex::new(Vec::new()) }

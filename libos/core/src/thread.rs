@@ -18,6 +18,8 @@ use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use crate::abi::StackT;
 use crate::clone::ThreadSpec;
+use crate::file::events::{POLLHUP, POLLIN, POLLRDNORM};
+use crate::readiness::Pollee;
 use crate::signal::SS_DISABLE;
 use crate::sigqueue::PendingSignals;
 use crate::sync::Mutex;
@@ -45,6 +47,11 @@ pub struct ThreadShared {
     /// guest); cleared by the thread itself when it looks ([`crate::Kernel::next_signal`]).
     /// Waits in the libOS end early when it is set.
     pub hint: AtomicU32,
+    /// Set when the thread has ended ([`ThreadGroup::exit`]); the record lives on in
+    /// whoever still holds it (a pidfd naming the thread).
+    exited: AtomicBool,
+    /// Told (POLLIN | POLLHUP) when the thread ends: pidfds naming it become readable.
+    pub exit_pollee: Pollee,
 }
 
 impl ThreadShared {
@@ -57,7 +64,20 @@ impl ThreadShared {
             blocked: AtomicU64::new(0),
             waiting_for: AtomicU64::new(0),
             hint: AtomicU32::new(0),
+            exited: AtomicBool::new(false),
+            exit_pollee: Pollee::new(),
         })
+    }
+
+    /// Whether the thread has ended.
+    pub fn exited(&self) -> bool {
+        self.exited.load(Ordering::SeqCst)
+    }
+
+    /// Marks the thread ended and tells those who watch for it.
+    fn mark_exited(&self) {
+        self.exited.store(true, Ordering::SeqCst);
+        self.exit_pollee.notify(POLLIN | POLLRDNORM | POLLHUP);
     }
 
     /// The signals the thread blocks, as a sender must judge them.
@@ -264,17 +284,26 @@ impl ThreadGroup {
 
     /// Forgets a thread [`ThreadGroup::add`] registered but the platform could not start.
     pub fn abandon(&self, tid: u32) {
-        self.members.lock().live.remove(&tid);
+        let gone = self.members.lock().live.remove(&tid);
         self.started.fetch_sub(1, Ordering::Relaxed);
+        if let Some(t) = gone {
+            t.mark_exited();
+        }
     }
 
     /// Thread `tid` ends with `status` (its `exit`). Says whether it was the last; the
     /// process then ends with that status (Linux reports the last thread's `exit`
     /// status when every thread ended with `exit`, the first one included).
     pub fn exit(&self, tid: u32, status: i32) -> ThreadExit {
-        let mut m = self.members.lock();
-        m.live.remove(&tid);
-        if m.live.is_empty() {
+        let (gone, last) = {
+            let mut m = self.members.lock();
+            let gone = m.live.remove(&tid);
+            (gone, m.live.is_empty())
+        };
+        if let Some(t) = gone {
+            t.mark_exited();
+        }
+        if last {
             ThreadExit::Last(status)
         } else {
             ThreadExit::Others

@@ -2,6 +2,7 @@
 //! guest memory through [`crate::user`], and calls the libOS.
 
 pub mod attrs;
+pub mod children;
 pub mod clone;
 pub mod copy;
 pub mod cwd;
@@ -18,6 +19,7 @@ pub mod mm;
 pub mod mmap_file;
 pub mod open;
 pub mod path;
+pub mod pidfd;
 pub mod pipe;
 pub mod poll;
 pub mod process;

@@ -4,6 +4,11 @@
 //! ancillary data go through libOS buffers. EPIPE from a send raises SIGPIPE unless
 //! `MSG_NOSIGNAL` is given (Linux sends it from the protocol, for every send that finds
 //! the stream closed).
+//!
+//! Ancillary data: a platform socket gets the control bytes as they are (the host
+//! checks them); for an AF_UNIX socket they are parsed here into files and credentials
+//! (`libos::net::scm::parse`), and what a receive brings back is put into the guest's
+//! control buffer (`scm::deliver`: new fds, `MSG_CTRUNC` when it is short).
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -11,9 +16,11 @@ use alloc::vec::Vec;
 use libos::abi::{Iovec, Mmsghdr, Msghdr, Timespec};
 use libos::file::OpenFile;
 use libos::net::consts::*;
+use libos::net::scm::{self, ControlOut};
+use libos::net::unix::UnixSocket;
 use libos::net::{Received, SendMsg, SockAddr, SOCKADDR_MAX};
 use libos::time::ClockId;
-use libos::{Errno, SysResult};
+use libos::{Errno, Kernel, SysResult};
 
 use super::socket::{read_addr, sock, socket_file, write_addr};
 use crate::args::Args;
@@ -42,7 +49,7 @@ pub fn sendto(ctx: &mut Ctx, a: &Args) -> SysResult {
     let flags = a.uint(3);
     let open = socket_file(ctx, a.fd(0))?;
     let addr = if a.raw(4) != 0 { Some(read_addr(a.raw(4), a.int(5))?) } else { None };
-    let msg = SendMsg { bufs: &[data], addr: addr.as_ref().map(|a| a.as_bytes()), control: &[], flags };
+    let msg = SendMsg { bufs: &[data], addr: addr.as_ref().map(|a| a.as_bytes()), control: &[], scm: None, flags };
     let r = sock(&open).sendmsg(&msg, open.nonblocking());
     sigpipe(ctx, flags, r)
 }
@@ -62,13 +69,13 @@ pub fn recvfrom(ctx: &mut Ctx, a: &Args) -> SysResult {
 pub fn sendmsg(ctx: &mut Ctx, a: &Args) -> SysResult {
     let open = socket_file(ctx, a.fd(0))?;
     let flags = a.uint(2);
-    let r = send_one(&open, a.ptr(1), flags);
+    let r = send_one(ctx.kernel, &open, a.ptr(1), flags);
     sigpipe(ctx, flags, r)
 }
 
 pub fn recvmsg(ctx: &mut Ctx, a: &Args) -> SysResult {
     let open = socket_file(ctx, a.fd(0))?;
-    recv_one(&open, a.ptr(1), a.uint(2))
+    recv_one(ctx.kernel, &open, a.ptr(1), a.uint(2))
 }
 
 /// `sendmmsg(fd, msgvec, vlen, flags)`: sends in turn until one fails; the count sent,
@@ -81,7 +88,7 @@ pub fn sendmmsg(ctx: &mut Ctx, a: &Args) -> SysResult {
     let mut sent = 0;
     while sent < vlen {
         let entry = base.offset(sent)?;
-        let r = sigpipe(ctx, flags, send_one(&open, UserPtr::new(entry.addr()), flags));
+        let r = sigpipe(ctx, flags, send_one(ctx.kernel, &open, UserPtr::new(entry.addr()), flags));
         let n = match r {
             Ok(n) => n,
             Err(e) if sent == 0 => return Err(e),
@@ -117,7 +124,7 @@ pub fn recvmmsg(ctx: &mut Ctx, a: &Args) -> SysResult {
     let mut left = timeout;
     while got < vlen {
         let entry = base.offset(got)?;
-        let n = match recv_one(&open, UserPtr::new(entry.addr()), flags & !MSG_WAITFORONE) {
+        let n = match recv_one(ctx.kernel, &open, UserPtr::new(entry.addr()), flags & !MSG_WAITFORONE) {
             Ok(n) => n,
             Err(e) if got == 0 => return Err(e),
             Err(_) => break,
@@ -157,7 +164,7 @@ pub(crate) fn writev(open: &OpenFile, iov: &[Iovec]) -> SysResult {
     for v in iov {
         bufs.push(user::slice(v.base, v.len as usize)?);
     }
-    sock(open).sendmsg(&SendMsg { bufs: &bufs, addr: None, control: &[], flags: 0 }, open.nonblocking())
+    sock(open).sendmsg(&SendMsg { bufs: &bufs, addr: None, control: &[], scm: None, flags: 0 }, open.nonblocking())
 }
 
 /// Reads a message's iovecs: EMSGSIZE past `UIO_MAXIOV`, EINVAL for a total past
@@ -187,7 +194,11 @@ fn msg_name(hdr: &Msghdr) -> Result<Option<SockAddr>, Errno> {
     read_addr(hdr.name, len.min(SOCKADDR_MAX as i32)).map(Some)
 }
 
-fn send_one(open: &OpenFile, hdr_ptr: UserPtr<Msghdr>, flags: u32) -> SysResult {
+fn is_unix(open: &OpenFile) -> bool {
+    (*open.file).as_any().is::<UnixSocket>()
+}
+
+fn send_one(kernel: &Kernel, open: &OpenFile, hdr_ptr: UserPtr<Msghdr>, flags: u32) -> SysResult {
     let hdr = hdr_ptr.read()?;
     let name = msg_name(&hdr)?;
     let iov = msg_iovecs(&hdr)?;
@@ -195,32 +206,52 @@ fn send_one(open: &OpenFile, hdr_ptr: UserPtr<Msghdr>, flags: u32) -> SysResult 
         return Err(Errno::ENOBUFS);
     }
     let control = user::slice(hdr.control, hdr.controllen as usize)?.to_vec();
+    // Linux's `scm_send` comes before the protocol looks at the data.
+    let parsed = if is_unix(open) { Some(scm::parse(kernel, &control)?) } else { None };
     let mut bufs = Vec::with_capacity(iov.len());
     for v in &iov {
         bufs.push(user::slice(v.base, v.len as usize)?);
     }
-    let msg = SendMsg { bufs: &bufs, addr: name.as_ref().map(|a| a.as_bytes()), control: &control, flags };
+    let msg = SendMsg {
+        bufs: &bufs,
+        addr: name.as_ref().map(|a| a.as_bytes()),
+        control: if parsed.is_some() { &[] } else { &control },
+        scm: parsed.as_ref(),
+        flags,
+    };
     sock(open).sendmsg(&msg, open.nonblocking())
 }
 
-fn recv_one(open: &OpenFile, hdr_ptr: UserPtr<Msghdr>, flags: u32) -> SysResult {
+fn recv_one(kernel: &Kernel, open: &OpenFile, hdr_ptr: UserPtr<Msghdr>, flags: u32) -> SysResult {
     let hdr = hdr_ptr.read()?;
     if (hdr.namelen as i32) < 0 && hdr.name != 0 {
         return Err(Errno::EINVAL);
     }
     let iov = msg_iovecs(&hdr)?;
-    let mut control = vec![0u8; hdr.controllen.min(CONTROL_MAX) as usize];
-    let r = recv_into(open, &iov, &mut control, flags)?;
+    let room = if hdr.control == 0 { 0 } else { hdr.controllen.min(CONTROL_MAX) as usize };
+    let mut control = vec![0u8; room];
+    let mut r = recv_into(open, &iov, &mut control, flags)?;
+    let mut out_flags = r.flags | (flags & MSG_CMSG_CLOEXEC);
+    let mut control_len = r.control_len;
+    if let Some(ancillary) = r.scm.take() {
+        // Linux writes the control buffer piece by piece and loses what it cannot
+        // write; here it is filled in libOS memory and copied if the guest can take it.
+        let writable = user::slice_mut(hdr.control, room).is_ok();
+        let mut out = ControlOut::new(&mut control, writable);
+        scm::deliver(kernel, ancillary, &mut out, flags & MSG_CMSG_CLOEXEC != 0);
+        out_flags |= out.flags;
+        control_len = out.len();
+    }
     if hdr.name != 0 {
         let from = r.addr.unwrap_or(SockAddr::new(&[]));
         let name_len_ptr = hdr_ptr.addr() + 8;
         write_addr(hdr.name, name_len_ptr, &from)?;
     }
-    if r.control_len > 0 {
-        user::slice_mut(hdr.control, r.control_len)?.copy_from_slice(&control[..r.control_len]);
+    if control_len > 0 {
+        user::slice_mut(hdr.control, control_len)?.copy_from_slice(&control[..control_len]);
     }
-    UserPtr::<u64>::new(hdr_ptr.addr() + 40).write(r.control_len as u64)?;
-    UserPtr::<i32>::new(hdr_ptr.addr() + 48).write(r.flags as i32)?;
+    UserPtr::<u64>::new(hdr_ptr.addr() + 40).write(control_len as u64)?;
+    UserPtr::<i32>::new(hdr_ptr.addr() + 48).write(out_flags as i32)?;
     Ok(r.len)
 }
 

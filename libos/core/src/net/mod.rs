@@ -6,6 +6,7 @@
 //! buffers, so a socket only ever sees libOS memory; data buffers are checked guest
 //! memory.
 
+pub mod scm;
 pub mod unix;
 
 use alloc::sync::Arc;
@@ -116,8 +117,11 @@ pub struct SendMsg<'a> {
     pub bufs: &'a [&'a [u8]],
     /// The destination (`msg_name`), if given.
     pub addr: Option<&'a [u8]>,
-    /// Ancillary data (`msg_control`), copied.
+    /// Ancillary data (`msg_control`), copied: what a platform socket gets.
     pub control: &'a [u8],
+    /// The ancillary data of an AF_UNIX socket, which the syscall layer parses
+    /// ([`scm::parse`]) instead of handing over `control`.
+    pub scm: Option<&'a scm::Scm>,
     /// `MSG_*` flags.
     pub flags: u32,
 }
@@ -133,7 +137,7 @@ impl SendMsg<'_> {
 }
 
 /// What a `recvmsg` found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
     /// The count the call returns (a datagram's full length with `MSG_TRUNC`).
     pub len: usize,
@@ -143,6 +147,17 @@ pub struct Received {
     pub control_len: usize,
     /// `msg_flags`: `MSG_TRUNC`, `MSG_CTRUNC`, `MSG_EOR`, ...
     pub flags: u32,
+    /// An AF_UNIX socket's ancillary data, for the syscall layer to put in the control
+    /// buffer ([`scm::deliver`]; dropping it closes the files, as a receive without a
+    /// control buffer does).
+    pub scm: Option<scm::Scm>,
+}
+
+impl Received {
+    /// Data alone: `len` bytes, `flags`, no address or ancillary data.
+    pub fn data(len: usize, flags: u32) -> Received {
+        Received { len, addr: None, control_len: 0, flags, scm: None }
+    }
 }
 
 /// A socket, as the syscall layer drives it. `nonblock` is the description's
@@ -187,7 +202,7 @@ pub fn read_as_recvmsg(sock: &dyn Socket, buf: &mut [u8], nonblock: bool) -> Sys
 
 /// `write(2)` on a socket: `sendmsg` of the one buffer, without flags or address.
 pub fn write_as_sendmsg(sock: &dyn Socket, buf: &[u8], nonblock: bool) -> SysResult {
-    sock.sendmsg(&SendMsg { bufs: &[buf], addr: None, control: &[], flags: 0 }, nonblock)
+    sock.sendmsg(&SendMsg { bufs: &[buf], addr: None, control: &[], scm: None, flags: 0 }, nonblock)
 }
 
 /// An `int` option value (EINVAL if shorter than an `int`, as Linux's setsockopt).

@@ -22,9 +22,24 @@
 //! unless `MSG_NOSIGNAL`). A datagram peer learns on its next send: ECONNREFUSED once,
 //! ENOTCONN after.
 //!
+//! **Ancillary data** ([`super::scm`] parses and delivers it). Files (SCM_RIGHTS) and
+//! credentials travel with the bytes they were sent with: a datagram carries its own;
+//! a stream send queues its bytes in segments (Linux's skbs, at most half a send buffer
+//! each), the files with the first and credentials with every one. A stream read never
+//! goes past a segment that brought files (the files go with the read that reaches its
+//! first byte, even a partial one), and, when the reader passes credentials
+//! (`SO_PASSCRED`), never joins segments whose credentials differ. Credentials are
+//! attached when the sender gave them (`SCM_CREDENTIALS`) or either end has
+//! `SO_PASSCRED` (the sender's pid, uid and gid); a reader with `SO_PASSCRED` gets an
+//! `SCM_CREDENTIALS` message with every read (pid 0 and the overflow ids for data that
+//! came without). `MSG_PEEK` hands out copies of the files and leaves them queued. A
+//! zero-length stream send carries nothing, its files included; a zero-length datagram
+//! carries its files. Files in flight stay open until read or until the socket
+//! holding them closes — a socket sent through itself (a cycle) stays open, where
+//! Linux's garbage collector would close it.
+//!
 //! Not here: names (bind/connect to paths or abstract names are ENOSYS), listening
-//! sockets, ancillary data (SCM_RIGHTS, SCM_CREDENTIALS: sending control data is
-//! EOPNOTSUPP), out-of-band data.
+//! sockets, out-of-band data, `SO_PASSPIDFD`/`SCM_PIDFD`, `SO_PEEK_OFF`.
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
@@ -32,10 +47,11 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::consts::*;
+use super::scm::{Scm, Ucred};
 use super::{int_value, put_value, timed_out, timeout_bytes, timeout_value, Received, SendMsg, SockAddr, Socket};
 use crate::abi::{mode, Stat};
 use crate::file::events::*;
-use crate::file::File;
+use crate::file::{File, OpenFile};
 use crate::readiness::{Pollee, Readiness};
 use crate::sync::Mutex;
 use crate::wait::WaitQueue;
@@ -100,11 +116,25 @@ fn sockfs_dev() -> u64 {
     *DEV.call_once(crate::vfs::mount::anon_dev)
 }
 
+/// What one send step queued (Linux's skb): a datagram, or a stream segment.
+struct Packet {
+    data: Vec<u8>,
+    /// Bytes of a stream segment already read.
+    read: usize,
+    /// The files and credentials that came with it.
+    scm: Scm,
+}
+
+impl Packet {
+    fn left(&self) -> &[u8] {
+        &self.data[self.read..]
+    }
+}
+
 /// One end's state.
 struct Side {
-    /// Stream bytes, or messages, waiting to be read by this end.
-    bytes: VecDeque<u8>,
-    msgs: VecDeque<Vec<u8>>,
+    /// What waits to be read by this end.
+    queue: VecDeque<Packet>,
     /// What the queue costs its sender.
     charge: usize,
     shutdown: u8,
@@ -117,6 +147,8 @@ struct Side {
     rcvbuf: usize,
     rcvtimeo: Option<u64>,
     sndtimeo: Option<u64>,
+    /// `SO_PASSCRED`.
+    passcred: bool,
     /// Options Linux keeps but that change nothing for a pair.
     flags: u32,
 }
@@ -128,8 +160,7 @@ const OPT_REUSEPORT: u32 = 4;
 impl Side {
     fn new() -> Side {
         Side {
-            bytes: VecDeque::new(),
-            msgs: VecDeque::new(),
+            queue: VecDeque::new(),
             charge: 0,
             shutdown: 0,
             err: None,
@@ -139,13 +170,30 @@ impl Side {
             rcvbuf: DEFAULT_BUF,
             rcvtimeo: None,
             sndtimeo: None,
+            passcred: false,
             flags: 0,
         }
     }
 
     fn has_data(&self) -> bool {
-        !self.bytes.is_empty() || !self.msgs.is_empty()
+        !self.queue.is_empty()
     }
+
+    /// The bytes queued (what a stream has to read).
+    fn queued_bytes(&self) -> usize {
+        self.queue.iter().map(|p| p.left().len()).sum()
+    }
+}
+
+/// What a stream receive has gathered, kept across its waits.
+#[derive(Default)]
+struct Gathered {
+    got: usize,
+    /// With the reader passing credentials: those of the first segment read (`None`
+    /// inside: it came without). A read never joins segments whose credentials differ.
+    creds: Option<Option<Ucred>>,
+    /// The files of the segment that ended the read.
+    rights: Vec<Arc<OpenFile>>,
 }
 
 struct Pair {
@@ -217,8 +265,18 @@ impl UnixSocket {
         mask
     }
 
-    /// One attempt at sending from `at` on: `Some(result)` when done.
-    fn try_send(&self, data: &[u8], at: &mut usize) -> Option<Result<usize, Errno>> {
+    /// The credentials a packet from this end carries: those the sender gave, else this
+    /// process's when either end passes credentials (Linux's `maybe_add_creds`).
+    fn creds_for(&self, given: Option<Ucred>, me: &Side, peer: &Side) -> Option<Ucred> {
+        given.or_else(|| {
+            let [pid, uid, gid] = self.pair.cred;
+            (me.passcred || peer.passcred).then_some(Ucred { pid, uid, gid })
+        })
+    }
+
+    /// One attempt at sending from `at` on: `Some(result)` when done. `scm` goes with
+    /// the data: its files with the first packet (`rights_sent` says they went).
+    fn try_send(&self, data: &[u8], at: &mut usize, scm: &Scm, rights_sent: &mut bool) -> Option<Result<usize, Errno>> {
         let mut sides = self.pair.sides.lock();
         let kind = self.pair.kind;
         let (me, peer) = self.split(&mut sides);
@@ -242,8 +300,11 @@ impl UnixSocket {
             return Some(if *at > 0 { Ok(*at) } else { Err(Errno::EPIPE) });
         }
         let sndbuf = me.sndbuf;
+        let creds = self.creds_for(scm.creds, me, peer);
+        let mut take_rights = || if core::mem::replace(rights_sent, true) { Vec::new() } else { scm.rights.clone() };
         match kind {
             Kind::Stream => {
+                // Nothing to send sends nothing: not even the files.
                 if data.is_empty() {
                     return Some(Ok(0));
                 }
@@ -251,7 +312,22 @@ impl UnixSocket {
                 let mut moved = false;
                 while *at < data.len() && peer.charge < sndbuf {
                     let n = (data.len() - *at).min(step);
-                    peer.bytes.extend(&data[*at..*at + n]);
+                    let chunk = &data[*at..*at + n];
+                    let rights = take_rights();
+                    // Bytes with no files join the last segment if it has none either, the
+                    // same credentials and room: reads see no difference, and a stream of
+                    // small writes does not become a queue of small segments.
+                    match peer.queue.back_mut() {
+                        Some(last)
+                            if rights.is_empty()
+                                && last.scm.rights.is_empty()
+                                && last.scm.creds == creds
+                                && last.data.len() + n <= step =>
+                        {
+                            last.data.extend_from_slice(chunk)
+                        }
+                        _ => peer.queue.push_back(Packet { data: chunk.to_vec(), read: 0, scm: Scm { rights, creds } }),
+                    }
                     peer.charge += n;
                     *at += n;
                     moved = true;
@@ -270,7 +346,8 @@ impl UnixSocket {
                     return None;
                 }
                 peer.charge += data.len() + DGRAM_OVERHEAD;
-                peer.msgs.push_back(data.to_vec());
+                let rights = take_rights();
+                peer.queue.push_back(Packet { data: data.to_vec(), read: 0, scm: Scm { rights, creds } });
                 drop(sides);
                 self.changed(self.peer(), POLLIN | POLLRDNORM);
                 Some(Ok(data.len()))
@@ -288,84 +365,132 @@ impl UnixSocket {
         }
     }
 
-    /// One attempt at receiving: `Some(result)` when done. `got` counts stream bytes
-    /// taken so far (for `MSG_WAITALL`).
+    /// One attempt at a stream receive, as Linux's `unix_stream_read_generic` walks its
+    /// queue: `Some` when done (what was read is in `g`), `None` to wait for more.
+    fn try_recv_stream(&self, bufs: &mut [&mut [u8]], flags: u32, g: &mut Gathered) -> Option<Result<(), Errno>> {
+        let want: usize = bufs.iter().map(|b| b.len()).sum();
+        let peek = flags & MSG_PEEK != 0;
+        // Linux waits for at least one byte even for an empty buffer (then copies none).
+        let target = if flags & MSG_WAITALL != 0 { want.max(1) } else { 1 };
+        let mut sides = self.pair.sides.lock();
+        let (me, _) = self.split(&mut sides);
+        let passcred = me.passcred;
+        let mut freed = false;
+        // A peek walks on through the queue; a read consumes from its head.
+        let mut at = 0;
+        loop {
+            let Some(seg) = me.queue.get_mut(at) else {
+                if g.got >= target {
+                    break;
+                }
+                if let Some(e) = me.err.take() {
+                    if g.got > 0 {
+                        break;
+                    }
+                    return Some(Err(e));
+                }
+                if me.shutdown & RCV_SHUTDOWN != 0 {
+                    break;
+                }
+                drop(sides);
+                if freed {
+                    self.changed(self.peer(), POLLOUT | POLLWRNORM);
+                }
+                return None;
+            };
+            match &g.creds {
+                Some(first) if *first != seg.scm.creds => break,
+                Some(_) => {}
+                None if passcred => g.creds = Some(seg.scm.creds),
+                None => {}
+            }
+            let n = seg.left().len().min(want - g.got);
+            copy_out(bufs, g.got, seg.left()[..n].iter());
+            g.got += n;
+            let has_rights = !seg.scm.rights.is_empty();
+            if peek {
+                if has_rights {
+                    g.rights = seg.scm.rights.clone();
+                    break;
+                }
+                at += 1;
+                if at == me.queue.len() {
+                    break;
+                }
+                continue;
+            }
+            seg.read += n;
+            me.charge -= n;
+            freed |= n > 0;
+            if has_rights {
+                g.rights = core::mem::take(&mut seg.scm.rights);
+            }
+            if !seg.left().is_empty() {
+                break;
+            }
+            me.queue.pop_front();
+            if has_rights || g.got >= want {
+                break;
+            }
+        }
+        drop(sides);
+        if freed {
+            self.changed(self.peer(), POLLOUT | POLLWRNORM);
+        }
+        Some(Ok(()))
+    }
+
+    /// What a finished stream receive returns: the count and, for a reader passing
+    /// credentials or a read that brought files, the ancillary data.
+    fn stream_received(&self, g: Gathered) -> Received {
+        let passcred = self.pair.sides.lock()[self.me].passcred;
+        let seen = match g.creds {
+            Some(Some(c)) => c,
+            Some(None) => Ucred::NOBODY,
+            None => Ucred::ZERO,
+        };
+        let creds = passcred.then_some(seen);
+        let scm = Scm { rights: g.rights, creds };
+        Received { scm: (!scm.is_empty()).then_some(scm), ..Received::data(g.got, 0) }
+    }
+
+    /// One attempt at receiving a datagram or seqpacket: `Some(result)` when done.
     /// `blocking`: the caller would wait (a datagram socket shut down for reading
     /// reads 0 then, EAGAIN otherwise; a seqpacket 0 either way, as Linux).
-    fn try_recv(
-        &self,
-        bufs: &mut [&mut [u8]],
-        flags: u32,
-        got: &mut usize,
-        blocking: bool,
-    ) -> Option<Result<Received, Errno>> {
+    fn try_recv_msg(&self, bufs: &mut [&mut [u8]], flags: u32, blocking: bool) -> Option<Result<Received, Errno>> {
         let want: usize = bufs.iter().map(|b| b.len()).sum();
         let peek = flags & MSG_PEEK != 0;
         let mut sides = self.pair.sides.lock();
         let kind = self.pair.kind;
         let (me, _) = self.split(&mut sides);
-        let received = |len, flags| Received { len, addr: None, control_len: 0, flags };
-        match kind {
-            Kind::Stream => {
-                let start = if peek { *got } else { 0 };
-                let n = (want - *got).min(me.bytes.len().saturating_sub(start));
-                if n > 0 {
-                    copy_out(bufs, *got, me.bytes.range(start..start + n));
-                    if !peek {
-                        me.bytes.drain(..n);
-                        me.charge -= n;
-                    }
-                    *got += n;
-                }
-                // Linux waits for at least one byte even for an empty buffer (then
-                // copies none).
-                let target = if flags & MSG_WAITALL != 0 { want } else { 1 };
-                let done = if want == 0 { !me.bytes.is_empty() } else { *got >= target };
-                if done || (n > 0 && peek) {
-                    drop(sides);
-                    if n > 0 && !peek {
-                        self.changed(self.peer(), POLLOUT | POLLWRNORM);
-                    }
-                    return Some(Ok(received(*got, 0)));
-                }
-                if let Some(e) = me.err.take() {
-                    return Some(if *got > 0 { Ok(received(*got, 0)) } else { Err(e) });
-                }
-                if me.shutdown & RCV_SHUTDOWN != 0 {
-                    return Some(Ok(received(*got, 0)));
-                }
-                drop(sides);
-                if n > 0 {
-                    self.changed(self.peer(), POLLOUT | POLLWRNORM);
-                }
-                None
-            }
-            Kind::Dgram | Kind::SeqPacket => {
-                if let Some(e) = me.err.take() {
-                    return Some(Err(e));
-                }
-                let Some(msg) = (if peek { me.msgs.front().cloned() } else { me.msgs.pop_front() }) else {
-                    let eof = me.shutdown & RCV_SHUTDOWN != 0 && (blocking || kind == Kind::SeqPacket);
-                    return eof.then_some(Ok(received(0, 0)));
-                };
-                if !peek {
-                    me.charge -= msg.len() + DGRAM_OVERHEAD;
-                }
-                drop(sides);
-                let n = msg.len().min(want);
-                copy_out(bufs, 0, msg[..n].iter());
-                if !peek {
-                    self.changed(self.peer(), POLLOUT | POLLWRNORM);
-                }
-                let truncated = n < msg.len();
-                let mut out_flags = if truncated { MSG_TRUNC } else { 0 };
-                if kind == Kind::SeqPacket && !truncated {
-                    out_flags |= MSG_EOR;
-                }
-                let len = if flags & MSG_TRUNC != 0 { msg.len() } else { n };
-                Some(Ok(received(len, out_flags)))
-            }
+        if let Some(e) = me.err.take() {
+            return Some(Err(e));
         }
+        let passcred = me.passcred;
+        let msg = if peek {
+            me.queue.front().map(|p| Packet { data: p.data.clone(), read: 0, scm: p.scm.clone() })
+        } else {
+            me.queue.pop_front()
+        };
+        let Some(msg) = msg else {
+            let eof = me.shutdown & RCV_SHUTDOWN != 0 && (blocking || kind == Kind::SeqPacket);
+            return eof.then_some(Ok(Received::data(0, 0)));
+        };
+        if !peek {
+            me.charge -= msg.data.len() + DGRAM_OVERHEAD;
+        }
+        drop(sides);
+        let n = msg.data.len().min(want);
+        copy_out(bufs, 0, msg.data[..n].iter());
+        if !peek {
+            self.changed(self.peer(), POLLOUT | POLLWRNORM);
+        }
+        // Linux sets no MSG_EOR on a seqpacket's record (measured on 6.18).
+        let out_flags = if n < msg.data.len() { MSG_TRUNC } else { 0 };
+        let len = if flags & MSG_TRUNC != 0 { msg.data.len() } else { n };
+        let creds = passcred.then(|| msg.scm.creds.unwrap_or(Ucred::NOBODY));
+        let scm = Scm { rights: msg.scm.rights, creds };
+        Some(Ok(Received { scm: (!scm.is_empty()).then_some(scm), ..Received::data(len, out_flags) }))
     }
 
     fn timeouts(&self) -> (Option<u64>, Option<u64>) {
@@ -398,17 +523,18 @@ impl Drop for UnixSocket {
         let kind = self.pair.kind;
         let (me, peer) = self.split(&mut sides);
         me.open = false;
-        let unread = me.has_data();
-        me.bytes.clear();
-        me.msgs.clear();
+        let unread = core::mem::take(&mut me.queue);
         me.charge = 0;
         if kind.connected() && peer.open {
             peer.shutdown = SHUTDOWN_MASK;
-            if unread {
+            if !unread.is_empty() {
                 peer.err = Some(Errno::ECONNRESET);
             }
         }
         drop(sides);
+        // Files in flight to this end close now, with no lock held (one may be a
+        // socket of this pair).
+        drop(unread);
         self.changed(self.peer(), POLLIN | POLLOUT | POLLHUP | POLLRDHUP | POLLERR | POLLRDNORM | POLLWRNORM);
     }
 }
@@ -479,10 +605,14 @@ impl Socket for UnixSocket {
     }
 
     fn sendmsg(&self, msg: &SendMsg<'_>, nonblock: bool) -> SysResult {
-        if msg.flags & MSG_OOB != 0 {
+        // The syscall layer parses ancillary data for AF_UNIX sockets (its errors come
+        // first, as Linux's `scm_send` does): raw control bytes are not taken.
+        if msg.scm.is_none() && !msg.control.is_empty() {
             return Err(Errno::EOPNOTSUPP);
         }
-        if !msg.control.is_empty() {
+        let none = Scm::default();
+        let scm = msg.scm.unwrap_or(&none);
+        if msg.flags & MSG_OOB != 0 {
             return Err(Errno::EOPNOTSUPP);
         }
         if msg.addr.is_some_and(|a| !a.is_empty()) {
@@ -498,14 +628,16 @@ impl Socket for UnixSocket {
         };
         let nonblock = nonblock || msg.flags & MSG_DONTWAIT != 0;
         let mut at = 0;
-        if let Some(r) = self.try_send(data, &mut at) {
+        let mut rights_sent = false;
+        if let Some(r) = self.try_send(data, &mut at, scm, &mut rights_sent) {
             return r;
         }
         if nonblock {
             return if at > 0 { Ok(at) } else { Err(Errno::EAGAIN) };
         }
         let (_, timeout) = self.timeouts();
-        let r = self.pair.queues[self.me].wait_until_for(timeout, || self.try_send(data, &mut at));
+        let r =
+            self.pair.queues[self.me].wait_until_for(timeout, || self.try_send(data, &mut at, scm, &mut rights_sent));
         match r {
             Ok(r) => r,
             Err(_) if at > 0 => Ok(at),
@@ -524,22 +656,31 @@ impl Socket for UnixSocket {
             return Err(Errno::EINVAL);
         }
         let nonblock = nonblock || flags & MSG_DONTWAIT != 0;
-        let mut got = 0;
-        if let Some(r) = self.try_recv(bufs, flags, &mut got, !nonblock) {
-            return r;
-        }
-        if nonblock {
-            return if got > 0 {
-                Ok(Received { len: got, addr: None, control_len: 0, flags: 0 })
-            } else {
-                Err(Errno::EAGAIN)
-            };
-        }
         let (timeout, _) = self.timeouts();
-        let r = self.pair.queues[self.me].wait_until_for(timeout, || self.try_recv(bufs, flags, &mut got, true));
+        if self.pair.kind != Kind::Stream {
+            if let Some(r) = self.try_recv_msg(bufs, flags, !nonblock) {
+                return r;
+            }
+            if nonblock {
+                return Err(Errno::EAGAIN);
+            }
+            let r = self.pair.queues[self.me].wait_until_for(timeout, || self.try_recv_msg(bufs, flags, true));
+            return r.unwrap_or_else(|e| Err(timed_out(e, timeout)));
+        }
+        let mut g = Gathered::default();
+        let r = match self.try_recv_stream(bufs, flags, &mut g) {
+            Some(r) => r,
+            None if nonblock => Err(Errno::EAGAIN),
+            None => self.pair.queues[self.me]
+                .wait_until_for(timeout, || self.try_recv_stream(bufs, flags, &mut g))
+                .unwrap_or_else(Err),
+        };
         match r {
-            Ok(r) => r,
-            Err(_) if got > 0 => Ok(Received { len: got, addr: None, control_len: 0, flags: 0 }),
+            Ok(()) => Ok(self.stream_received(g)),
+            // A read that got something returns it; the credentials come with it unless
+            // a signal ended the wait (Linux drops them then).
+            Err(Errno::EAGAIN | Errno::ETIMEDOUT) if g.got > 0 => Ok(self.stream_received(g)),
+            Err(_) if g.got > 0 => Ok(Received::data(g.got, 0)),
             Err(e) => Err(timed_out(e, timeout)),
         }
     }
@@ -571,6 +712,7 @@ impl Socket for UnixSocket {
             SO_KEEPALIVE => flag(me, OPT_KEEPALIVE, int_value(value)? != 0),
             SO_RCVTIMEO => me.rcvtimeo = timeout_value(value)?,
             SO_SNDTIMEO => me.sndtimeo = timeout_value(value)?,
+            SO_PASSCRED => me.passcred = int_value(value)? != 0,
             _ => return Err(Errno::ENOPROTOOPT),
         }
         drop(sides);
@@ -599,6 +741,7 @@ impl Socket for UnixSocket {
             SO_KEEPALIVE => int(i64::from(me.flags & OPT_KEEPALIVE != 0)).to_vec(),
             SO_RCVTIMEO => timeout_bytes(me.rcvtimeo).to_vec(),
             SO_SNDTIMEO => timeout_bytes(me.sndtimeo).to_vec(),
+            SO_PASSCRED => int(i64::from(me.passcred)).to_vec(),
             SO_PEERCRED => {
                 let mut v = Vec::with_capacity(12);
                 for c in self.pair.cred {
@@ -640,17 +783,10 @@ impl File for UnixSocket {
             // A datagram socket counts its next message, a seqpacket all (Linux's
             // unix_inq_len).
             SIOCINQ => match self.pair.kind {
-                Kind::Stream => sides[self.me].bytes.len(),
-                Kind::SeqPacket => sides[self.me].msgs.iter().map(|m| m.len()).sum(),
-                Kind::Dgram => sides[self.me].msgs.front().map_or(0, |m| m.len()),
+                Kind::Stream | Kind::SeqPacket => sides[self.me].queued_bytes(),
+                Kind::Dgram => sides[self.me].queue.front().map_or(0, |m| m.data.len()),
             },
-            SIOCOUTQ => {
-                let peer = &sides[self.peer()];
-                match self.pair.kind {
-                    Kind::Stream => peer.bytes.len(),
-                    _ => peer.msgs.iter().map(|m| m.len()).sum(),
-                }
-            }
+            SIOCOUTQ => sides[self.peer()].queued_bytes(),
             _ => return Err(Errno::ENOTTY),
         };
         if data.len() < 4 {

@@ -1,6 +1,9 @@
 //! AF_UNIX socket pairs: streams, datagrams, seqpackets, shutdown, closing, options.
 
 use alloc::vec;
+use alloc::vec::Vec;
+
+use super::super::scm::{Scm, Ucred};
 
 use super::*;
 
@@ -9,7 +12,7 @@ fn stream() -> (Arc<UnixSocket>, Arc<UnixSocket>) {
 }
 
 fn send(s: &UnixSocket, data: &[u8], flags: u32) -> SysResult {
-    s.sendmsg(&SendMsg { bufs: &[data], addr: None, control: &[], flags }, true)
+    s.sendmsg(&SendMsg { bufs: &[data], addr: None, control: &[], scm: None, flags }, true)
 }
 
 fn recv(s: &UnixSocket, buf: &mut [u8], flags: u32) -> Result<Received, Errno> {
@@ -111,7 +114,7 @@ fn seqpackets_end_like_streams() {
     send(&a, b"rec", 0).unwrap();
     drop(a);
     let mut buf = [0u8; 8];
-    assert_eq!(recv(&b, &mut buf, 0).map(|r| (r.len, r.flags)), Ok((3, MSG_EOR)));
+    assert_eq!(recv(&b, &mut buf, 0).map(|r| (r.len, r.flags)), Ok((3, 0)), "no MSG_EOR, as Linux");
     assert_eq!(recv(&b, &mut buf, 0).map(|r| r.len), Ok(0));
     assert_eq!(send(&b, b"x", 0), Err(Errno::EPIPE));
 }
@@ -173,4 +176,138 @@ fn names_and_connection_calls() {
     assert!(a.accept(true).is_err());
     assert_eq!(a.stat().unwrap().st_mode, crate::abi::mode::S_IFSOCK | 0o777);
     assert!(a.anon_name().unwrap().starts_with(b"socket:["));
+}
+
+fn file() -> Arc<OpenFile> {
+    OpenFile::new(crate::eventfd::EventFd::new(0, false), crate::file::oflags::O_RDWR)
+}
+
+fn send_scm(s: &UnixSocket, data: &[u8], scm: &Scm) -> SysResult {
+    s.sendmsg(&SendMsg { bufs: &[data], addr: None, control: &[], scm: Some(scm), flags: 0 }, true)
+}
+
+fn with_rights(files: &[&Arc<OpenFile>]) -> Scm {
+    Scm { rights: files.iter().map(|f| Arc::clone(f)).collect(), creds: None }
+}
+
+/// A read: (count, text, number of files, credentials).
+fn read_all(s: &UnixSocket, n: usize, flags: u32) -> (usize, alloc::string::String, usize, Option<Ucred>) {
+    let mut buf = vec![0u8; n];
+    let r = recv(s, &mut buf, flags).unwrap();
+    let scm = r.scm.unwrap_or_default();
+    (r.len, alloc::string::String::from_utf8_lossy(&buf[..r.len.min(n)]).into(), scm.rights.len(), scm.creds)
+}
+
+#[test]
+fn a_stream_read_stops_after_the_segment_with_files() {
+    let (a, b) = stream();
+    let f = file();
+    send(&a, b"aaa", 0).unwrap();
+    send_scm(&a, b"bbb", &with_rights(&[&f])).unwrap();
+    send(&a, b"ccc", 0).unwrap();
+    assert_eq!(read_all(&b, 100, 0), (6, "aaabbb".into(), 1, None), "joined up to the files");
+    assert_eq!(read_all(&b, 100, 0), (3, "ccc".into(), 0, None));
+
+    send_scm(&a, b"dddd", &with_rights(&[&f])).unwrap();
+    send(&a, b"eee", 0).unwrap();
+    assert_eq!(read_all(&b, 2, 0), (2, "dd".into(), 1, None), "the files go with the first read");
+    assert_eq!(read_all(&b, 100, 0), (5, "ddeee".into(), 0, None));
+
+    send(&a, b"hhh", 0).unwrap();
+    send_scm(&a, b"iii", &with_rights(&[&f, &f])).unwrap();
+    assert_eq!(read_all(&b, 3, MSG_PEEK), (3, "hhh".into(), 2, None), "a peek walks on to the next files");
+    assert_eq!(read_all(&b, 100, MSG_PEEK).2, 2, "copies: the files stay queued");
+    assert_eq!(read_all(&b, 100, 0), (6, "hhhiii".into(), 2, None));
+    assert_eq!(Arc::strong_count(&f), 1, "dropped reads close their files");
+
+    assert_eq!(send_scm(&a, b"", &with_rights(&[&f])), Ok(0));
+    assert_eq!(recv(&b, &mut [0u8; 4], 0), Err(Errno::EAGAIN), "a zero-length stream send carries nothing");
+    assert_eq!(Arc::strong_count(&f), 1);
+}
+
+#[test]
+fn datagrams_carry_their_own_files() {
+    let (a, b) = pair(Kind::Dgram, 42, 1000, 100);
+    let f = file();
+    send_scm(&a, b"", &with_rights(&[&f])).unwrap();
+    send_scm(&a, b"two", &with_rights(&[&f, &f])).unwrap();
+    assert_eq!(read_all(&b, 8, MSG_PEEK), (0, "".into(), 1, None));
+    assert_eq!(read_all(&b, 8, 0), (0, "".into(), 1, None), "an empty datagram brings its file");
+    assert_eq!(read_all(&b, 1, 0), (1, "t".into(), 2, None));
+    assert_eq!(Arc::strong_count(&f), 1);
+}
+
+#[test]
+fn files_in_flight_close_with_the_receiver() {
+    let (a, b) = stream();
+    let f = file();
+    send_scm(&a, b"x", &with_rights(&[&f])).unwrap();
+    assert_eq!(Arc::strong_count(&f), 2, "kept open while queued");
+    drop(b);
+    assert_eq!(Arc::strong_count(&f), 1);
+    // An end in flight to its own peer: closing the peer closes it too, with the pair's
+    // lock released first.
+    let (c, d) = stream();
+    let d_file: Arc<OpenFile> = OpenFile::new(d.clone(), crate::file::oflags::O_RDWR);
+    send_scm(&d, b"y", &with_rights(&[&d_file])).unwrap();
+    let weak = Arc::downgrade(&d);
+    drop((d_file, d));
+    assert!(weak.upgrade().is_some(), "kept open in flight");
+    drop(c);
+    assert!(weak.upgrade().is_none());
+}
+
+#[test]
+fn credentials_come_with_every_message_to_a_reader_that_passes_them() {
+    let (a, b) = stream();
+    let on = 1i32.to_ne_bytes();
+    let mut v = [0u8; 4];
+    assert_eq!(b.getsockopt(SOL_SOCKET, SO_PASSCRED, &mut v), Ok(4));
+    assert_eq!(v, [0; 4]);
+    send(&a, b"before", 0).unwrap();
+    b.setsockopt(SOL_SOCKET, SO_PASSCRED, &on).unwrap();
+    b.getsockopt(SOL_SOCKET, SO_PASSCRED, &mut v).unwrap();
+    assert_eq!(i32::from_ne_bytes(v), 1);
+    send(&a, b"after", 0).unwrap();
+    let mine = Ucred { pid: 42, uid: 1000, gid: 100 };
+    assert_eq!(read_all(&b, 100, 0), (6, "before".into(), 0, Some(Ucred::NOBODY)), "not joined with different ones");
+    assert_eq!(read_all(&b, 100, 0), (5, "after".into(), 0, Some(mine)));
+    let other = Ucred { pid: 42, uid: 1234, gid: 5678 };
+    send(&a, b"k1", 0).unwrap();
+    send_scm(&a, b"k2", &Scm { rights: Vec::new(), creds: Some(other) }).unwrap();
+    send(&a, b"k3", 0).unwrap();
+    assert_eq!(read_all(&b, 100, 0).3, Some(mine));
+    assert_eq!(read_all(&b, 100, 0), (2, "k2".into(), 0, Some(other)));
+    assert_eq!(read_all(&b, 100, 0), (2, "k3".into(), 0, Some(mine)));
+    a.shutdown(SHUT_WR).unwrap();
+    assert_eq!(read_all(&b, 100, 0), (0, "".into(), 0, Some(Ucred::ZERO)), "end of file: a zeroed cookie");
+
+    let (c, d) = pair(Kind::SeqPacket, 42, 1000, 100);
+    c.setsockopt(SOL_SOCKET, SO_PASSCRED, &on).unwrap();
+    send(&c, b"m", 0).unwrap();
+    assert_eq!(read_all(&d, 8, 0).3, None, "attached (the sender passes them) but not asked for");
+    d.setsockopt(SOL_SOCKET, SO_PASSCRED, &on).unwrap();
+    send(&c, b"n", 0).unwrap();
+    assert_eq!(read_all(&d, 8, 0).3, Some(mine));
+}
+
+#[test]
+fn raw_control_bytes_are_not_taken() {
+    let (a, _b) = stream();
+    let msg = SendMsg { bufs: &[b"x"], addr: None, control: &[0; 16], scm: None, flags: 0 };
+    assert_eq!(a.sendmsg(&msg, true), Err(Errno::EOPNOTSUPP));
+}
+
+#[test]
+fn small_writes_share_segments_but_files_start_their_own() {
+    let (a, b) = stream();
+    for _ in 0..1000 {
+        send(&a, b"x", 0).unwrap();
+    }
+    let f = file();
+    send_scm(&a, b"with", &with_rights(&[&f])).unwrap();
+    send(&a, b"after", 0).unwrap();
+    assert_eq!(b.pair.sides.lock()[b.me].queue.len(), 3, "the bytes, the files' segment, what came after");
+    assert_eq!(read_all(&b, 2000, 0), (1004, "x".repeat(1000) + "with", 1, None));
+    assert_eq!(read_all(&b, 2000, 0), (5, "after".into(), 0, None));
 }

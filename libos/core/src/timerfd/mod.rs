@@ -248,7 +248,7 @@ impl File for TimerFd {
         Some(b"anon_inode:[timerfd]".to_vec())
     }
 
-    fn fdinfo(&self) -> Option<Vec<u8>> {
+    fn fdinfo(&self) -> Vec<u8> {
         let st = self.state.lock();
         let v = st.expiry.peek(self.now(st.base));
         let (value, interval) = (Timespec::from_nanos(v.value), Timespec::from_nanos(v.interval));
@@ -262,7 +262,7 @@ impl File for TimerFd {
             interval.tv_sec,
             interval.tv_nsec
         );
-        Some(text.into_bytes())
+        text.into_bytes()
     }
 }
 

@@ -201,7 +201,7 @@ fn it_is_an_anonymous_inode_with_fdinfo() {
     assert_eq!(t.anon_name().unwrap(), b"anon_inode:[timerfd]");
     assert_eq!(t.stat().unwrap().st_mode, 0o600);
     t.set(tv(1_500_000_000, 2_000_000_000), 0);
-    let info = String::from_utf8(t.fdinfo().unwrap()).unwrap();
+    let info = String::from_utf8(t.fdinfo()).unwrap();
     assert_eq!(info, "clockid: 9\nticks: 0\nsettime flags: 00\nit_value: (1, 500000000)\nit_interval: (2, 0)\n");
 }
 

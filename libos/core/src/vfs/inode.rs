@@ -184,6 +184,7 @@ pub mod magic {
     pub const DEVPTS_SUPER_MAGIC: i64 = 0x1cd1;
     pub const PIPEFS_MAGIC: i64 = 0x5049_5045;
     pub const ANON_INODE_FS_MAGIC: i64 = 0x0904_1934;
+    pub const PIDFS_MAGIC: i64 = 0x5049_4446;
 }
 
 /// Lets the VFS and a filesystem recover the concrete type behind a `dyn Inode` (a

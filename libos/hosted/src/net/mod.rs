@@ -425,18 +425,20 @@ impl Socket for HostSocket {
                     SockAddr::new(&name[..name_len])
                 });
                 let len = if self.stream { got } else { r as usize };
-                return Ok(Received { len, addr, control_len: msg.msg_controllen, flags: msg.msg_flags as u32 });
+                return Ok(Received {
+                    len,
+                    addr,
+                    control_len: msg.msg_controllen,
+                    flags: msg.msg_flags as u32,
+                    scm: None,
+                });
             }
             let e = errno(r);
             if e != Errno::EAGAIN || nonblock {
-                return if got > 0 { Ok(Received { len: got, addr: None, control_len: 0, flags: 0 }) } else { Err(e) };
+                return if got > 0 { Ok(Received::data(got, 0)) } else { Err(e) };
             }
             if let Err(e) = self.wait(libc::POLLIN, deadline) {
-                return if got > 0 {
-                    Ok(Received { len: got, addr: None, control_len: 0, flags: 0 })
-                } else {
-                    Err(timed_out(e, timeout))
-                };
+                return if got > 0 { Ok(Received::data(got, 0)) } else { Err(timed_out(e, timeout)) };
             }
         }
     }

@@ -638,7 +638,7 @@ impl Socket for InetSocket {
             // Urgent data never waits: there is a byte or EINVAL (Linux's tcp_recv_urg).
             let peek = flags & MSG_PEEK != 0;
             let n = with_sock(self.id, |net| net.tcp_recv_urgent(self.id, bufs, peek))?;
-            return Ok(Received { len: n, addr: None, control_len: 0, flags: MSG_OOB });
+            return Ok(Received::data(n, MSG_OOB));
         }
         let want: usize = bufs.iter().map(|b| b.len()).sum();
         let peek = flags & MSG_PEEK != 0;
@@ -665,7 +665,7 @@ impl Socket for InetSocket {
             Err(_) if got > 0 => got,
             Err(e) => return Err(e),
         };
-        Ok(Received { len, addr: None, control_len: 0, flags: 0 })
+        Ok(Received::data(len, 0))
     }
 
     fn setsockopt(&self, level: i32, name: i32, value: &[u8]) -> Result<(), Errno> {

@@ -258,10 +258,11 @@ impl Net {
                 addr: Some(from),
                 control_len: 0,
                 flags: if truncated { MSG_TRUNC } else { 0 },
+                scm: None,
             });
         }
         if u.shut & RCV_SHUTDOWN != 0 {
-            return Ok(Received { len: 0, addr: None, control_len: 0, flags: 0 });
+            return Ok(Received::data(0, 0));
         }
         Err(Errno::EAGAIN)
     }

@@ -15,8 +15,8 @@
 //!   opened this way: ENXIO, as Linux says for sockets.
 //!
 //! `fdinfo/N` holds `pos`, `flags` (octal, with `O_CLOEXEC` if the fd has it),
-//! `mnt_id` and `ino`, as Linux prints them, then what the file adds of its own
-//! (`File::fdinfo`: a timerfd's clock, count and value).
+//! `mnt_id` and `ino`, as Linux prints them, then the file's own lines
+//! ([`File::fdinfo`]: a pidfd's `Pid:`, a timerfd's clock, count and value).
 
 use alloc::format;
 use alloc::sync::Arc;
@@ -133,7 +133,7 @@ fn fdinfo(k: &Kernel, fd: i32) -> Vec<u8> {
     let mnt_id = open.file.dentry().map_or(0, |d| d.mount().id());
     let ino = open.file.stat().map_or(0, |st| st.st_ino);
     let mut text = format!("pos:\t{pos}\nflags:\t0{flags:o}\nmnt_id:\t{mnt_id}\nino:\t{ino}\n").into_bytes();
-    text.extend(open.file.fdinfo().unwrap_or_default());
+    text.extend(open.file.fdinfo());
     text
 }
 
