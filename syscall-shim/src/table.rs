@@ -10,7 +10,8 @@ use crate::args::Args;
 use crate::names::SYSCALL_COUNT;
 use crate::sys::{
     attrs, children, clone, copy, cwd, dirops, epoll, eventfd, futex, ident, io, kill, lock, memfd, mm, mmap_file,
-    open, pidfd, pipe, poll, process, random, rusage, sched, signal, socket, sockmsg, splice, stat, time, timer, timerfd,
+    open, pidfd, pipe, poll, process, random, rusage, sched, signal, socket, sockmsg, splice, stat, time, timer,
+    timerfd,
 };
 
 /// The state a handler works on.
