@@ -83,18 +83,30 @@ impl EventFd {
     }
 }
 
+/// The read of a file that gives one 8-byte count (eventfd's value, a timerfd's
+/// expirations): EINVAL for a shorter buffer; what `take` gives, or EAGAIN when
+/// `nonblock` and it gives nothing yet, or else a wait on `queue` until it does.
+pub(crate) fn read_count(
+    buf: &mut [u8],
+    nonblock: bool,
+    queue: &WaitQueue,
+    take: impl Fn() -> Option<u64>,
+) -> SysResult {
+    if buf.len() < 8 {
+        return Err(Errno::EINVAL);
+    }
+    let v = match take() {
+        Some(v) => v,
+        None if nonblock => return Err(Errno::EAGAIN),
+        None => queue.wait_until(&take)?,
+    };
+    buf[..8].copy_from_slice(&v.to_ne_bytes());
+    Ok(8)
+}
+
 impl File for EventFd {
     fn read(&self, buf: &mut [u8], nonblock: bool) -> SysResult {
-        if buf.len() < 8 {
-            return Err(Errno::EINVAL);
-        }
-        let v = match self.try_read() {
-            Some(v) => v,
-            None if nonblock => return Err(Errno::EAGAIN),
-            None => self.queue.wait_until(|| self.try_read())?,
-        };
-        buf[..8].copy_from_slice(&v.to_ne_bytes());
-        Ok(8)
+        read_count(buf, nonblock, &self.queue, || self.try_read())
     }
 
     fn write(&self, buf: &[u8], nonblock: bool) -> SysResult {

@@ -200,16 +200,7 @@ impl TimerFd {
 
 impl File for TimerFd {
     fn read(&self, buf: &mut [u8], nonblock: bool) -> SysResult {
-        if buf.len() < 8 {
-            return Err(Errno::EINVAL);
-        }
-        let ticks = match self.try_take() {
-            Some(t) => t,
-            None if nonblock => return Err(Errno::EAGAIN),
-            None => self.queue.wait_until(|| self.try_take())?,
-        };
-        buf[..8].copy_from_slice(&ticks.to_ne_bytes());
-        Ok(8)
+        crate::eventfd::read_count(buf, nonblock, &self.queue, || self.try_take())
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
