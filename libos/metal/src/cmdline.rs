@@ -14,6 +14,9 @@
 //! - `unify.verbose`: with `unify.log=3`, the whole log (otherwise only the exit record
 //!   and failures: each byte to a UART is a trip through the VMM).
 //! - `unify.trace`: log every guest syscall (strace style) on the guest's stderr.
+//! - `unify.manifest=fw_cfg`: run with the manifest QEMU holds as fw_cfg file
+//!   `opt/unify/manifest` (src/fw_cfg.rs) instead of the image's: one run of a kept
+//!   image with other arguments, environment or working directory.
 //! - `unify.ip=ADDR/PREFIX`, `unify.gw=ADDR`, `unify.dns=ADDR[,ADDR...]`,
 //!   `unify.dhcp=SECONDS`: the network card's address, static or by DHCP
 //!   (src/net/config.rs; none of them: QEMU's user network, 10.0.2.15/24 via 10.0.2.2).
@@ -50,6 +53,8 @@ pub struct BootArgs<'a> {
     pub verbose: bool,
     /// `unify.ip`, `unify.gw`, `unify.dns`, `unify.dhcp`: the card's address.
     pub net: NetConfig,
+    /// `unify.manifest=fw_cfg`: the run's manifest is QEMU's fw_cfg file, not the image's.
+    pub manifest_from_fw_cfg: bool,
     cmdline: &'a str,
 }
 
@@ -87,6 +92,7 @@ pub fn parse(cmdline: &str) -> Result<BootArgs<'_>, BadArg<'_>> {
             "unify.monotonic" => args.monotonic_ns = value.parse().map_err(|_| BadArg(word))?,
             "unify.trace" => args.trace = true,
             "unify.verbose" => args.verbose = true,
+            "unify.manifest" if value == "fw_cfg" => args.manifest_from_fw_cfg = true,
             "unify.stdio" if value.len() == 3 && value.bytes().all(|b| b"pnt".contains(&b)) => args.stdio = Some(value),
             "unify.stdio" => return Err(BadArg(word)),
             "unify.ip" if config::parse_cidr(value).is_some() => (net.ip, last_net_word) = (Some(value), word),

@@ -47,8 +47,12 @@ fn err(msg: impl Into<String>) -> StartError {
     StartError(msg.into())
 }
 
-/// Mounts the image, loads the program and makes its first thread ready.
-pub fn start(disk: VirtioDisk) -> Result<(), StartError> {
+/// The fw_cfg file unify passes a one-run manifest in (`unify.manifest=fw_cfg`).
+const MANIFEST_FW_CFG: &str = "opt/unify/manifest";
+
+/// Mounts the image, loads the program and makes its first thread ready. The manifest
+/// is the image's, or with `manifest_from_fw_cfg` the one QEMU holds for this run.
+pub fn start(disk: VirtioDisk, manifest_from_fw_cfg: bool) -> Result<(), StartError> {
     let clock: Clock = Arc::new(|| PLATFORM.now(ClockId::Realtime));
     let root = FatFs::mount(disk, clock.clone(), MountOptions::new(0, 0))
         .map_err(|e| err(format!("the root filesystem image does not mount: {}", e.name())))?;
@@ -56,7 +60,7 @@ pub fn start(disk: VirtioDisk) -> Result<(), StartError> {
     let pseudo = libos::pseudo::mount_all(&vfs, &PLATFORM, clock)
         .map_err(|e| err(format!("cannot mount the pseudo-filesystems: {}", e.name())))?;
 
-    let manifest = read_manifest(&vfs)?;
+    let manifest = if manifest_from_fw_cfg { run_manifest()? } else { read_manifest(&vfs)? };
     for (key, path) in &manifest.extra {
         if key == READ_ONLY_KEY && vfs.bind_read_only(path).is_err() {
             PLATFORM.log(&format!("unify: {} stays writable", String::from_utf8_lossy(path)));
@@ -126,6 +130,13 @@ fn read_manifest(vfs: &Vfs) -> Result<Manifest, StartError> {
         .map_err(|e| err(format!("the image has no manifest ({MANIFEST_PATH}: {})", e.name())))?;
     let text = read_all(&*file).map_err(|e| err(format!("{MANIFEST_PATH}: {}", e.name())))?;
     Manifest::parse(&text).map_err(|e| err(format!("{MANIFEST_PATH}: {e}")))
+}
+
+/// The manifest unify passed for this run only (fw_cfg file [`MANIFEST_FW_CFG`]).
+fn run_manifest() -> Result<Manifest, StartError> {
+    let text = crate::fw_cfg::read_file(MANIFEST_FW_CFG)
+        .ok_or_else(|| err(format!("the run's manifest is not in QEMU's fw_cfg ({MANIFEST_FW_CFG})")))?;
+    Manifest::parse(&text).map_err(|e| err(format!("the run's manifest ({MANIFEST_FW_CFG}): {e}")))
 }
 
 /// Reads what the loader needs of the program: a prefix, then up to the end of the

@@ -24,6 +24,7 @@ mod exit;
 mod fpu;
 mod frames;
 mod futex;
+mod fw_cfg;
 mod gdt;
 mod guest;
 mod guest_memory;
@@ -156,7 +157,7 @@ extern "C" fn kernel_main(start_info_paddr: u32) -> ! {
     if let Some(line) = no_lease {
         stdio::log_line(line);
     }
-    if let Err(guest::StartError(msg)) = guest::start(disk) {
+    if let Err(guest::StartError(msg)) = guest::start(disk, args.manifest_from_fw_cfg) {
         stdio::log_line(&alloc::format!("unify: {msg}"));
         exit::exit(exit::CANNOT_START, "the guest could not start")
     }

@@ -46,7 +46,7 @@ fn run_hosted(args: RunArgs) -> i32 {
         Ok(p) => p,
         Err(f) => return f.report(CANNOT_RUN),
     };
-    let (image, manifest) = match prepare(&args, Platform::Hosted) {
+    let Prepared { image, manifest, .. } = match prepare(&args) {
         Ok(ready) => ready,
         Err(f) => return f.report(CANNOT_RUN),
     };
@@ -76,7 +76,22 @@ struct Given {
 }
 
 /// The image to run from and the manifest to run it with.
-pub fn prepare(args: &RunArgs, platform: Platform) -> Result<(File, Manifest), Failure> {
+pub struct Prepared {
+    pub image: File,
+    pub manifest: Manifest,
+    /// The manifest is not the image's: `-e`, `-w` or arguments for one run of a kept
+    /// image (the hosted platform runs it as it is; the VM hands it to the kernel).
+    pub run_only: bool,
+}
+
+impl Prepared {
+    fn as_built((image, manifest): (File, Manifest)) -> Prepared {
+        Prepared { image, manifest, run_only: false }
+    }
+}
+
+/// The image to run from and the manifest to run it with.
+pub fn prepare(args: &RunArgs) -> Result<Prepared, Failure> {
     let ia = &args.image_args;
     let given = Given {
         env: options::guest_env(&ia.env)?,
@@ -95,17 +110,17 @@ pub fn prepare(args: &RunArgs, platform: Platform) -> Result<(File, Manifest), F
         (None, Some((program, Target::Program))) => {
             let volumes = check(program, &ia.volumes)?;
             let content = program_content(program, &volumes, &given, &args.args);
-            image::build_temporary(&content, given.size)
+            image::build_temporary(&content, given.size).map(Prepared::as_built)
         }
         (Some(file), Some((program, Target::Program))) => {
             let volumes = check(program, &ia.volumes)?;
             let content = program_content(program, &volumes, &given, &args.args);
             if !file.exists() {
                 let (_, manifest) = image::build_file(&content, given.size, file, false)?;
-                return Ok((image::open_kept(file)?, manifest));
+                return Ok(Prepared::as_built((image::open_kept(file)?, manifest)));
             }
             refuse_size(&given, file)?;
-            image::update_kept(image::open_kept(file)?, file, &content)
+            image::update_kept(image::open_kept(file)?, file, &content).map(Prepared::as_built)
         }
         (Some(file), None) => {
             if !file.exists() {
@@ -114,9 +129,9 @@ pub fn prepare(args: &RunArgs, platform: Platform) -> Result<(File, Manifest), F
                     file.display()
                 )));
             }
-            run_kept(file, &ia.volumes, &given, &[], platform)
+            run_kept(file, &ia.volumes, &given, &[])
         }
-        (None, Some((file, Target::Image))) => run_kept(file, &ia.volumes, &given, &args.args, platform),
+        (None, Some((file, Target::Image))) => run_kept(file, &ia.volumes, &given, &args.args),
     }
 }
 
@@ -153,23 +168,10 @@ fn refuse_size(given: &Given, file: &Path) -> Result<(), Failure> {
 }
 
 /// Runs the program a kept image's manifest names, after copying in `-v`; `-e`, `-w` and
-/// `args` change this run only. The VM's kernel reads the manifest from the image, so
-/// on the VM platform they are refused for now (nothing carries them to the kernel yet).
-fn run_kept(
-    file: &Path,
-    specs: &[OsString],
-    given: &Given,
-    args: &[OsString],
-    platform: Platform,
-) -> Result<(File, Manifest), Failure> {
+/// `args` change this run only (the image's manifest stays as it is).
+fn run_kept(file: &Path, specs: &[OsString], given: &Given, args: &[OsString]) -> Result<Prepared, Failure> {
     refuse_size(given, file)?;
-    if platform == Platform::Vm && (!args.is_empty() || !given.env.is_empty() || given.workdir.is_some()) {
-        return Err(Failure::usage(format!(
-            "{}: -e, -w and ARGS for one run of a kept image work with --platform hosted only for now (the VM's \
-             kernel reads them from the image); give PROGRAM to change the image's manifest",
-            file.display()
-        )));
-    }
+    let run_only = !args.is_empty() || !given.env.is_empty() || given.workdir.is_some();
     let volumes = volumes::parse(specs, None)?;
     let content = Content { volumes: &volumes, workdir: given.workdir.as_deref(), program: None };
     let (image, mut manifest) = image::update_kept(image::open_kept(file)?, file, &content)?;
@@ -181,5 +183,5 @@ fn run_kept(
     if let Some(w) = &given.workdir {
         manifest.cwd = w.clone();
     }
-    Ok((image, manifest))
+    Ok(Prepared { image, manifest, run_only })
 }

@@ -490,9 +490,18 @@ fn a_built_image_boots_the_same_way() {
         let out = run(unify().env("PATH", &f.fake_bin).env("FAKE_QEMU", "exit 4").args(args).arg(&img));
         assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     }
-    // What only changes one run of a kept image has no way into the VM yet.
-    let out = run(unify().env("PATH", &f.fake_bin).args(["--accel", "tcg"]).arg(&img).arg("arg"));
-    assert_usage(&out, "--platform hosted only for now");
+    // What changes one run of a kept image reaches the kernel as QEMU's fw_cfg file.
+    let mut cmd = unify();
+    cmd.env("PATH", &f.fake_bin).env("FAKE_QEMU", "args").args(["--accel", "tcg", "-e", "X=1"]);
+    let out = run(cmd.arg(&img).arg("arg"));
+    let (append, _) = qemu_args(&out);
+    assert!(append.split(' ').any(|w| w == "unify.manifest=fw_cfg"), "{append}");
+    let fw_cfg = stdout(&out).lines().skip_while(|a| *a != "-fw_cfg").nth(1).unwrap_or_default().to_string();
+    assert!(fw_cfg.starts_with("name=opt/unify/manifest,file=/proc/self/fd/"), "{}", stdout(&out));
+    // Without such options the image's own manifest is the run's.
+    let out = run(unify().env("PATH", &f.fake_bin).env("FAKE_QEMU", "args").args(["--accel", "tcg"]).arg(&img));
+    let (append, _) = qemu_args(&out);
+    assert!(!append.contains("unify.manifest") && !stdout(&out).contains("-fw_cfg"), "{}", stdout(&out));
     std::fs::remove_file(&img).unwrap();
 }
 

@@ -90,3 +90,41 @@ fn stdin_reaches_the_guest_and_ends() {
     // An empty stdin (/dev/null) ends at once.
     assert_eq!(text(&in_vm(&exe, None).stdout), "0 bytes, 0 lines, last read 0\n");
 }
+
+#[test]
+fn one_run_of_a_kept_image_takes_its_own_arguments_environment_and_directory() {
+    if !have_qemu() {
+        return;
+    }
+    let exe = program("show_run");
+    let img = guests().join("show_run.img");
+    let _ = std::fs::remove_file(&img);
+    let unify = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_unify"));
+        c.env_remove("UNIFY_PLATFORM");
+        c
+    };
+    let built = output_within(
+        unify().arg("build").arg(&exe).arg("-o").arg(&img).args(["-e", "X=built", "--", "a"]),
+        None,
+        LIMIT,
+    );
+    assert!(built.status.success(), "{}", text(&built.stderr));
+    let vm = |args: &[&str]| {
+        output_within(unify().args(["run", "--platform", "vm", "--accel", "tcg"]).args(args).arg(&img), None, LIMIT)
+    };
+    let as_built = "arg a\nX=built\ncwd=/\n";
+    let out = vm(&[]);
+    assert_eq!((text(&out.stdout).as_str(), out.status.code()), (as_built, Some(3)), "{}", text(&out.stderr));
+
+    // -e, -w and arguments change this run only (the kernel takes the run's manifest
+    // from QEMU's fw_cfg); the next run is the image's again.
+    let mut cmd = unify();
+    cmd.args(["run", "--platform", "vm", "--accel", "tcg", "-e", "X=this run", "-w", "/tmp", "--"]).arg(&img);
+    let out = output_within(cmd.args(["b", "c d"]), None, LIMIT);
+    assert_eq!(text(&out.stdout), "arg b\narg c d\nX=this run\ncwd=/tmp\n", "{}", text(&out.stderr));
+    assert_eq!(out.status.code(), Some(3));
+    let out = vm(&[]);
+    assert_eq!(text(&out.stdout), as_built, "{}", text(&out.stderr));
+    std::fs::remove_file(&img).unwrap();
+}

@@ -33,6 +33,13 @@ pub fn open(path: Option<&Path>) -> Result<OwnedFd, Failure> {
     }
 }
 
+/// The run's own manifest (one run of a kept image with `-e`, `-w` or arguments), for
+/// QEMU's fw_cfg (the kernel's `unify.manifest=fw_cfg`).
+pub fn manifest_fd(text: &[u8]) -> Result<OwnedFd, Failure> {
+    sealed_memfd(c"unify-manifest", text)
+        .map_err(|e| Failure::failed(format!("cannot hand the run's manifest to QEMU (memfd): {e}")))
+}
+
 /// A memfd holding `bytes`, sealed against any change.
 fn sealed_memfd(name: &CStr, bytes: &[u8]) -> std::io::Result<OwnedFd> {
     // SAFETY: `name` is a NUL-terminated string; memfd_create touches nothing else.

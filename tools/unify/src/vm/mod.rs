@@ -27,12 +27,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use std::os::fd::AsRawFd;
 
-use crate::cli::{Platform, RunArgs};
+use crate::cli::RunArgs;
 use crate::fail::{Failure, CANNOT_RUN, VM_FAILED};
 use crate::network::{self, Backend, Net};
 use crate::options;
 use crate::ports;
-use crate::run::prepare;
+use crate::run::{prepare, Prepared};
 use accel::Accel;
 use qemu::{Machine, NetDevice};
 use relay::Sink;
@@ -180,7 +180,7 @@ fn kernel_command_line(words: &[String]) -> String {
 fn boot(args: &RunArgs) -> Result<i32, Failure> {
     let s = settings(args)?;
     let qemu_path = qemu::find()?;
-    let (image, manifest) = prepare(args, Platform::Vm)?;
+    let Prepared { image, manifest, run_only } = prepare(args)?;
     let net = network_for(&s, &manifest, args)?;
     let net_device = match &net.backend {
         Backend::None => NetDevice::None,
@@ -203,6 +203,12 @@ fn boot(args: &RunArgs) -> Result<i32, Failure> {
         eprintln!("unify: --smp {}: the VM gets {} CPUs, but the unify kernel uses one for now", s.smp, s.smp);
     }
     let kernel = kernel::open(args.kernel.as_deref())?;
+    // One run of a kept image with other arguments, environment or directory: the
+    // kernel takes this manifest instead of the image's.
+    let run_manifest = run_only.then(|| kernel::manifest_fd(&manifest.render())).transpose()?;
+    if run_manifest.is_some() {
+        kernel_words.push("unify.manifest=fw_cfg".into());
+    }
     // Before QEMU starts: a busy host port fails here, with one line.
     let (published, qemu_ports) = proxy::listen(&s.ports)?;
     let io = |e: std::io::Error| Failure::failed(format!("cannot connect the VM's serial ports: {e}"));
@@ -214,6 +220,7 @@ fn boot(args: &RunArgs) -> Result<i32, Failure> {
         append: kernel_command_line(&kernel_words),
         kernel_fd: kernel.as_raw_fd(),
         image_fd: image.as_raw_fd(),
+        manifest_fd: run_manifest.as_ref().map(|fd| fd.as_raw_fd()),
         com_fds: [theirs.com1.as_raw_fd(), theirs.com2.as_raw_fd(), theirs.com3.as_raw_fd()],
         ports: qemu_ports,
         net: net_device,
@@ -229,6 +236,7 @@ fn boot(args: &RunArgs) -> Result<i32, Failure> {
     // QEMU has its own copies; the ports reach their end when QEMU's copies close.
     drop(theirs);
     drop(kernel);
+    drop(run_manifest);
     let ready = std::sync::Arc::new(relay::Ready::default());
     let control = relay::Control::new(ours.com3.try_clone().map_err(io)?, ready.clone());
     let stdin_port = ours.com1.try_clone().map_err(io)?;

@@ -10,7 +10,8 @@
 //! port unify's proxy relays to: `proxy.rs`), or on a TAP interface (`--net tap=IFNAME`,
 //! `script=no`: unify configures nothing on the host).
 //!
-//! Files QEMU needs (the kernel, the image) and unify's ends of the serial ports are
+//! Files QEMU needs (the kernel, the image, a one-run manifest as fw_cfg file
+//! `opt/unify/manifest`) and unify's ends of the serial ports are
 //! descriptors QEMU inherits: the kernel and the image are opened as
 //! `/proc/self/fd/N`, which in QEMU's process is the inherited descriptor. That is what
 //! lets an image with no name (a temporary one) and a memfd kernel be used.
@@ -61,6 +62,9 @@ pub struct Machine {
     pub append: String,
     pub kernel_fd: RawFd,
     pub image_fd: RawFd,
+    /// The run's own manifest, as fw_cfg file `opt/unify/manifest` (the kernel reads it
+    /// with `unify.manifest=fw_cfg`), when it is not the image's.
+    pub manifest_fd: Option<RawFd>,
     /// QEMU's ends of COM1, COM2, COM3.
     pub com_fds: [RawFd; 3],
     /// What QEMU forwards: a TCP map's host port is the inner port unify's proxy
@@ -94,6 +98,9 @@ impl Machine {
         push(&["-nodefaults", "-no-user-config", "-nographic", "-no-reboot"]);
         push(&["-kernel", &format!("/proc/self/fd/{}", self.kernel_fd), "-append", &self.append]);
         push(&["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
+        if let Some(fd) = self.manifest_fd {
+            push(&["-fw_cfg", &format!("name=opt/unify/manifest,file=/proc/self/fd/{fd}")]);
+        }
         for (i, (fd, (iobase, irq))) in self.com_fds.iter().zip(COM_PORTS).enumerate() {
             let id = format!("com{}", i + 1);
             push(&["-chardev", &format!("socket,id={id},fd={fd}")]);
@@ -128,6 +135,7 @@ impl Machine {
     /// Every descriptor QEMU must inherit.
     fn inherited(&self) -> Vec<RawFd> {
         let mut fds = vec![self.kernel_fd, self.image_fd];
+        fds.extend(self.manifest_fd);
         fds.extend(self.com_fds);
         fds
     }
