@@ -216,6 +216,7 @@ mod tests {
             append: "unify.log=3 unify.time=1700000000000000000".into(),
             kernel_fd: 5,
             image_fd: 6,
+            manifest_fd: None,
             com_fds: [7, 8, 9],
             ports,
             net,
@@ -238,6 +239,15 @@ mod tests {
              -device virtio-rng-device"
         );
         assert_eq!(machine(vec![]).inherited(), [5, 6, 7, 8, 9]);
+    }
+
+    #[test]
+    fn a_run_manifest_is_a_fw_cfg_file_qemu_inherits() {
+        let m = Machine { manifest_fd: Some(10), ..machine(vec![]) };
+        let args: Vec<String> = m.args().iter().map(|a| a.to_string_lossy().into_owned()).collect();
+        let at = args.iter().position(|a| a == "-fw_cfg").expect("-fw_cfg");
+        assert_eq!(args[at + 1], "name=opt/unify/manifest,file=/proc/self/fd/10");
+        assert_eq!(m.inherited(), [5, 6, 10, 7, 8, 9]);
     }
 
     #[test]
